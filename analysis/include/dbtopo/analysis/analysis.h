@@ -1,0 +1,117 @@
+#pragma once
+
+// Analysis: a round of (Target, Observation) pairs -> Topology -> Findings.
+//
+// Pure functions: no I/O, no clock, no globals. Everything the detectors need
+// (thresholds, time) comes in through AnalysisOptions.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dbtopo/analysis/model.h"
+
+namespace dbtopo {
+
+/// Severity of a finding; becomes the `severity` label.
+enum class Severity { kCritical, kWarning, kInfo };
+
+/// "critical", "warning", "info".
+const char* SeverityName(Severity severity);
+
+/// Finding kinds (the `kind` label of `dbtopo_finding`). Part of the metric
+/// contract: alerts and dashboards match on these strings.
+namespace finding {
+inline constexpr char kDualPrimary[] = "dual_primary";
+inline constexpr char kLabelledDualPrimary[] = "labelled_dual_primary";
+inline constexpr char kNoPrimary[] = "no_primary";
+inline constexpr char kReplicationBroken[] = "replication_broken";
+inline constexpr char kReplicationLagging[] = "replication_lagging";
+inline constexpr char kWrongSource[] = "wrong_source";
+inline constexpr char kRoleLabelMismatch[] = "role_label_mismatch";
+inline constexpr char kServerIdConflict[] = "server_id_conflict";
+inline constexpr char kVersionSkew[] = "version_skew";
+inline constexpr char kWritableReplica[] = "writable_replica";
+inline constexpr char kRedisClusterStateFail[] = "redis_cluster_state_fail";
+inline constexpr char kRedisClusterSlotsUncovered[] = "redis_cluster_slots_uncovered";
+inline constexpr char kRedisClusterUnmetNodes[] = "redis_cluster_unmet_nodes";
+inline constexpr char kRedisClusterFailedNodes[] = "redis_cluster_failed_nodes";
+inline constexpr char kRedisClusterViewsSplit[] = "redis_cluster_views_split";
+inline constexpr char kTargetDown[] = "target_down";
+}  // namespace finding
+
+/// One problem found in a round. Unit-level findings have an empty `pod`.
+struct Finding {
+  std::string kind;  ///< One of the finding:: constants.
+  Severity severity = Severity::kWarning;
+  UnitId unit;
+  std::string pod;      ///< "" when the finding is about the whole unit.
+  std::string channel;  ///< Replication channel, when relevant.
+  std::string message;  ///< Human text for logs and the topology API.
+};
+
+/// Thresholds and context for the detectors.
+struct AnalysisOptions {
+  /// A replica is lagging when its lag exceeds this, seconds.
+  double max_replication_lag_seconds = 30;
+  /// Redis: a replica is lagging when its offset is this many bytes behind.
+  std::int64_t max_replication_lag_bytes = 64 * 1024 * 1024;
+};
+
+/// A replication channel with what analysis concluded about it.
+struct ChannelView {
+  ReplicationChannel channel;
+  /// IO (Redis: link) and SQL threads both running.
+  bool link_up = false;
+  /// True when the source is the unit's primary; false when it is not;
+  /// std::nullopt when that cannot be known (no single primary visible).
+  std::optional<bool> source_valid;
+  /// Pod name of the member the source address resolves to ("" if none).
+  std::string source_pod;
+};
+
+/// One member with its observed role.
+struct MemberView {
+  Target target;
+  Observation observation;
+  /// Role from the database: kUnknown when down or undecidable.
+  Role observed_role = Role::kUnknown;
+  /// Label and observed role are both known and differ.
+  bool role_label_mismatch = false;
+  /// One per observation.channels, same order.
+  std::vector<ChannelView> channels;
+  /// Redis Cluster: members of the db_cluster this node has not met (absent,
+  /// or known only in handshake/noaddr). std::nullopt when not applicable.
+  std::optional<int> redis_cluster_unmet_nodes;
+};
+
+/// One unit of one primary (namespace, db_cluster, component).
+struct UnitView {
+  UnitId unit;
+  Engine engine = Engine::kMysql;
+  std::vector<MemberView> members;
+  /// Members whose database reports them as primary.
+  int primaries = 0;
+  /// Members whose role label says primary.
+  int labelled_primaries = 0;
+  /// More than one primary (Redis Cluster: two masters claim one slot).
+  bool dual_primary = false;
+  /// Members sharing a server_id or server_uuid with another member.
+  int server_id_conflicts = 0;
+  /// Redis Cluster: all reachable nodes of the db_cluster agree on membership
+  /// and slot owners. std::nullopt for other engines / nothing reachable.
+  std::optional<bool> redis_cluster_views_consistent;
+  /// Pod name of the single primary ("" when none or several).
+  std::string primary_pod;
+};
+
+/// The result of analysing one round.
+struct Topology {
+  std::vector<UnitView> units;  ///< Sorted by UnitId.
+  std::vector<Finding> findings;
+};
+
+/// Groups members into units, decides observed roles, runs every detector.
+Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& options);
+
+}  // namespace dbtopo

@@ -1,0 +1,114 @@
+// Analyze(): a round of members -> units -> observed roles -> findings.
+//
+// The flow per unit is fixed (see detectors.h): engine hook for the observed
+// role, common detectors, engine detectors. Findings are sorted at the end so
+// the output does not depend on the order discovery yielded the targets.
+
+#include <algorithm>
+#include <map>
+
+#include "common_detectors.h"
+#include "dbtopo/analysis/analysis.h"
+#include "detectors.h"
+
+namespace dbtopo {
+namespace {
+
+// Interim Redis role until the Redis hooks (detail::RedisObservedRole) land:
+// INFO replication `role:` is what the server itself says. Replace this with
+// the hook, like the MySQL case.
+Role RedisRoleFromInfo(const Observation& observation) {
+  if (!observation.up || !observation.redis.has_value()) return Role::kUnknown;
+  if (observation.redis->role == "master") return Role::kPrimary;
+  if (observation.redis->role == "slave") return Role::kReplica;
+  return Role::kUnknown;
+}
+
+Role ObservedRole(Engine engine, const Observation& observation) {
+  switch (engine) {
+    case Engine::kMysql:
+      return detail::MysqlObservedRole(observation);
+    case Engine::kRedis:
+    case Engine::kRedisCluster:
+      return RedisRoleFromInfo(observation);
+  }
+  return Role::kUnknown;
+}
+
+void RunEngineDetectors(UnitView& unit, const AnalysisOptions& options,
+                        std::vector<Finding>* findings) {
+  switch (unit.engine) {
+    case Engine::kMysql:
+      detail::DetectMysql(unit, options, findings);
+      return;
+    case Engine::kRedis:
+    case Engine::kRedisCluster:
+      // Redis detectors are added here by the Redis engine file.
+      return;
+  }
+}
+
+MemberView MakeMemberView(const Member& member) {
+  MemberView view;
+  view.target = member.target;
+  view.observation = member.observation;
+  // One ChannelView per channel, same order, for every engine; the engine
+  // detectors decide link_up and source_valid.
+  for (const ReplicationChannel& channel : member.observation.channels) {
+    ChannelView cv;
+    cv.channel = channel;
+    view.channels.push_back(std::move(cv));
+  }
+  return view;
+}
+
+// Units sorted by UnitId, members by pod. Stable, so duplicate pod names (a
+// config error) keep input order instead of shuffling between rounds.
+std::vector<UnitView> GroupIntoUnits(const std::vector<Member>& members) {
+  std::map<UnitId, std::vector<const Member*>> by_unit;
+  for (const Member& m : members) by_unit[m.target.unit].push_back(&m);
+
+  std::vector<UnitView> units;
+  units.reserve(by_unit.size());
+  for (auto& [id, unit_members] : by_unit) {
+    std::stable_sort(
+        unit_members.begin(), unit_members.end(),
+        [](const Member* a, const Member* b) { return a->target.pod < b->target.pod; });
+    UnitView unit;
+    unit.unit = id;
+    // All members of a unit come from one cluster config / discover rule, so
+    // they share an engine; the first one decides.
+    unit.engine = unit_members.front()->target.engine;
+    for (const Member* m : unit_members) unit.members.push_back(MakeMemberView(*m));
+    units.push_back(std::move(unit));
+  }
+  return units;
+}
+
+}  // namespace
+
+const char* SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kCritical:
+      return "critical";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
+  }
+  return "unknown";
+}
+
+Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& options) {
+  Topology topology;
+  topology.units = GroupIntoUnits(members);
+  for (UnitView& unit : topology.units) {
+    for (MemberView& m : unit.members) m.observed_role = ObservedRole(unit.engine, m.observation);
+    detail::RunCommonDetectors(unit, &topology.findings);
+    RunEngineDetectors(unit, options, &topology.findings);
+  }
+  detail::SortFindings(&topology.findings);
+  return topology;
+}
+
+}  // namespace dbtopo

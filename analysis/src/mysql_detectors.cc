@@ -1,0 +1,329 @@
+// MySQL/MariaDB: observed role and the replication detectors.
+//
+// Everything here reads the Observation fields the MySQL probe fills
+// (read_only, server_id, server_uuid, version, SHOW REPLICA STATUS channels)
+// and never assumes a value the server did not report: an unknown
+// io_running, lag or source does not raise a finding.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common_detectors.h"
+#include "detectors.h"
+
+namespace dbtopo::detail {
+namespace {
+
+// The server accepts writes. Prefers the probe's `writable` verdict; falls
+// back to read_only/super_read_only when only those were read.
+std::optional<bool> MysqlWritable(const Observation& o) {
+  if (o.writable.has_value()) return o.writable;
+  if (o.read_only.has_value()) return !*o.read_only && !o.super_read_only.value_or(false);
+  return std::nullopt;
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool IStartsWith(const std::string& s, const std::string& prefix) {
+  return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
+}
+
+// "120", "0.5": no trailing zeros, enough digits for any realistic lag.
+std::string FormatNumber(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", value);
+  return buf;
+}
+
+std::string SourceAddress(const ReplicationChannel& c) {
+  return c.source_host + ":" + std::to_string(c.source_port);
+}
+
+Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelView& cv,
+                       const char* kind, Severity severity, std::string message) {
+  Finding f;
+  f.kind = kind;
+  f.severity = severity;
+  f.unit = unit.unit;
+  f.pod = m.target.pod;
+  f.channel = cv.channel.name;
+  f.message = std::move(message);
+  return f;
+}
+
+Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kind,
+                      Severity severity, std::string message) {
+  Finding f;
+  f.kind = kind;
+  f.severity = severity;
+  f.unit = unit.unit;
+  f.pod = m.target.pod;
+  f.message = std::move(message);
+  return f;
+}
+
+// Rebuilds one ChannelView per channel (same order) and decides link_up.
+// A down member's channels are stale or absent: they stay not-up and
+// unjudged (source_valid unknown).
+void BuildChannelViews(UnitView& unit) {
+  for (MemberView& m : unit.members) {
+    m.channels.clear();
+    for (const ReplicationChannel& c : m.observation.channels) {
+      ChannelView cv;
+      cv.channel = c;
+      cv.link_up = m.observation.up && c.io_running == true && c.sql_running == true;
+      m.channels.push_back(std::move(cv));
+    }
+  }
+}
+
+// replication_broken: a thread the server reports as not running. A field
+// the server did not report (nullopt) is not evidence of a broken link.
+void DetectReplicationBroken(const UnitView& unit, std::vector<Finding>* findings) {
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    for (const ChannelView& cv : m.channels) {
+      const ReplicationChannel& c = cv.channel;
+      std::string message;
+      if (c.io_running == false) {
+        message = "IO thread not running (" + (c.io_state.empty() ? "No" : c.io_state) +
+                  ", source " + SourceAddress(c) + ")";
+        if (c.last_io_errno != 0) {
+          message += ": error " + std::to_string(c.last_io_errno) + ": " + c.last_io_error;
+        }
+      }
+      if (c.sql_running == false) {
+        if (!message.empty()) message += "; ";
+        message += "SQL thread stopped";
+        if (c.last_sql_errno != 0) {
+          message += ": error " + std::to_string(c.last_sql_errno) + ": " + c.last_sql_error;
+        }
+      }
+      if (message.empty()) continue;
+      findings->push_back(ChannelFinding(unit, m, cv, finding::kReplicationBroken,
+                                         Severity::kCritical, std::move(message)));
+    }
+  }
+}
+
+// replication_lagging: known lag above the threshold. NULL
+// Seconds_Behind_Master means unknown (thread stopped, not connected), which
+// replication_broken covers; it is never treated as lag or as 0.
+void DetectReplicationLagging(const UnitView& unit, const AnalysisOptions& options,
+                              std::vector<Finding>* findings) {
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    for (const ChannelView& cv : m.channels) {
+      const std::optional<double> lag = cv.channel.lag_seconds;
+      if (!lag.has_value() || *lag <= options.max_replication_lag_seconds) continue;
+      findings->push_back(
+          ChannelFinding(unit, m, cv, finding::kReplicationLagging, Severity::kWarning,
+                         "replication lag " + FormatNumber(*lag) + "s exceeds " +
+                             FormatNumber(options.max_replication_lag_seconds) + "s"));
+    }
+  }
+}
+
+// A source address names a member when the port matches and the host is the
+// member's address, its pod name, or its pod FQDN
+// (orders-mysql-0.orders-mysql-headless.ns.svc.cluster.local).
+bool SourceNamesMember(const ReplicationChannel& c, const MemberView& m) {
+  if (c.source_port != m.target.port) return false;
+  if (IEquals(c.source_host, m.target.host)) return true;
+  const std::string& pod = m.target.pod;
+  return !pod.empty() && (IEquals(c.source_host, pod) || IStartsWith(c.source_host, pod + "."));
+}
+
+bool Contains(const std::vector<const MemberView*>& v, const MemberView* m) {
+  for (const MemberView* x : v) {
+    if (x == m) return true;
+  }
+  return false;
+}
+
+// The member the channel's source resolves to, or nullptr. Should an address
+// name several members (a config error), a primary wins, then anyone but the
+// replica itself, so the ambiguity cannot invent a wrong_source.
+const MemberView* ResolveSource(const UnitView& unit, const MemberView& self,
+                                const ReplicationChannel& c,
+                                const std::vector<const MemberView*>& primaries) {
+  const MemberView* found = nullptr;
+  for (const MemberView& m : unit.members) {
+    if (!SourceNamesMember(c, m)) continue;
+    if (Contains(primaries, &m)) return &m;
+    if (found == nullptr || found == &self) found = &m;
+  }
+  return found;
+}
+
+std::string Describe(const MemberView& m) { return m.target.pod + " (" + m.target.Address() + ")"; }
+
+// Why `source` (nullptr: no member) is wrong for `self`, or "" when it is
+// right. Rules: with one primary, the source must be that primary; with
+// several, one of them; with none (primary down or half-done switchover),
+// any other member of the unit is plausible, and only an address outside the
+// unit (or the replica itself) is known to be wrong.
+std::string WrongSourceReason(const MemberView& self, const ReplicationChannel& c,
+                              const MemberView* source,
+                              const std::vector<const MemberView*>& primaries) {
+  const std::string address = SourceAddress(c);
+  std::string reason;
+  if (source == &self) {
+    reason = "replicates from itself (" + address + ")";
+  } else if (primaries.empty()) {
+    return source != nullptr ? "" : "source " + address + " is not a member of the unit";
+  } else if (source != nullptr && Contains(primaries, source)) {
+    return "";
+  } else {
+    reason = "source " + address;
+    reason += source == nullptr ? " is not a member of the unit" : " is " + source->target.pod;
+  }
+  if (primaries.size() == 1) {
+    reason += ", expected primary " + Describe(*primaries.front());
+  } else if (primaries.size() > 1) {
+    reason += ", not one of the primaries " + JoinPods(primaries);
+  }
+  return reason;
+}
+
+// wrong_source, and ChannelView::source_pod / source_valid: a replica
+// replicating from a host that is not its unit's primary (scenario 2: a
+// source address built from the wrong template name).
+void DetectWrongSource(UnitView& unit, std::vector<Finding>* findings) {
+  std::vector<const MemberView*> primaries;
+  for (const MemberView& m : unit.members) {
+    if (m.observed_role == Role::kPrimary) primaries.push_back(&m);
+  }
+  for (MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    for (ChannelView& cv : m.channels) {
+      // No source host reported: nothing to judge.
+      if (cv.channel.source_host.empty()) continue;
+      const MemberView* source = ResolveSource(unit, m, cv.channel, primaries);
+      cv.source_pod = source != nullptr ? source->target.pod : "";
+      const std::string reason = WrongSourceReason(m, cv.channel, source, primaries);
+      cv.source_valid = reason.empty();
+      if (reason.empty()) continue;
+      findings->push_back(
+          ChannelFinding(unit, m, cv, finding::kWrongSource, Severity::kCritical, reason));
+    }
+  }
+}
+
+// server_id_conflict: two servers with one server_id (or server_uuid) break
+// replication in confusing ways: the source drops one replica when the other
+// connects, and events can be skipped as "own". Scenario 2 derives server_id
+// from the pod ordinal across templates, so this happens in practice.
+void DetectServerIdConflicts(UnitView& unit, std::vector<Finding>* findings) {
+  std::map<std::uint32_t, std::vector<size_t>> by_id;
+  std::map<std::string, std::vector<size_t>> by_uuid;
+  for (size_t i = 0; i < unit.members.size(); ++i) {
+    const Observation& o = unit.members[i].observation;
+    if (!o.up) continue;
+    if (o.server_id.has_value()) by_id[*o.server_id].push_back(i);
+    if (!o.server_uuid.empty()) by_uuid[o.server_uuid].push_back(i);
+  }
+
+  std::vector<std::string> reasons(unit.members.size());
+  auto note = [&](const std::vector<size_t>& group, const std::string& what) {
+    if (group.size() < 2) return;
+    for (size_t i : group) {
+      std::string others;
+      for (size_t j : group) {
+        if (j == i) continue;
+        if (!others.empty()) others += ", ";
+        others += unit.members[j].target.pod;
+      }
+      if (!reasons[i].empty()) reasons[i] += "; ";
+      reasons[i] += what + " shared with " + others;
+    }
+  };
+  for (const auto& [id, group] : by_id) note(group, "server_id " + std::to_string(id));
+  for (const auto& [uuid, group] : by_uuid) note(group, "server_uuid " + uuid);
+
+  unit.server_id_conflicts = 0;
+  for (size_t i = 0; i < unit.members.size(); ++i) {
+    if (reasons[i].empty()) continue;
+    ++unit.server_id_conflicts;
+    findings->push_back(MemberFinding(unit, unit.members[i], finding::kServerIdConflict,
+                                      Severity::kCritical, reasons[i]));
+  }
+}
+
+// "10.11.19-MariaDB-0+deb12u1" -> "10.11.19", "8.0.36-log" -> "8.0.36":
+// packaging and build suffixes are not a version difference.
+std::string BaseVersion(const std::string& version) { return version.substr(0, version.find('-')); }
+
+// version_skew (info): members of one unit on different server versions
+// (scenario 2: pods from different instance templates). Replication across
+// versions works in one direction only and hides behaviour differences.
+void DetectVersionSkew(const UnitView& unit, std::vector<Finding>* findings) {
+  std::map<std::string, std::vector<const MemberView*>> by_version;
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    const std::string base = BaseVersion(m.observation.version);
+    if (!base.empty()) by_version[base].push_back(&m);
+  }
+  if (by_version.size() <= 1) return;
+  std::string message = "members run different versions:";
+  bool first = true;
+  for (const auto& [version, members] : by_version) {
+    message += (first ? " " : ", ") + version + " (" + JoinPods(members) + ")";
+    first = false;
+  }
+  Finding f;
+  f.kind = finding::kVersionSkew;
+  f.severity = Severity::kInfo;
+  f.unit = unit.unit;
+  f.message = std::move(message);
+  findings->push_back(std::move(f));
+}
+
+// writable_replica: a replica with read_only=0 (scenario 5). Writes sent to
+// it diverge from the source and later break replication (1062 and friends).
+void DetectWritableReplicas(const UnitView& unit, std::vector<Finding>* findings) {
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up || m.observation.channels.empty()) continue;
+    if (MysqlWritable(m.observation) != true) continue;
+    findings->push_back(MemberFinding(unit, m, finding::kWritableReplica, Severity::kWarning,
+                                      "replica accepts writes (read_only=0)"));
+  }
+}
+
+}  // namespace
+
+Role MysqlObservedRole(const Observation& observation) {
+  if (!observation.up) return Role::kUnknown;
+  // Any channel, running or not, means the server was set up as a replica;
+  // a broken link is replication_broken's business, not a role change.
+  if (!observation.channels.empty()) return Role::kReplica;
+  if (MysqlWritable(observation) == true) return Role::kPrimary;
+  // Read-only and not replicating: a fenced ex-primary or a detached
+  // replica. Neither is a primary, and calling it a replica would be a guess.
+  return Role::kUnknown;
+}
+
+void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Finding>* findings) {
+  BuildChannelViews(unit);
+  DetectReplicationBroken(unit, findings);
+  DetectReplicationLagging(unit, options, findings);
+  DetectWrongSource(unit, findings);
+  DetectServerIdConflicts(unit, findings);
+  DetectVersionSkew(unit, findings);
+  DetectWritableReplicas(unit, findings);
+}
+
+}  // namespace dbtopo::detail

@@ -1,0 +1,240 @@
+// MySQL/MariaDB probe: one persistent connection per target, one
+// multi-statement round-trip per Collect().
+//
+// Privileges the probe's user needs: none for the globals; SHOW REPLICA/SLAVE
+// STATUS needs REPLICATION CLIENT (MySQL) or SLAVE MONITOR / REPLICA MONITOR
+// (MariaDB >= 10.5.9; SUPER before). Without it every Collect() reports the
+// target down with the server's "Access denied" text.
+
+#include <mysql.h>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dbtopo/collectors/probe.h"
+#include "mysql_replica_status.h"
+
+namespace dbtopo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct MysqlCloser {
+  void operator()(MYSQL* mysql) const { mysql_close(mysql); }
+};
+using Connection = std::unique_ptr<MYSQL, MysqlCloser>;
+
+struct ResultFreer {
+  void operator()(MYSQL_RES* result) const { mysql_free_result(result); }
+};
+using Result = std::unique_ptr<MYSQL_RES, ResultFreer>;
+
+// mysql_init() initialises the library lazily, which is not thread-safe; the
+// poll loop may create the first probes from several threads at once.
+void InitLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+// The client library takes whole seconds. Rounding up keeps a 1500 ms budget
+// from becoming 1 s (spurious timeouts), and 0 would mean "wait forever".
+unsigned TimeoutSeconds(std::chrono::milliseconds timeout) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(timeout).count();
+  return seconds < 1 ? 1u : static_cast<unsigned>(seconds);
+}
+
+// Every row of `result` as column name -> value (NULL -> std::nullopt).
+// Lengths come from the protocol, so values may hold any bytes.
+std::vector<mysql::ColumnMap> ReadRows(MYSQL_RES* result) {
+  std::vector<mysql::ColumnMap> rows;
+  const unsigned num_fields = mysql_num_fields(result);
+  const MYSQL_FIELD* fields = mysql_fetch_fields(result);
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    const unsigned long* lengths = mysql_fetch_lengths(result);
+    mysql::ColumnMap& columns = rows.emplace_back();
+    for (unsigned i = 0; i < num_fields; ++i) {
+      std::string name(fields[i].name, fields[i].name_length);
+      if (row[i] == nullptr) {
+        columns.emplace(std::move(name), std::nullopt);
+      } else {
+        columns.emplace(std::move(name), std::string(row[i], lengths[i]));
+      }
+    }
+  }
+  return rows;
+}
+
+class MysqlProbe : public Probe {
+ public:
+  MysqlProbe(const Target& target, const Credentials& credentials, const ProbeOptions& options)
+      : target_(target), credentials_(credentials), options_(options) {}
+
+  Observation Collect() override {
+    const Clock::time_point start = Clock::now();
+    Observation observation;
+    try {
+      CollectInto(observation);
+    } catch (const std::exception& e) {
+      // Only allocation failures can get here; keep the contract: no throw.
+      Fail(observation, std::string("internal error: ") + e.what());
+    } catch (...) {
+      Fail(observation, "internal error");
+    }
+    observation.probe_duration_seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    return observation;
+  }
+
+ private:
+  void CollectInto(Observation& observation) {
+    std::string error;
+    if (!EnsureConnected(error) || !RunCollectQuery(observation, error)) {
+      Fail(observation, error);
+      return;
+    }
+    observation.up = true;
+  }
+
+  // Marks the observation down with nothing but the error, and drops the
+  // connection: after a timeout the protocol state is unknown, so the next
+  // Collect() starts from a fresh connection.
+  void Fail(Observation& observation, std::string error) {
+    observation = Observation();
+    observation.error = std::move(error);
+    connection_.reset();
+  }
+
+  // "<what> <host:port>: <client error> (errno N)". mysql_error() never holds
+  // the password; the password itself is never formatted anywhere.
+  std::string Describe(std::string_view what) const {
+    std::string text(what);
+    text += ' ';
+    text += target_.Address();
+    text += ": ";
+    text += mysql_error(connection_.get());
+    text += " (errno ";
+    text += std::to_string(mysql_errno(connection_.get()));
+    text += ')';
+    return text;
+  }
+
+  bool EnsureConnected(std::string& error) {
+    if (connection_ != nullptr) return true;
+    return Connect(error) && DetectServer(error);
+  }
+
+  bool Connect(std::string& error) {
+    InitLibraryOnce();
+    connection_.reset(mysql_init(nullptr));
+    if (connection_ == nullptr) {
+      error = "mysql_init failed for " + target_.Address() + " (out of memory)";
+      return false;
+    }
+    MYSQL* mysql = connection_.get();
+    const unsigned timeout = TimeoutSeconds(options_.timeout);
+    mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &timeout);
+    mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+    // Reconnects are ours to make: a silent library reconnect would hide the
+    // failure and could repeat a query against a frozen server.
+    const bool reconnect = false;
+    mysql_options(mysql, MYSQL_OPT_RECONNECT, &reconnect);
+    // "localhost" would otherwise mean the Unix socket, not the target.
+    const unsigned protocol = MYSQL_PROTOCOL_TCP;
+    mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+    // The probe never loads files; a hostile server must not be able to ask.
+    const unsigned local_infile = 0;
+    mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+
+    if (mysql_real_connect(mysql, target_.host.c_str(), credentials_.username.c_str(),
+                           credentials_.password.Reveal().c_str(), /*db=*/nullptr,
+                           static_cast<unsigned>(target_.port), /*unix_socket=*/nullptr,
+                           CLIENT_MULTI_STATEMENTS) == nullptr) {
+      error = Describe("connect to");
+      return false;
+    }
+    return true;
+  }
+
+  // Once per connection: which statement and variables this server speaks.
+  bool DetectServer(std::string& error) {
+    constexpr std::string_view kQuery = "SELECT @@global.version AS `version`";
+    std::vector<std::vector<mysql::ColumnMap>> results;
+    if (!Query(kQuery, "detect version of", results, error)) return false;
+    if (results.size() != 1 || results[0].size() != 1) {
+      error = "detect version of " + target_.Address() + ": unexpected result shape";
+      return false;
+    }
+    const std::optional<std::string>& version = results[0][0]["version"];
+    server_info_ = mysql::DetectServerInfo(version.value_or(""));
+    collect_query_ = mysql::CollectQuery(server_info_);
+    return true;
+  }
+
+  // The one round-trip per Collect(): globals row, then replica status rows.
+  bool RunCollectQuery(Observation& observation, std::string& error) {
+    std::vector<std::vector<mysql::ColumnMap>> results;
+    if (!Query(collect_query_, "query", results, error)) return false;
+    if (results.size() != 2 || results[0].size() != 1) {
+      error = "query " + target_.Address() + ": unexpected result shape";
+      return false;
+    }
+    mysql::ApplyGlobals(mysql::ParseGlobalsRow(results[0][0]), observation);
+    for (const mysql::ColumnMap& row : results[1]) {
+      ReplicationChannel& channel =
+          observation.channels.emplace_back(mysql::ParseReplicaStatusRow(row));
+      mysql::RedactSecret(credentials_.password.Reveal(), channel);
+    }
+    return true;
+  }
+
+  // Sends `query` (possibly several statements) and reads every result set,
+  // so the connection is left in sync even when a later statement fails.
+  bool Query(std::string_view query, std::string_view what,
+             std::vector<std::vector<mysql::ColumnMap>>& results, std::string& error) {
+    MYSQL* mysql = connection_.get();
+    if (mysql_real_query(mysql, query.data(), query.size()) != 0) {
+      error = Describe(what);
+      return false;
+    }
+    int status = 0;
+    do {
+      Result result(mysql_store_result(mysql));
+      if (result != nullptr) {
+        results.push_back(ReadRows(result.get()));
+      } else if (mysql_field_count(mysql) != 0) {
+        // A statement that should have had rows but the read failed.
+        error = Describe(what);
+        return false;
+      }
+      status = mysql_next_result(mysql);  // 0: more, -1: done, >0: error.
+    } while (status == 0);
+    if (status > 0) {
+      error = Describe(what);
+      return false;
+    }
+    return true;
+  }
+
+  const Target target_;
+  const Credentials credentials_;
+  const ProbeOptions options_;
+  Connection connection_;
+  mysql::ServerInfo server_info_;
+  std::string collect_query_;
+};
+
+}  // namespace
+
+std::unique_ptr<Probe> MakeMysqlProbe(const Target& target, const Credentials& credentials,
+                                      const ProbeOptions& options) {
+  return std::make_unique<MysqlProbe>(target, credentials, options);
+}
+
+}  // namespace dbtopo

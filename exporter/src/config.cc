@@ -1,0 +1,330 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "duration.h"
+
+namespace dbtopo {
+namespace {
+
+// Thrown inside the parser only; LoadConfig turns it into a ConfigError.
+struct Invalid {
+  int line;
+  std::string key;
+  std::string message;
+};
+
+int LineOf(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  return mark.line >= 0 ? mark.line + 1 : 0;
+}
+
+[[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) {
+  throw Invalid{LineOf(node), key, message};
+}
+
+std::string Join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+// Rejects keys a section does not know, so typos do not pass silently.
+void CheckKeys(const YAML::Node& map, const std::string& path, const std::set<std::string>& known) {
+  if (!map.IsMap()) Fail(map, path, "must be a mapping");
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    if (!known.contains(key)) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      Fail(entry.first, Join(path, key), "unknown key (known: " + list + ")");
+    }
+  }
+}
+
+std::string ScalarString(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) Fail(node, key, "must be a string");
+  return node.Scalar();
+}
+
+std::string RequiredString(const YAML::Node& map, const std::string& path,
+                           const std::string& key) {
+  const YAML::Node node = map[key];
+  if (!node) Fail(map, Join(path, key), "is required");
+  std::string value = ScalarString(node, Join(path, key));
+  if (value.empty()) Fail(node, Join(path, key), "must not be empty");
+  return value;
+}
+
+std::chrono::milliseconds DurationValue(const YAML::Node& node, const std::string& key) {
+  auto parsed = ParseDuration(ScalarString(node, key));
+  if (!parsed) Fail(node, key, "invalid duration \"" + node.Scalar() + "\" (want e.g. 500ms, 5s, 1m)");
+  return *parsed;
+}
+
+long long PositiveInteger(const YAML::Node& node, const std::string& key) {
+  const std::string text = ScalarString(node, key);
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
+    Fail(node, key, "must be a positive integer, got \"" + text + "\"");
+  }
+  return value;
+}
+
+int DefaultPort(Engine engine) { return engine == Engine::kMysql ? 3306 : 6379; }
+
+// "host:port", "[v6]:port" or "host" (engine's default port).
+void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
+                  MemberConfig* member) {
+  const std::string text = ScalarString(node, key);
+  std::string host = text;
+  std::string port_text;
+  if (text.starts_with("[")) {
+    const auto close = text.find(']');
+    if (close == std::string::npos) Fail(node, key, "unterminated '[' in \"" + text + "\"");
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') Fail(node, key, "expected ':' after ']' in \"" + text + "\"");
+      port_text = text.substr(close + 2);
+    }
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (host.empty()) Fail(node, key, "missing host in \"" + text + "\"");
+  int port = DefaultPort(engine);
+  if (!port_text.empty()) {
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
+        port > 65535) {
+      Fail(node, key, "invalid port in \"" + text + "\"");
+    }
+  }
+  member->host = host;
+  member->port = port;
+}
+
+std::string TrimTrailingNewlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node,
+                                                    const std::string& path,
+                                                    const std::string& config_file) {
+  auto credentials = std::make_shared<Credentials>();
+  if (!node) return credentials;  // no auth (e.g. Redis without a password)
+  CheckKeys(node, path, {"username", "password_file", "password_env"});
+  if (node["username"]) credentials->username = ScalarString(node["username"], path + ".username");
+  const YAML::Node file = node["password_file"];
+  const YAML::Node env = node["password_env"];
+  if (file && env) Fail(node, path, "set password_file or password_env, not both");
+  if (file) {
+    std::filesystem::path p = ScalarString(file, path + ".password_file");
+    if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      Fail(file, path + ".password_file",
+           "cannot read " + p.string() + ": " + std::strerror(errno));
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    credentials->password = Secret(TrimTrailingNewlines(buffer.str()));
+  } else if (env) {
+    const std::string name = ScalarString(env, path + ".password_env");
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) {
+      Fail(env, path + ".password_env", "environment variable " + name + " is not set");
+    }
+    credentials->password = Secret(value);
+  }
+  return credentials;
+}
+
+std::map<std::string, std::string> ParseLabels(const YAML::Node& node, const std::string& path) {
+  std::map<std::string, std::string> labels;
+  if (!node) return labels;
+  if (!node.IsMap()) Fail(node, path, "must be a mapping of label name to value");
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    labels[name] = ScalarString(entry.second, path + "." + name);
+  }
+  return labels;
+}
+
+MemberConfig ParseMember(const YAML::Node& node, const std::string& path, Engine engine) {
+  CheckKeys(node, path, {"pod", "address", "labels"});
+  MemberConfig member;
+  member.pod = RequiredString(node, path, "pod");
+  RequiredString(node, path, "address");
+  ParseAddress(node["address"], path + ".address", engine, &member);
+  member.labels = ParseLabels(node["labels"], path + ".labels");
+  return member;
+}
+
+ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
+                           const std::string& config_file) {
+  CheckKeys(node, path, {"name", "namespace", "component", "engine", "credentials", "members"});
+  ClusterConfig cluster;
+  cluster.name = RequiredString(node, path, "name");
+  const std::string engine = RequiredString(node, path, "engine");
+  auto parsed = ParseEngine(engine);
+  if (!parsed) {
+    Fail(node["engine"], path + ".engine",
+         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
+  }
+  cluster.engine = *parsed;
+  if (node["namespace"]) cluster.ns = ScalarString(node["namespace"], path + ".namespace");
+  cluster.component = node["component"] ? ScalarString(node["component"], path + ".component")
+                                        : std::string(EngineName(cluster.engine));
+  cluster.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
+  const YAML::Node members = node["members"];
+  if (!members || !members.IsSequence() || members.size() == 0) {
+    Fail(members ? members : node, path + ".members", "must be a non-empty list");
+  }
+  std::set<std::string> pods;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const std::string member_path = path + ".members[" + std::to_string(i) + "]";
+    MemberConfig member = ParseMember(members[i], member_path, cluster.engine);
+    if (!pods.insert(member.pod).second) {
+      Fail(members[i]["pod"], member_path + ".pod", "duplicate pod \"" + member.pod + "\"");
+    }
+    cluster.members.push_back(std::move(member));
+  }
+  return cluster;
+}
+
+RoleValues ParseRoleValues(const YAML::Node& node) {
+  if (!node.IsMap()) Fail(node, "role_values", "must be a mapping of label value to role");
+  RoleValues values;
+  for (const auto& entry : node) {
+    std::string value = entry.first.as<std::string>();
+    const std::string role = ScalarString(entry.second, "role_values." + value);
+    // MapRoleLabel compares lower-case.
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (role == "primary") {
+      values[value] = Role::kPrimary;
+    } else if (role == "replica") {
+      values[value] = Role::kReplica;
+    } else {
+      Fail(entry.second, "role_values." + value,
+           "role must be primary or replica, got \"" + role + "\"");
+    }
+  }
+  return values;
+}
+
+void ParseThresholds(const YAML::Node& node, AnalysisOptions* options) {
+  CheckKeys(node, "thresholds", {"replication_lag", "replication_lag_bytes"});
+  if (node["replication_lag"]) {
+    options->max_replication_lag_seconds =
+        DurationValue(node["replication_lag"], "thresholds.replication_lag").count() / 1000.0;
+  }
+  if (node["replication_lag_bytes"]) {
+    options->max_replication_lag_bytes =
+        PositiveInteger(node["replication_lag_bytes"], "thresholds.replication_lag_bytes");
+  }
+}
+
+Config ParseRoot(const YAML::Node& root, const std::string& file) {
+  Config config;
+  config.file = file;
+  if (!root || root.IsNull()) Fail(root, "", "config is empty");
+  CheckKeys(root, "",
+            {"poll_interval", "probe_timeout", "max_concurrency", "role_label", "role_values",
+             "thresholds", "clusters"});
+  if (root["poll_interval"]) config.poll_interval = DurationValue(root["poll_interval"], "poll_interval");
+  if (root["probe_timeout"]) config.probe_timeout = DurationValue(root["probe_timeout"], "probe_timeout");
+  if (config.poll_interval.count() <= 0) Fail(root["poll_interval"], "poll_interval", "must be > 0");
+  if (config.probe_timeout.count() <= 0) Fail(root["probe_timeout"], "probe_timeout", "must be > 0");
+  if (config.probe_timeout > config.poll_interval) {
+    Fail(root["probe_timeout"], "probe_timeout",
+         "must not exceed poll_interval (" + FormatDuration(config.poll_interval) + ")");
+  }
+  if (root["max_concurrency"]) {
+    config.max_concurrency =
+        static_cast<int>(std::min(PositiveInteger(root["max_concurrency"], "max_concurrency"), 1024LL));
+  }
+  if (root["role_label"]) config.role_label = ScalarString(root["role_label"], "role_label");
+  if (root["role_values"]) config.role_values = ParseRoleValues(root["role_values"]);
+  if (root["thresholds"]) ParseThresholds(root["thresholds"], &config.analysis);
+  const YAML::Node clusters = root["clusters"];
+  if (!clusters || !clusters.IsSequence() || clusters.size() == 0) {
+    Fail(clusters ? clusters : root, "clusters", "must be a non-empty list");
+  }
+  std::set<std::tuple<std::string, std::string, std::string>> units;
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    const std::string path = "clusters[" + std::to_string(i) + "]";
+    ClusterConfig cluster = ParseCluster(clusters[i], path, file);
+    if (!units.insert({cluster.ns, cluster.name, cluster.component}).second) {
+      Fail(clusters[i]["name"], path + ".name",
+           "duplicate cluster \"" + cluster.name + "\" (same namespace and component)");
+    }
+    config.clusters.push_back(std::move(cluster));
+  }
+  return config;
+}
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  return out + message;
+}
+
+std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
+                                              const std::string& file) {
+  try {
+    return ParseRoot(YAML::Load(yaml_text), file);
+  } catch (const Invalid& invalid) {
+    return ConfigError{file, invalid.line, invalid.key, invalid.message};
+  } catch (const YAML::Exception& e) {
+    return ConfigError{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg};
+  }
+}
+
+std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigError{path, 0, "", std::string("cannot read: ") + std::strerror(errno)};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return ParseConfig(buffer.str(), path);
+}
+
+std::vector<DiscoveredTarget> StaticTargets(const Config& config) {
+  std::vector<DiscoveredTarget> targets;
+  for (const ClusterConfig& cluster : config.clusters) {
+    for (const MemberConfig& member : cluster.members) {
+      Target target;
+      target.unit = UnitId{cluster.ns, cluster.name, cluster.component};
+      target.pod = member.pod;
+      target.engine = cluster.engine;
+      target.host = member.host;
+      target.port = member.port;
+      target.labels = member.labels;
+      if (auto it = member.labels.find(config.role_label); it != member.labels.end()) {
+        target.role_label_value = it->second;
+        target.labelled_role = MapRoleLabel(it->second, config.role_values);
+      }
+      targets.push_back({std::move(target), cluster.credentials});
+    }
+  }
+  return targets;
+}
+
+}  // namespace dbtopo

@@ -1,0 +1,83 @@
+#pragma once
+
+// The YAML configuration (`--config.file`). See README.md "Configuration".
+//
+// LoadConfig() validates everything up front: unknown keys, bad durations,
+// bad addresses, unreadable password files. Every error names the file, the
+// line and the key path ("clusters[0].members[1].address"), so `--check-config`
+// can tell a user exactly what to fix.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dbtopo/analysis/analysis.h"
+#include "dbtopo/collectors/discovery.h"
+#include "dbtopo/collectors/secret.h"
+
+namespace dbtopo {
+
+/// A static member: `clusters[].members[]`.
+struct MemberConfig {
+  std::string pod;
+  std::string host;
+  int port = 0;
+  std::map<std::string, std::string> labels;
+};
+
+/// `clusters[]`: one database cluster given statically.
+struct ClusterConfig {
+  std::string name;       ///< `name`: the db_cluster label.
+  std::string ns;         ///< `namespace`: optional, "" by default.
+  std::string component;  ///< `component`: optional, defaults to the engine name.
+  Engine engine = Engine::kMysql;
+  /// Resolved credentials (password read from `password_file` or
+  /// `password_env` at load time).
+  std::shared_ptr<const Credentials> credentials;
+  std::vector<MemberConfig> members;
+};
+
+/// The whole configuration.
+struct Config {
+  std::string file;  ///< Path it was loaded from.
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds probe_timeout{2000};
+  /// `max_concurrency`: probes running at once (worker threads).
+  int max_concurrency = 16;
+  /// `role_label`: label holding the pod's role.
+  std::string role_label = "kubeblocks.io/role";
+  /// `role_values`: label value -> role; defaults DefaultRoleValues().
+  RoleValues role_values = DefaultRoleValues();
+  /// `thresholds`: `replication_lag` (duration), `replication_lag_bytes`.
+  AnalysisOptions analysis;
+  std::vector<ClusterConfig> clusters;
+};
+
+/// A config error, located.
+struct ConfigError {
+  std::string file;
+  int line = 0;     ///< 1-based; 0 when not known (file unreadable).
+  std::string key;  ///< Key path, e.g. "clusters[0].engine"; "" for the file.
+  std::string message;
+
+  /// "file:line: key: message".
+  std::string ToString() const;
+};
+
+/// Loads and validates `path`. Never throws.
+std::variant<Config, ConfigError> LoadConfig(const std::string& path);
+
+/// Parses YAML text as if read from `file` (`file` is only used in errors and
+/// to resolve relative password_file paths). Never throws.
+std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
+                                              const std::string& file);
+
+/// The static members as discovery targets (role label mapped through
+/// `role_values`).
+std::vector<DiscoveredTarget> StaticTargets(const Config& config);
+
+}  // namespace dbtopo

@@ -1,0 +1,135 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+#include "log.h"
+#include "metrics_text.h"
+
+namespace dbtopo {
+namespace {
+
+constexpr char kLandingPage[] = R"(<!DOCTYPE html>
+<html><head><title>dbtopo_exporter</title></head>
+<body>
+<h1>dbtopo_exporter</h1>
+<p>Replication topology monitor for MySQL/MariaDB, Redis and Redis Cluster.</p>
+<ul>
+<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
+<li><a href="/api/v1/topology">/api/v1/topology</a> — clusters, members, roles, links, findings (JSON)</li>
+<li><a href="/-/healthy">/-/healthy</a> — liveness</li>
+<li><a href="/-/ready">/-/ready</a> — readiness (after the first complete poll round)</li>
+</ul>
+</body></html>
+)";
+
+}  // namespace
+
+bool ParseListenAddress(const std::string& address, std::string* host, int* port) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = address.substr(colon + 1);
+  if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5) {
+    return false;
+  }
+  const int value = std::stoi(p);
+  if (value > 65535) return false;
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = value;
+  return true;
+}
+
+HttpServer::HttpServer(const SnapshotStore* store, WebConfig web_config)
+    : store_(store), web_config_(std::move(web_config)) {
+  if (web_config_.tls()) {
+    server_ = std::make_unique<httplib::SSLServer>(web_config_.cert_file.c_str(),
+                                                   web_config_.key_file.c_str());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  Routes();
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::Routes() {
+  server_->set_read_timeout(std::chrono::seconds(10));
+  server_->set_write_timeout(std::chrono::seconds(10));
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // Liveness and readiness probes stay open, as in the exporter-toolkit.
+    if (req.path == "/-/healthy" || req.path == "/-/ready") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (!CheckBasicAuth(web_config_, req.get_header_value("Authorization"))) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"dbtopo_exporter\"");
+      res.set_content("Unauthorized\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    auto snapshot = store_->Get();
+    if (!snapshot) {
+      // Before the first round: only the exporter's identity.
+      Snapshot empty;
+      res.set_content(RenderMetrics(empty), "text/plain; version=0.0.4; charset=utf-8");
+      return;
+    }
+    res.set_content(snapshot->metrics_text, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_->Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("Healthy\n", "text/plain");
+  });
+  server_->Get("/-/ready", [this](const httplib::Request&, httplib::Response& res) {
+    if (store_->Get()) {
+      res.set_content("Ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("Not ready: first poll round not complete\n", "text/plain");
+    }
+  });
+  server_->Get("/api/v1/topology", [this](const httplib::Request&, httplib::Response& res) {
+    auto snapshot = store_->Get();
+    if (!snapshot) {
+      res.status = 503;
+      res.set_content(R"({"error":"first poll round not complete"})", "application/json");
+      return;
+    }
+    res.set_content(snapshot->topology_json, "application/json");
+  });
+  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kLandingPage, "text/html; charset=utf-8");
+  });
+}
+
+bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
+  std::string host;
+  int port = 0;
+  if (!ParseListenAddress(listen_address, &host, &port)) {
+    *error = "invalid --web.listen-address \"" + listen_address + "\" (want host:port or :port)";
+    return false;
+  }
+  if (!server_->is_valid()) {
+    *error = "cannot set up TLS with cert_file " + web_config_.cert_file + " and key_file " +
+             web_config_.key_file;
+    return false;
+  }
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host.c_str());
+  } else {
+    port_ = server_->bind_to_port(host.c_str(), port) ? port : -1;
+  }
+  if (port_ <= 0) {
+    *error = "cannot listen on " + listen_address;
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::Serve() { server_->listen_after_bind(); }
+
+void HttpServer::Stop() { server_->stop(); }
+
+}  // namespace dbtopo

@@ -1,0 +1,38 @@
+#pragma once
+
+// Structured logging in the Prometheus exporters' style:
+//   logfmt: ts=2026-11-22T13:00:00.000Z level=info msg="poll round" targets=3
+//   json:   {"ts":"...","level":"info","msg":"poll round","targets":"3"}
+// Backed by spdlog (one stderr sink, UTC timestamps). Never pass a secret as
+// a field: Secret has no conversion to string for that reason.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dbtopo::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+enum class Format { kLogfmt, kJson };
+
+/// Parses "debug", "info", "warn", "error".
+bool ParseLevel(const std::string& text, Level* level);
+/// Parses "logfmt", "json".
+bool ParseFormat(const std::string& text, Format* format);
+
+/// Sets up the process-wide logger. Safe to call once at start.
+void Init(Level level, Format format);
+
+using Field = std::pair<std::string_view, std::string>;
+using Fields = std::initializer_list<Field>;
+
+bool Enabled(Level level);
+void Write(Level level, std::string_view msg, Fields fields = {});
+
+inline void Debug(std::string_view msg, Fields fields = {}) { Write(Level::kDebug, msg, fields); }
+inline void Info(std::string_view msg, Fields fields = {}) { Write(Level::kInfo, msg, fields); }
+inline void Warn(std::string_view msg, Fields fields = {}) { Write(Level::kWarn, msg, fields); }
+inline void Error(std::string_view msg, Fields fields = {}) { Write(Level::kError, msg, fields); }
+
+}  // namespace dbtopo::log

@@ -1,0 +1,65 @@
+#pragma once
+
+// The poll loop: every poll_interval, discover targets, probe them all
+// concurrently (bounded by max_concurrency) over persistent connections,
+// analyse the round (pure), and publish one immutable Snapshot.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <stop_token>
+#include <string>
+
+#include "dbtopo/analysis/analysis.h"
+#include "dbtopo/collectors/discovery.h"
+#include "dbtopo/collectors/probe.h"
+#include "snapshot.h"
+#include "worker_pool.h"
+
+namespace dbtopo {
+
+struct PollerOptions {
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds probe_timeout{2000};
+  int max_concurrency = 16;
+  AnalysisOptions analysis;
+};
+
+/// Makes the probe for a target; injectable so tests can fake servers.
+using ProbeFactory = std::function<std::unique_ptr<Probe>(const Target&, const Credentials&,
+                                                          const ProbeOptions&)>;
+
+class Poller {
+ public:
+  Poller(PollerOptions options, Discovery* discovery, ProbeFactory factory, SnapshotStore* store);
+
+  /// One round: discover, probe all targets, analyse, publish. Returns the
+  /// published snapshot.
+  std::shared_ptr<const Snapshot> RunRound();
+
+  /// Runs rounds every poll_interval (measured start to start) until `stop`.
+  void Run(std::stop_token stop);
+
+ private:
+  struct ProbeSlot {
+    std::string fingerprint;  // engine, address, credentials: a change means a new connection
+    std::unique_ptr<Probe> probe;
+  };
+
+  void ReconcileProbes(const std::vector<DiscoveredTarget>& targets);
+  void LogChanges(const Topology& topology);
+
+  PollerOptions options_;
+  Discovery* discovery_;
+  ProbeFactory factory_;
+  SnapshotStore* store_;
+  WorkerPool pool_;
+  std::map<std::string, ProbeSlot> probes_;  // by Target::Key()
+  ExporterCounters counters_;
+  std::map<std::string, bool> last_up_;        // by Target::Key(), for log transitions
+  std::set<std::string> last_findings_;        // finding keys of the previous round
+};
+
+}  // namespace dbtopo

@@ -1,0 +1,50 @@
+#pragma once
+
+// One immutable snapshot per poll round. The poll loop builds it (including
+// the rendered /metrics text and topology JSON) and swaps it in; HTTP
+// handlers only read the latest one, so a scrape never waits on a database.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "dbtopo/analysis/analysis.h"
+
+namespace dbtopo {
+
+/// Counters that live across rounds (owned by the poll loop).
+struct ExporterCounters {
+  std::uint64_t rounds = 0;         ///< Completed poll rounds.
+  std::uint64_t probe_failures = 0;  ///< Probes that returned up=false, all rounds.
+};
+
+struct Snapshot {
+  std::uint64_t round = 0;           ///< 1 for the first round.
+  double timestamp_seconds = 0;      ///< Unix time the round finished, seconds.
+  double poll_duration_seconds = 0;  ///< Wall time of the round, seconds.
+  ExporterCounters counters;
+  Topology topology;
+  std::string metrics_text;   ///< Prometheus text format 0.0.4.
+  std::string topology_json;  ///< Body of GET /api/v1/topology.
+};
+
+/// Holds the latest snapshot; many readers, one writer.
+class SnapshotStore {
+ public:
+  /// The latest snapshot, or nullptr before the first round completed.
+  std::shared_ptr<const Snapshot> Get() const {
+    std::lock_guard lock(mutex_);
+    return latest_;
+  }
+  void Set(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    latest_ = std::move(snapshot);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> latest_;
+};
+
+}  // namespace dbtopo

@@ -1,0 +1,110 @@
+#include "topology_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace dbtopo {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json OrNull(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json ChannelJson(const ChannelView& view) {
+  const ReplicationChannel& ch = view.channel;
+  return {{"name", ch.name},
+          {"source", ch.source_host + ":" + std::to_string(ch.source_port)},
+          {"source_pod", view.source_pod},
+          {"source_valid", OrNull(view.source_valid)},
+          {"link_up", view.link_up},
+          {"io_running", OrNull(ch.io_running)},
+          {"io_state", ch.io_state},
+          {"sql_running", OrNull(ch.sql_running)},
+          {"lag_seconds", OrNull(ch.lag_seconds)},
+          {"lag_bytes", OrNull(ch.lag_bytes)},
+          {"last_io_errno", ch.last_io_errno},
+          {"last_io_error", ch.last_io_error},
+          {"last_sql_errno", ch.last_sql_errno},
+          {"last_sql_error", ch.last_sql_error},
+          {"gtid_mode", ch.gtid_mode}};
+}
+
+json MemberJson(const MemberView& member) {
+  const Target& t = member.target;
+  const Observation& o = member.observation;
+  json channels = json::array();
+  for (const ChannelView& ch : member.channels) channels.push_back(ChannelJson(ch));
+  json j = {{"pod", t.pod},
+            {"address", t.Address()},
+            {"up", o.up},
+            {"error", o.error},
+            {"probe_duration_seconds", o.probe_duration_seconds},
+            {"observed_role", RoleName(member.observed_role)},
+            {"labelled_role", t.labelled_role ? json(RoleName(*t.labelled_role)) : json(nullptr)},
+            {"role_label", t.role_label_value},
+            {"role_label_mismatch", member.role_label_mismatch},
+            {"pod_ready", OrNull(t.pod_ready)},
+            {"writable", OrNull(o.writable)},
+            {"read_only", OrNull(o.read_only)},
+            {"super_read_only", OrNull(o.super_read_only)},
+            {"server_id", OrNull(o.server_id)},
+            {"server_uuid", o.server_uuid},
+            {"gtid_executed", o.gtid_executed},
+            {"version", o.version},
+            {"channels", channels}};
+  if (o.redis_cluster) {
+    const RedisClusterInfo& c = *o.redis_cluster;
+    j["redis_cluster"] = {{"myid", c.myid},
+                          {"state_ok", c.state_ok},
+                          {"slots_assigned", OrNull(c.slots_assigned)},
+                          {"slots_ok", OrNull(c.slots_ok)},
+                          {"slots_pfail", OrNull(c.slots_pfail)},
+                          {"slots_fail", OrNull(c.slots_fail)},
+                          {"known_nodes", OrNull(c.known_nodes)},
+                          {"unmet_nodes", OrNull(member.redis_cluster_unmet_nodes)}};
+  }
+  return j;
+}
+
+json FindingJson(const Finding& f) {
+  return {{"kind", f.kind},       {"severity", SeverityName(f.severity)},
+          {"pod", f.pod},         {"channel", f.channel},
+          {"message", f.message}};
+}
+
+}  // namespace
+
+std::string RenderTopologyJson(const Snapshot& snapshot) {
+  json clusters = json::array();
+  for (const UnitView& unit : snapshot.topology.units) {
+    json members = json::array();
+    for (const MemberView& m : unit.members) members.push_back(MemberJson(m));
+    json findings = json::array();
+    for (const Finding& f : snapshot.topology.findings) {
+      if (f.unit == unit.unit) findings.push_back(FindingJson(f));
+    }
+    clusters.push_back({{"namespace", unit.unit.ns},
+                        {"db_cluster", unit.unit.db_cluster},
+                        {"component", unit.unit.component},
+                        {"engine", EngineName(unit.engine)},
+                        {"primaries", unit.primaries},
+                        {"labelled_primaries", unit.labelled_primaries},
+                        {"dual_primary", unit.dual_primary},
+                        {"primary_pod", unit.primary_pod},
+                        {"server_id_conflicts", unit.server_id_conflicts},
+                        {"redis_cluster_views_consistent",
+                         OrNull(unit.redis_cluster_views_consistent)},
+                        {"members", members},
+                        {"findings", findings}});
+  }
+  json root = {{"round", snapshot.round},
+               {"timestamp_seconds", snapshot.timestamp_seconds},
+               {"poll_duration_seconds", snapshot.poll_duration_seconds},
+               {"clusters", clusters}};
+  // Server-provided strings (error texts) may hold invalid UTF-8: replace, don't throw.
+  return root.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace dbtopo

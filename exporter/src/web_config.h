@@ -1,0 +1,37 @@
+#pragma once
+
+// `--web.config.file`, in the Prometheus exporter-toolkit format:
+//
+//   tls_server_config:
+//     cert_file: /etc/dbtopo/tls.crt
+//     key_file: /etc/dbtopo/tls.key
+//   basic_auth_users:
+//     prometheus: $2y$10$...   # bcrypt hash (htpasswd -nBC 10 "" | tr -d ':\n')
+//
+// Other exporter-toolkit keys (client auth, cipher suites, http_server_config)
+// are rejected with a clear error rather than silently ignored.
+
+#include <map>
+#include <string>
+#include <variant>
+
+namespace dbtopo {
+
+struct WebConfig {
+  std::string cert_file;  ///< "" = plain HTTP.
+  std::string key_file;
+  /// User name -> bcrypt hash; empty = no authentication.
+  std::map<std::string, std::string> basic_auth_users;
+
+  bool tls() const { return !cert_file.empty(); }
+};
+
+/// Loads `path`; on error returns "file:line: key: message".
+std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path);
+
+/// Checks an `Authorization: Basic ...` header value against the users.
+/// Uses crypt(3) (libxcrypt: bcrypt $2a$/$2b$/$2y$) and a constant-time
+/// comparison of the hashes.
+bool CheckBasicAuth(const WebConfig& config, const std::string& authorization_header);
+
+}  // namespace dbtopo

@@ -1,0 +1,197 @@
+#include "support/exporter_process.h"
+
+#include <httplib.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+#ifndef DBTOPO_EXPORTER_BIN
+#define DBTOPO_EXPORTER_BIN "dbtopo_exporter"
+#endif
+
+namespace dbtopo::testing {
+namespace {
+
+/// A YAML double-quoted scalar.
+std::string Quote(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string ExporterBinary() {
+  const char* env = std::getenv("DBTOPO_EXPORTER_BIN");
+  if (env != nullptr && *env != '\0') return env;
+  return DBTOPO_EXPORTER_BIN;
+}
+
+std::string WriteExporterConfig(const ExporterOptions& options, const std::string& dir) {
+  std::ostringstream yaml;
+  yaml << "poll_interval: " << options.poll_interval << "\n"
+       << "probe_timeout: " << options.probe_timeout << "\n"
+       << "clusters:\n";
+  for (const ClusterSpec& cluster : options.clusters) {
+    const std::string password_file = dir + "/" + cluster.name + ".password";
+    WriteFile(password_file, cluster.password, 0600);
+    yaml << "  - name: " << Quote(cluster.name) << "\n"
+         << "    engine: " << Quote(cluster.engine) << "\n"
+         << "    credentials:\n"
+         << "      username: " << Quote(cluster.username) << "\n"
+         << "      password_file: " << Quote(password_file) << "\n"
+         << "    members:\n";
+    for (const MemberSpec& member : cluster.members) {
+      yaml << "      - pod: " << Quote(member.pod) << "\n"
+           << "        address: " << Quote(member.address) << "\n";
+      if (member.labels.empty()) {
+        yaml << "        labels: {}\n";
+      } else {
+        yaml << "        labels:\n";
+        for (const auto& [k, v] : member.labels) {
+          yaml << "          " << Quote(k) << ": " << Quote(v) << "\n";
+        }
+      }
+    }
+  }
+  yaml << options.extra_yaml;
+  return yaml.str();
+}
+
+ExporterProcess::~ExporterProcess() { Stop(); }
+
+void ExporterProcess::Start(const ExporterOptions& options) {
+  if (IsRunning()) throw std::logic_error("ExporterProcess::Start: already running");
+  config_path_ = dir_.File("exporter.yaml");
+  log_path_ = dir_.File("exporter.log");
+  WriteFile(config_path_, WriteExporterConfig(options, dir_.path()));
+  port_ = FreePort();
+  std::vector<std::string> argv = {ExporterBinary(), "--config.file=" + config_path_,
+                                   "--web.listen-address=" + address(),
+                                   "--log.level=" + options.log_level};
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  process_ = std::make_unique<Process>(argv, log_path_);
+  process_->Start();
+
+  int last_status = 0;
+  std::string last_error;
+  bool ready = PollUntil(
+      [&] {
+        if (!process_->IsRunning()) return true;
+        HttpResult r = Get("/-/ready", std::chrono::seconds(2));
+        last_status = r.status;
+        last_error = r.error;
+        return r.status == 200;
+      },
+      options.ready_timeout, std::chrono::milliseconds(50));
+  if (!process_->IsRunning()) {
+    throw std::runtime_error("dbtopo_exporter exited during startup (status " +
+                             std::to_string(process_->exit_status().value_or(-1)) + "): " +
+                             process_->CommandLine() + "\n--- log ---\n" + LogTail() +
+                             "\n--- config ---\n" + ReadFile(config_path_));
+  }
+  if (!ready) {
+    throw std::runtime_error("dbtopo_exporter not ready after " +
+                             std::to_string(options.ready_timeout.count()) +
+                             " ms (last /-/ready status " + std::to_string(last_status) + " " +
+                             last_error + ")\n--- log ---\n" + LogTail());
+  }
+}
+
+void ExporterProcess::Stop() {
+  if (process_ != nullptr) process_->Stop(std::chrono::seconds(5));
+}
+
+std::string ExporterProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+HttpResult ExporterProcess::Get(const std::string& path,
+                                std::chrono::milliseconds timeout) const {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  HttpResult result;
+  auto response = client.Get(path);
+  if (!response) {
+    result.error = httplib::to_string(response.error());
+    return result;
+  }
+  result.status = response->status;
+  result.body = response->body;
+  return result;
+}
+
+std::string ExporterProcess::ScrapeText() const {
+  HttpResult r = Get("/metrics");
+  if (r.status != 200) {
+    throw std::runtime_error("GET /metrics: status " + std::to_string(r.status) + " " + r.error +
+                             "\n" + r.body + "\n--- exporter log ---\n" + LogTail());
+  }
+  return r.body;
+}
+
+Metrics ExporterProcess::Scrape() const { return Metrics::Parse(ScrapeText()); }
+
+nlohmann::json ExporterProcess::Topology() const {
+  HttpResult r = Get("/api/v1/topology");
+  if (r.status != 200) {
+    throw std::runtime_error("GET /api/v1/topology: status " + std::to_string(r.status) + " " +
+                             r.error + "\n" + r.body);
+  }
+  return nlohmann::json::parse(r.body);
+}
+
+::testing::AssertionResult ExporterProcess::WaitFor(
+    const std::string& what, const std::function<bool(const Metrics&)>& predicate,
+    std::chrono::milliseconds timeout, Metrics* last, std::chrono::milliseconds interval) const {
+  const auto start = std::chrono::steady_clock::now();
+  Metrics metrics;
+  std::string scrape_error;
+  bool ok = PollUntil(
+      [&] {
+        HttpResult r = Get("/metrics");
+        if (r.status != 200) {
+          scrape_error = "GET /metrics: status " + std::to_string(r.status) + " " + r.error;
+          return false;
+        }
+        scrape_error.clear();
+        metrics = Metrics::Parse(r.body);
+        return predicate(metrics);
+      },
+      timeout, interval);
+  if (last != nullptr) *last = metrics;
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (ok) {
+    return ::testing::AssertionSuccess() << what << " after " << waited << " s";
+  }
+  return ::testing::AssertionFailure()
+         << "timed out after " << waited << " s waiting for: " << what << "\n"
+         << (scrape_error.empty() ? "" : scrape_error + "\n")
+         << "--- last scrape (dbtopo_ samples) ---\n"
+         << metrics.Dump() << "--- exporter log tail ---\n"
+         << LogTail(6000);
+}
+
+std::string ExporterProcess::LogTail(std::size_t max_bytes) const {
+  return TailFile(log_path_, max_bytes);
+}
+
+std::string ExporterProcess::Log() const { return ReadFile(log_path_); }
+
+}  // namespace dbtopo::testing
