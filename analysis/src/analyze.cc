@@ -14,23 +14,13 @@
 namespace dbtopo {
 namespace {
 
-// Interim Redis role until the Redis hooks (detail::RedisObservedRole) land:
-// INFO replication `role:` is what the server itself says. Replace this with
-// the hook, like the MySQL case.
-Role RedisRoleFromInfo(const Observation& observation) {
-  if (!observation.up || !observation.redis.has_value()) return Role::kUnknown;
-  if (observation.redis->role == "master") return Role::kPrimary;
-  if (observation.redis->role == "slave") return Role::kReplica;
-  return Role::kUnknown;
-}
-
 Role ObservedRole(Engine engine, const Observation& observation) {
   switch (engine) {
     case Engine::kMysql:
       return detail::MysqlObservedRole(observation);
     case Engine::kRedis:
     case Engine::kRedisCluster:
-      return RedisRoleFromInfo(observation);
+      return detail::RedisObservedRole(observation);
   }
   return Role::kUnknown;
 }
@@ -42,8 +32,11 @@ void RunEngineDetectors(UnitView& unit, const AnalysisOptions& options,
       detail::DetectMysql(unit, options, findings);
       return;
     case Engine::kRedis:
+      detail::DetectRedis(unit, options, findings);
+      return;
     case Engine::kRedisCluster:
-      // Redis detectors are added here by the Redis engine file.
+      // Spans units (a cluster's shards may be separate components): run
+      // once per round by DetectRedisClusters in Analyze().
       return;
   }
 }
@@ -107,6 +100,7 @@ Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& opti
     detail::RunCommonDetectors(unit, &topology.findings);
     RunEngineDetectors(unit, options, &topology.findings);
   }
+  detail::DetectRedisClusters(topology.units, options, &topology.findings);
   detail::SortFindings(&topology.findings);
   return topology;
 }

@@ -27,3 +27,58 @@ Role MysqlObservedRole(const Observation& observation);
 void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Finding>* findings);
 
 }  // namespace dbtopo::detail
+
+// ---------------------------------------------------------------------------
+// Redis (engines `redis` and `redis-cluster`): redis_detectors.cc,
+// redis_cluster_detectors.cc.
+
+namespace dbtopo::detail {
+
+/// Redis observed role, from INFO replication `role:` (ROLE as fallback):
+/// `master` -> primary (a Redis master never replicates), `slave` -> replica;
+/// a down member or any other role -> unknown. Used for both Redis engines.
+Role RedisObservedRole(const Observation& observation);
+
+/// True when `host:port` names `member`: the port is the member's and the host
+/// is its address, its pod name, or its pod FQDN (`pod.headless.ns.svc...`),
+/// compared case-insensitively. Redis uses it for `master_host` and for
+/// CLUSTER NODES addresses/hostnames.
+bool AddressNamesMember(const std::string& host, int port, const MemberView& member);
+
+/// Redis replica links of `unit`: (re)builds the ChannelViews (link_up =
+/// `master_link_status:up`), sets ChannelView::source_pod to the member of
+/// `candidates` the source address names (a primary wins), refines
+/// ChannelView::channel.lag_bytes to `source master_repl_offset - replica
+/// master_repl_offset` when the source is an up master of the same
+/// replication history (equal master_replid), and raises
+/// replication_broken (critical, link down) and replication_lagging
+/// (warning, lag_bytes > max_replication_lag_bytes). Down members are not
+/// judged. `candidates`: the unit (redis) or the whole db_cluster
+/// (redis-cluster).
+void DetectRedisLinks(UnitView& unit, const std::vector<const MemberView*>& candidates,
+                      const AnalysisOptions& options, std::vector<Finding>* findings);
+
+/// Engine `redis` detectors for one unit (run after the common detectors,
+/// which already count primaries and raise no_primary/dual_primary):
+/// DetectRedisLinks over the unit, wrong_source (critical; sets
+/// ChannelView::source_valid), and, when the unit is a dual primary, names
+/// the promoted master in the dual_primary message (a master whose
+/// `master_replid2` is another master's `master_replid`: the old primary is
+/// still up after a promotion). Never adds a second no_primary/dual_primary.
+void DetectRedis(UnitView& unit, const AnalysisOptions& options, std::vector<Finding>* findings);
+
+/// Engine `redis-cluster` detectors, once per round over every unit (units
+/// of other engines are ignored). Units are grouped by (namespace,
+/// db_cluster): all members of one db_cluster are nodes of one cluster. Sets
+/// MemberView::redis_cluster_unmet_nodes, UnitView::redis_cluster_views_consistent
+/// (every unit of the db_cluster), UnitView::dual_primary and
+/// UnitView::primary_pod (one master in the unit), and raises
+/// redis_cluster_state_fail, redis_cluster_slots_uncovered,
+/// redis_cluster_unmet_nodes, redis_cluster_failed_nodes (per node),
+/// redis_cluster_views_split (once per db_cluster, on its first unit),
+/// dual_primary (units of masters claiming one slot),
+/// redis_cluster_master_without_replica, and the DetectRedisLinks findings.
+void DetectRedisClusters(std::vector<UnitView>& units, const AnalysisOptions& options,
+                         std::vector<Finding>* findings);
+
+}  // namespace dbtopo::detail

@@ -205,12 +205,12 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
   return cluster;
 }
 
-RoleValues ParseRoleValues(const YAML::Node& node) {
-  if (!node.IsMap()) Fail(node, "role_values", "must be a mapping of label value to role");
+RoleValues ParseRoleValues(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) Fail(node, path, "must be a mapping of label value to role");
   RoleValues values;
   for (const auto& entry : node) {
     std::string value = entry.first.as<std::string>();
-    const std::string role = ScalarString(entry.second, "role_values." + value);
+    const std::string role = ScalarString(entry.second, path + "." + value);
     // MapRoleLabel compares lower-case.
     std::transform(value.begin(), value.end(), value.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -219,11 +219,68 @@ RoleValues ParseRoleValues(const YAML::Node& node) {
     } else if (role == "replica") {
       values[value] = Role::kReplica;
     } else {
-      Fail(entry.second, "role_values." + value,
+      Fail(entry.second, path + "." + value,
            "role must be primary or replica, got \"" + role + "\"");
     }
   }
   return values;
+}
+
+std::vector<std::string> StringList(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence()) Fail(node, path, "must be a list of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    out.push_back(ScalarString(node[i], path + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+KubernetesDiscoverRule ParseDiscoverRule(const YAML::Node& node, const std::string& path,
+                                         const std::string& config_file) {
+  CheckKeys(node, path, {"engine", "label_selector", "port_name", "credentials"});
+  KubernetesDiscoverRule rule;
+  const std::string engine = RequiredString(node, path, "engine");
+  auto parsed = ParseEngine(engine);
+  if (!parsed) {
+    Fail(node["engine"], path + ".engine",
+         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
+  }
+  rule.engine = *parsed;
+  rule.label_selector = RequiredString(node, path, "label_selector");
+  if (node["port_name"]) rule.port_name = ScalarString(node["port_name"], path + ".port_name");
+  rule.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
+  return rule;
+}
+
+KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& config_file) {
+  const std::string path = "kubernetes";
+  CheckKeys(node, path,
+            {"kubeconfig", "namespaces", "cluster_label", "component_label", "role_label",
+             "role_values", "discover"});
+  KubernetesConfig k8s;
+  if (node["kubeconfig"]) {
+    k8s.kubeconfig = ScalarString(node["kubeconfig"], path + ".kubeconfig");
+    if (k8s.kubeconfig.starts_with("~/")) {
+      const char* home = std::getenv("HOME");
+      if (home != nullptr) k8s.kubeconfig = std::string(home) + k8s.kubeconfig.substr(1);
+    }
+  }
+  if (node["namespaces"]) k8s.namespaces = StringList(node["namespaces"], path + ".namespaces");
+  for (auto [key, field] : {std::pair{"cluster_label", &k8s.cluster_label},
+                            std::pair{"component_label", &k8s.component_label},
+                            std::pair{"role_label", &k8s.role_label}}) {
+    if (node[key]) *field = RequiredString(node, path, key);
+  }
+  if (node["role_values"]) k8s.role_values = ParseRoleValues(node["role_values"], path + ".role_values");
+  const YAML::Node discover = node["discover"];
+  if (!discover || !discover.IsSequence() || discover.size() == 0) {
+    Fail(discover ? discover : node, path + ".discover", "must be a non-empty list");
+  }
+  for (std::size_t i = 0; i < discover.size(); ++i) {
+    k8s.discover.push_back(ParseDiscoverRule(
+        discover[i], path + ".discover[" + std::to_string(i) + "]", config_file));
+  }
+  return k8s;
 }
 
 void ParseThresholds(const YAML::Node& node, AnalysisOptions* options) {
@@ -244,7 +301,7 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
   if (!root || root.IsNull()) Fail(root, "", "config is empty");
   CheckKeys(root, "",
             {"poll_interval", "probe_timeout", "max_concurrency", "role_label", "role_values",
-             "thresholds", "clusters"});
+             "thresholds", "clusters", "kubernetes"});
   if (root["poll_interval"]) config.poll_interval = DurationValue(root["poll_interval"], "poll_interval");
   if (root["probe_timeout"]) config.probe_timeout = DurationValue(root["probe_timeout"], "probe_timeout");
   if (config.poll_interval.count() <= 0) Fail(root["poll_interval"], "poll_interval", "must be > 0");
@@ -258,11 +315,14 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
         static_cast<int>(std::min(PositiveInteger(root["max_concurrency"], "max_concurrency"), 1024LL));
   }
   if (root["role_label"]) config.role_label = ScalarString(root["role_label"], "role_label");
-  if (root["role_values"]) config.role_values = ParseRoleValues(root["role_values"]);
+  if (root["role_values"]) config.role_values = ParseRoleValues(root["role_values"], "role_values");
   if (root["thresholds"]) ParseThresholds(root["thresholds"], &config.analysis);
+  if (root["kubernetes"]) config.kubernetes = ParseKubernetes(root["kubernetes"], file);
   const YAML::Node clusters = root["clusters"];
-  if (!clusters || !clusters.IsSequence() || clusters.size() == 0) {
-    Fail(clusters ? clusters : root, "clusters", "must be a non-empty list");
+  if (!clusters && config.kubernetes) return config;
+  if (!clusters || !clusters.IsSequence() || (clusters.size() == 0 && !config.kubernetes)) {
+    Fail(clusters ? clusters : root, "clusters",
+         "must be a non-empty list (or configure kubernetes discovery)");
   }
   std::set<std::tuple<std::string, std::string, std::string>> units;
   for (std::size_t i = 0; i < clusters.size(); ++i) {

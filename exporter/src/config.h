@@ -17,6 +17,7 @@
 
 #include "dbtopo/analysis/analysis.h"
 #include "dbtopo/collectors/discovery.h"
+#include "dbtopo/collectors/kubernetes_discovery.h"
 #include "dbtopo/collectors/secret.h"
 
 namespace dbtopo {
@@ -54,7 +55,10 @@ struct Config {
   RoleValues role_values = DefaultRoleValues();
   /// `thresholds`: `replication_lag` (duration), `replication_lag_bytes`.
   AnalysisOptions analysis;
+  /// Static clusters; may be empty when `kubernetes` is set.
   std::vector<ClusterConfig> clusters;
+  /// `kubernetes:`; std::nullopt when absent.
+  std::optional<KubernetesConfig> kubernetes;
 };
 
 /// A config error, located.

@@ -143,8 +143,12 @@ TEST(ProcessTest, FreePortAndTempDir) {
 TEST(ExporterConfigTest, WritesYamlAndPasswordFile) {
   TempDir dir;
   ExporterOptions options;
-  options.clusters.push_back(
-      {"orders", "mysql", "exporter", "pw\"1", {{"orders-0", "127.0.0.1:3306", {{"k", "v"}}}}});
+  ClusterSpec cluster;
+  cluster.name = "orders";
+  cluster.username = "exporter";
+  cluster.password = "pw\"1";
+  cluster.members.push_back({"orders-0", "127.0.0.1:3306", {{"k", "v"}}});
+  options.clusters.push_back(cluster);
   std::string yaml = WriteExporterConfig(options, dir.path());
   EXPECT_THAT(yaml, HasSubstr("poll_interval: 1s"));
   EXPECT_THAT(yaml, HasSubstr("password_file: \"" + dir.File("orders.password") + "\""));
@@ -214,7 +218,7 @@ TEST_F(MariadbTopologyTest, DuplicateKeyStopsSqlThread) {
   EXPECT_EQ(Field(st, "Last_SQL_Errno"), "1062");
   EXPECT_EQ(Field(st, "Seconds_Behind_Master"), "NULL");
   // The other replica is unaffected.
-  topo_.WaitInSync();
+  topo_.WaitInSync({2});
   EXPECT_EQ(Field(topo_.ReplicaStatus(2), "Slave_SQL_Running"), "Yes");
 }
 

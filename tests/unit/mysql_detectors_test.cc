@@ -518,7 +518,7 @@ TEST(DetectMysqlTest, FillsChannelViewsFromObservations) {
 // was built from the component name and its own ordinal, so its IO thread
 // connects to a pod that does not exist (2005); it got the same server_id as
 // mysql-1, and runs a different image.
-TEST(ScenarioTest, Scenario2TemplatePods) {
+TEST(MysqlScenarioTest, Scenario2TemplatePods) {
   Member p = MysqlPrimary("mysql-0", "10.0.0.1", 3306);
   Member r1 = MysqlReplicaOf("mysql-1", "10.0.0.2", 3306, p);
   Member t0 =
@@ -550,7 +550,7 @@ TEST(ScenarioTest, Scenario2TemplatePods) {
 
 // Scenario 5: a replica accidentally writable while its SQL thread is
 // stopped on 1062 (the usual consequence), NULL lag.
-TEST(ScenarioTest, Scenario5WritableReplicaWithDuplicateKey) {
+TEST(MysqlScenarioTest, Scenario5WritableReplicaWithDuplicateKey) {
   std::vector<Member> members = HealthyOrders();
   members[1].observation.read_only = false;
   members[1].observation.writable = true;

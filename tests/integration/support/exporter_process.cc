@@ -51,7 +51,10 @@ std::string WriteExporterConfig(const ExporterOptions& options, const std::strin
     const std::string password_file = dir + "/" + cluster.name + ".password";
     WriteFile(password_file, cluster.password, 0600);
     yaml << "  - name: " << Quote(cluster.name) << "\n"
-         << "    engine: " << Quote(cluster.engine) << "\n"
+         << "    engine: " << Quote(cluster.engine) << "\n";
+    if (!cluster.ns.empty()) yaml << "    namespace: " << Quote(cluster.ns) << "\n";
+    if (!cluster.component.empty()) yaml << "    component: " << Quote(cluster.component) << "\n";
+    yaml
          << "    credentials:\n"
          << "      username: " << Quote(cluster.username) << "\n"
          << "      password_file: " << Quote(password_file) << "\n"

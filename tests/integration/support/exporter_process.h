@@ -31,6 +31,10 @@ struct MemberSpec {
 struct ClusterSpec {
   std::string name;
   std::string engine = "mysql";
+  /// `namespace:` and `component:`; omitted from the config when empty (the
+  /// exporter then uses namespace "" and component = engine name).
+  std::string ns;
+  std::string component;
   std::string username;
   std::string password;
   std::vector<MemberSpec> members;

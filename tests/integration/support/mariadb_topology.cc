@@ -332,13 +332,22 @@ void MariadbTopology::StartReplication(int i, const std::string& host, int port)
                     "START SLAVE;");
 }
 
-void MariadbTopology::WaitInSync(std::chrono::seconds timeout) {
+void MariadbTopology::WaitInSync(std::vector<int> replicas, std::chrono::seconds timeout) {
+  if (replicas.empty()) {
+    for (int i = 1; i < size(); ++i) {
+      if (server(i).IsRunning()) replicas.push_back(i);
+    }
+  }
   const std::string pos = primary().QueryValue("SELECT @@GLOBAL.gtid_binlog_pos").value_or("");
-  for (int i = 1; i < size(); ++i) {
-    if (!server(i).IsRunning()) continue;
-    std::optional<std::string> r = server(i).QueryValue(
-        "SELECT MASTER_GTID_WAIT('" + pos + "', " + std::to_string(timeout.count()) + ")");
-    if (r != "0") {
+  for (int i : replicas) {
+    // MASTER_GTID_WAIT in 1 s steps: one long wait would outlive the
+    // connection's read timeout.
+    bool synced = PollUntil(
+        [&] {
+          return server(i).QueryValue("SELECT MASTER_GTID_WAIT('" + pos + "', 1)") == "0";
+        },
+        timeout, std::chrono::milliseconds(0));
+    if (!synced) {
       throw std::runtime_error(server(i).name() + " did not reach primary GTID " + pos + "\n" +
                                Describe());
     }

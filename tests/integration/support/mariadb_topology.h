@@ -120,8 +120,10 @@ class MariadbTopology {
   ClusterSpec ToClusterSpec(const std::string& cluster_name,
                             const std::string& pod_prefix = "mysql-") const;
 
-  /// Waits until every running replica has applied the primary's binlog.
-  void WaitInSync(std::chrono::seconds timeout = std::chrono::seconds(30));
+  /// Waits until the given replicas (default: every running replica) have
+  /// applied everything in the primary's binlog.
+  void WaitInSync(std::vector<int> replicas = {},
+                  std::chrono::seconds timeout = std::chrono::seconds(30));
   /// `SHOW SLAVE STATUS` of server i (empty Row when it is not a replica).
   Row ReplicaStatus(int i);
   /// `SHOW SLAVE STATUS` fields of every server, for failure messages.

@@ -22,7 +22,7 @@ class LineParser {
   Sample Parse() {
     Sample sample;
     sample.name = Name(/*metric=*/true);
-    SkipSpaces();
+    bool spaced = SkipSpaces();
     if (Peek() == '{') {
       ++pos_;
       SkipSpaces();
@@ -42,8 +42,9 @@ class LineParser {
         }
       }
       ++pos_;
+      spaced = SkipSpaces();
     }
-    if (!SkipSpaces()) Fail("expected whitespace before the value");
+    if (!spaced) Fail("expected whitespace before the value");
     sample.value = Number();
     if (SkipSpaces() && pos_ < line_.size()) {
       Number();  // Optional timestamp; ignored.

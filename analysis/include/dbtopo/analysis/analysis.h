@@ -37,6 +37,10 @@ inline constexpr char kRedisClusterSlotsUncovered[] = "redis_cluster_slots_uncov
 inline constexpr char kRedisClusterUnmetNodes[] = "redis_cluster_unmet_nodes";
 inline constexpr char kRedisClusterFailedNodes[] = "redis_cluster_failed_nodes";
 inline constexpr char kRedisClusterViewsSplit[] = "redis_cluster_views_split";
+/// A Redis Cluster master serving slots with no healthy replica while the
+/// cluster has replicas (a failover of that shard would lose its slots).
+inline constexpr char kRedisClusterMasterWithoutReplica[] =
+    "redis_cluster_master_without_replica";
 inline constexpr char kTargetDown[] = "target_down";
 }  // namespace finding
 

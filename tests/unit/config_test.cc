@@ -1,0 +1,171 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "duration.h"
+
+namespace dbtopo {
+namespace {
+
+ConfigError ExpectError(const std::string& yaml) {
+  auto result = ParseConfig(yaml, "dbtopo.yml");
+  EXPECT_TRUE(std::holds_alternative<ConfigError>(result)) << yaml;
+  if (auto* e = std::get_if<ConfigError>(&result)) return *e;
+  return {};
+}
+
+Config ExpectOk(const std::string& yaml) {
+  auto result = ParseConfig(yaml, "dbtopo.yml");
+  if (auto* e = std::get_if<ConfigError>(&result)) ADD_FAILURE() << e->ToString();
+  return std::holds_alternative<Config>(result) ? std::get<Config>(result) : Config{};
+}
+
+constexpr char kMinimal[] = R"(
+poll_interval: 5s
+probe_timeout: 2s
+clusters:
+  - name: orders
+    engine: mysql
+    credentials: {username: exporter, password_env: DBTOPO_TEST_PW}
+    members:
+      - {pod: orders-mysql-0, address: 10.0.0.5:3306, labels: {kubeblocks.io/role: primary}}
+      - {pod: orders-mysql-1, address: "10.0.0.6", labels: {kubeblocks.io/role: Secondary}}
+)";
+
+TEST(ConfigTest, ParsesTheDesignExample) {
+  setenv("DBTOPO_TEST_PW", "s3cret", 1);
+  Config config = ExpectOk(kMinimal);
+  EXPECT_EQ(config.poll_interval, std::chrono::seconds(5));
+  EXPECT_EQ(config.probe_timeout, std::chrono::seconds(2));
+  ASSERT_EQ(config.clusters.size(), 1u);
+  const ClusterConfig& c = config.clusters[0];
+  EXPECT_EQ(c.name, "orders");
+  EXPECT_EQ(c.component, "mysql");  // defaults to the engine name
+  EXPECT_EQ(c.credentials->username, "exporter");
+  EXPECT_EQ(c.credentials->password.Reveal(), "s3cret");
+  ASSERT_EQ(c.members.size(), 2u);
+  EXPECT_EQ(c.members[1].host, "10.0.0.6");
+  EXPECT_EQ(c.members[1].port, 3306);  // engine default
+
+  auto targets = StaticTargets(config);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].target.labelled_role, Role::kPrimary);
+  EXPECT_EQ(targets[1].target.labelled_role, Role::kReplica);  // case-insensitive
+  EXPECT_EQ(targets[1].target.role_label_value, "Secondary");
+  EXPECT_EQ(targets[0].target.unit, (UnitId{"", "orders", "mysql"}));
+}
+
+TEST(ConfigTest, ErrorsNameLineAndKey) {
+  ConfigError e = ExpectError("clusters:\n  - name: a\n    engine: mysq\n    members: []\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.key, "clusters[0].engine");
+  EXPECT_NE(e.message.find("mysq"), std::string::npos);
+  EXPECT_EQ(e.ToString().rfind("dbtopo.yml:3: clusters[0].engine: ", 0), 0u) << e.ToString();
+}
+
+TEST(ConfigTest, RejectsUnknownKeysWithTheirPath) {
+  ConfigError e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n    members:\n"
+      "      - {pod: p, adress: 1.2.3.4}\n");
+  EXPECT_EQ(e.key, "clusters[0].members[0].adress");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(ExpectError("pol_interval: 5s\n").key, "pol_interval");
+}
+
+TEST(ConfigTest, RejectsBadValues) {
+  EXPECT_EQ(ExpectError("poll_interval: 5x\n").key, "poll_interval");
+  EXPECT_EQ(ExpectError("poll_interval: 1s\nprobe_timeout: 2s\nclusters: []\n").key,
+            "probe_timeout");
+  EXPECT_EQ(ExpectError("clusters: []\n").key, "clusters");
+  EXPECT_EQ(ExpectError("clusters:\n  - {name: a, engine: mysql, members: "
+                        "[{pod: p, address: 'h:99999'}]}\n")
+                .key,
+            "clusters[0].members[0].address");
+  EXPECT_EQ(ExpectError("clusters:\n  - {name: a, engine: mysql, members: "
+                        "[{pod: p, address: h}, {pod: p, address: g}]}\n")
+                .key,
+            "clusters[0].members[1].pod");
+  EXPECT_EQ(ExpectError("role_values: {leader: boss}\nclusters: []\n").key, "role_values.leader");
+  EXPECT_EQ(ExpectError("clusters: [\n").line > 0, true);  // YAML syntax error keeps a line
+}
+
+TEST(ConfigTest, MissingPasswordSourcesAreClearErrors) {
+  unsetenv("DBTOPO_TEST_NOPE");
+  ConfigError e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n"
+      "    credentials: {username: u, password_env: DBTOPO_TEST_NOPE}\n"
+      "    members: [{pod: p, address: h}]\n");
+  EXPECT_EQ(e.key, "clusters[0].credentials.password_env");
+  EXPECT_NE(e.message.find("DBTOPO_TEST_NOPE"), std::string::npos);
+
+  e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n"
+      "    credentials: {username: u, password_file: /nonexistent/pw}\n"
+      "    members: [{pod: p, address: h}]\n");
+  EXPECT_EQ(e.key, "clusters[0].credentials.password_file");
+  EXPECT_NE(e.message.find("/nonexistent/pw"), std::string::npos);
+}
+
+TEST(ConfigTest, PasswordFileIsRelativeToTheConfigAndTrimmed) {
+  const auto dir = std::filesystem::temp_directory_path() / "dbtopo_config_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "pw") << "hunter2\n";
+  std::ofstream(dir / "c.yml") << "clusters:\n  - name: a\n    engine: redis\n"
+                                  "    credentials: {password_file: pw}\n"
+                                  "    members: [{pod: p, address: 'h:7000'}]\n";
+  auto result = LoadConfig((dir / "c.yml").string());
+  ASSERT_TRUE(std::holds_alternative<Config>(result)) << std::get<ConfigError>(result).ToString();
+  const Config& config = std::get<Config>(result);
+  EXPECT_EQ(config.clusters[0].credentials->password.Reveal(), "hunter2");
+  EXPECT_EQ(config.clusters[0].members[0].port, 7000);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigTest, KubernetesSectionAllowsNoStaticClusters) {
+  Config config = ExpectOk(R"(
+kubernetes:
+  namespaces: [default, prod]
+  role_values: {Leader: primary, follower: replica}
+  discover:
+    - engine: mysql
+      label_selector: app.kubernetes.io/managed-by=kubeblocks
+      port_name: mysql
+)");
+  ASSERT_TRUE(config.kubernetes);
+  EXPECT_EQ(config.kubernetes->namespaces.size(), 2u);
+  EXPECT_EQ(config.kubernetes->role_label, "kubeblocks.io/role");
+  EXPECT_EQ(config.kubernetes->role_values.at("leader"), Role::kPrimary);
+  ASSERT_EQ(config.kubernetes->discover.size(), 1u);
+  EXPECT_EQ(config.kubernetes->discover[0].port_name, "mysql");
+  EXPECT_EQ(ExpectError("kubernetes: {discover: [{engine: pg, label_selector: a=b}]}\n").key,
+            "kubernetes.discover[0].engine");
+}
+
+TEST(ConfigTest, Thresholds) {
+  Config config = ExpectOk(
+      "thresholds: {replication_lag: 1m30s, replication_lag_bytes: 1024}\n"
+      "clusters: [{name: a, engine: mysql, members: [{pod: p, address: h}]}]\n");
+  EXPECT_DOUBLE_EQ(config.analysis.max_replication_lag_seconds, 90);
+  EXPECT_EQ(config.analysis.max_replication_lag_bytes, 1024);
+}
+
+TEST(DurationTest, ParsesAndFormats) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(ParseDuration("500ms"), milliseconds(500));
+  EXPECT_EQ(ParseDuration("5s"), milliseconds(5000));
+  EXPECT_EQ(ParseDuration("1m30s"), milliseconds(90'000));
+  EXPECT_EQ(ParseDuration("2h"), milliseconds(7'200'000));
+  EXPECT_EQ(ParseDuration("7"), milliseconds(7000));
+  for (const char* bad : {"", "s", "5x", "-1s", "5s3", "1.5s", "99999999999999999999s"}) {
+    EXPECT_FALSE(ParseDuration(bad)) << bad;
+  }
+  EXPECT_EQ(FormatDuration(milliseconds(90'500)), "1m30s500ms");
+  EXPECT_EQ(FormatDuration(milliseconds(0)), "0s");
+}
+
+}  // namespace
+}  // namespace dbtopo
