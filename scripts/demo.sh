@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh dbtopo_exporter
 
 listen="${DEMO_LISTEN:-127.0.0.1:9856}"
 work="$(mktemp -d /tmp/dbtopo-demo.XXXXXX)"

@@ -37,7 +37,10 @@ const std::string& TemplateDatadir() {
                                      "--datadir=" + datadir,
                                      "--skip-test-db",
                                      "--skip-name-resolve",
-                                     kInnodbLogFileSize};
+                                     kInnodbLogFileSize,
+                                     // ibdata1 stays 12 MB instead of 76 MB:
+                                     // cheaper to copy per server.
+                                     "--innodb-autoextend-increment=1"};
     for (const auto& arg : UserArgs()) argv.push_back(arg);
     const std::string log = dir->File("install.log");
     int rc = RunCommand(argv, log);

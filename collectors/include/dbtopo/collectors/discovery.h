@@ -48,4 +48,17 @@ class StaticDiscovery : public Discovery {
   std::vector<DiscoveredTarget> targets_;
 };
 
+/// The targets of several discoveries (e.g. static members + Kubernetes), in
+/// order. A target whose Key() an earlier discovery already yielded is
+/// dropped, so a pod listed statically and discovered is probed once.
+class CombinedDiscovery : public Discovery {
+ public:
+  explicit CombinedDiscovery(std::vector<std::unique_ptr<Discovery>> parts)
+      : parts_(std::move(parts)) {}
+  std::vector<DiscoveredTarget> Targets() override;
+
+ private:
+  std::vector<std::unique_ptr<Discovery>> parts_;
+};
+
 }  // namespace dbtopo

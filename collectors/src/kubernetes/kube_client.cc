@@ -1,0 +1,327 @@
+#include "kubernetes/kube_client.h"
+
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace dbtopo::kube {
+namespace {
+
+constexpr std::size_t kMaxBody = 256u << 20;        // A list of thousands of pods is ~10 MiB.
+constexpr std::size_t kMaxErrorBody = 64u << 10;    // Status bodies are small.
+constexpr std::size_t kMaxLine = 64u << 20;         // One watch event.
+
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no details";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+std::string Trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  const auto end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string Base64(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const std::uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
+                            (static_cast<unsigned char>(in[i + 1]) << 8) |
+                            static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const std::uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
+                            (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+// Parsed TLS material, shared by every connection.
+struct KubeClient::Tls {
+  std::vector<X509*> cas;
+  X509* cert = nullptr;
+  EVP_PKEY* key = nullptr;
+
+  ~Tls() {
+    for (X509* ca : cas) X509_free(ca);
+    if (cert != nullptr) X509_free(cert);
+    if (key != nullptr) EVP_PKEY_free(key);
+  }
+};
+
+std::string UrlEncode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+Secret BearerToken::Current() {
+  if (file_.empty()) return static_token_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  struct stat st {};
+  if (::stat(file_.c_str(), &st) == 0) {
+    const std::string stamp = std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+                              std::to_string(st.st_mtim.tv_sec) + "." +
+                              std::to_string(st.st_mtim.tv_nsec);
+    if (stamp != stamp_) {
+      std::ifstream in(file_, std::ios::binary);
+      std::ostringstream content;
+      content << in.rdbuf();
+      std::string token = Trim(content.str());
+      if (in && !token.empty()) {
+        cached_ = Secret(std::move(token));
+        stamp_ = stamp;
+        ++loads_;
+      }
+    }
+  }
+  return cached_.empty() ? static_token_ : cached_;
+}
+
+void BearerToken::Invalidate() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stamp_.clear();
+}
+
+std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeConfig config,
+                                                                          Options options) {
+  auto tls = std::make_unique<Tls>();
+  if (config.scheme == "https") {
+    if (!config.ca_pem.empty()) {
+      BIO* bio = BIO_new_mem_buf(config.ca_pem.data(), static_cast<int>(config.ca_pem.size()));
+      while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) tls->cas.push_back(ca);
+      BIO_free(bio);
+      ERR_clear_error();  // The loop ends on a "no start line" error.
+      if (tls->cas.empty()) {
+        return "certificate authority " + config.ca_origin + " (" + config.source +
+               "): no PEM certificate could be parsed";
+      }
+    }
+    if (!config.client_cert_pem.empty()) {
+      BIO* bio = BIO_new_mem_buf(config.client_cert_pem.data(),
+                                 static_cast<int>(config.client_cert_pem.size()));
+      tls->cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+      BIO_free(bio);
+      if (tls->cert == nullptr) {
+        return "client-certificate (" + config.source + "): not a PEM certificate: " +
+               OpenSslError();
+      }
+      const std::string& key_pem = config.client_key_pem.Reveal();
+      bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+      tls->key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+      BIO_free(bio);
+      if (tls->key == nullptr) {
+        // OpenSSL's message does not include key material.
+        return "client-key (" + config.source + "): not a PEM private key: " + OpenSslError();
+      }
+      if (X509_check_private_key(tls->cert, tls->key) != 1) {
+        ERR_clear_error();
+        return "client-key (" + config.source + ") does not match client-certificate";
+      }
+    }
+  } else if (!config.client_cert_pem.empty()) {
+    return "client-certificate (" + config.source + ") needs an https server, got " +
+           config.server;
+  }
+  return std::unique_ptr<KubeClient>(new KubeClient(std::move(config), options, std::move(tls)));
+}
+
+KubeClient::KubeClient(KubeConfig config, Options options, std::unique_ptr<Tls> tls)
+    : config_(std::move(config)),
+      options_(options),
+      tls_(std::move(tls)),
+      token_(config_.token, config_.token_file) {}
+
+KubeClient::~KubeClient() = default;
+
+std::unique_ptr<httplib::ClientImpl> KubeClient::NewClient(std::chrono::milliseconds read_timeout) {
+  std::unique_ptr<httplib::ClientImpl> client;
+  if (config_.scheme == "https") {
+    const std::string& name =
+        config_.tls_server_name.empty() ? config_.host : config_.tls_server_name;
+    std::unique_ptr<httplib::SSLClient> ssl;
+    if (tls_->cert != nullptr) {
+      ssl = std::make_unique<httplib::SSLClient>(name, config_.port, tls_->cert, tls_->key);
+    } else {
+      ssl = std::make_unique<httplib::SSLClient>(name, config_.port);
+    }
+    if (!config_.tls_server_name.empty()) {
+      // Verify and send SNI for tls-server-name, connect to the real host.
+      ssl->set_hostname_addr_map({{config_.tls_server_name, config_.host}});
+    }
+    if (config_.insecure_skip_tls_verify) {
+      ssl->enable_server_certificate_verification(false);
+    } else {
+      ssl->enable_server_certificate_verification(true);
+      if (!tls_->cas.empty()) {
+        X509_STORE* store = X509_STORE_new();
+        for (X509* ca : tls_->cas) X509_STORE_add_cert(store, ca);
+        ssl->set_ca_cert_store(store);  // Owned by the client's SSL_CTX from here.
+      }
+    }
+    client = std::move(ssl);
+  } else {
+    client = std::make_unique<httplib::ClientImpl>(config_.host, config_.port);
+  }
+  client->set_connection_timeout(options_.connect_timeout);
+  client->set_write_timeout(options_.write_timeout);
+  client->set_read_timeout(read_timeout);
+  client->set_keep_alive(false);
+  client->set_url_encode(false);  // Callers percent-encode query values themselves.
+  return client;
+}
+
+HttpResult KubeClient::Get(const std::string& path_and_query,
+                           std::chrono::milliseconds read_timeout) {
+  return Run(path_and_query, read_timeout, nullptr);
+}
+
+HttpResult KubeClient::Stream(const std::string& path_and_query,
+                              std::chrono::milliseconds read_timeout,
+                              const std::function<bool(std::string_view line)>& on_line) {
+  return Run(path_and_query, read_timeout, &on_line);
+}
+
+void KubeClient::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(active_mutex_);
+  for (httplib::ClientImpl* client : active_) client->stop();
+}
+
+HttpResult KubeClient::Run(const std::string& path_and_query,
+                           std::chrono::milliseconds read_timeout,
+                           const std::function<bool(std::string_view line)>* on_line) {
+  HttpResult result;
+  if (cancelled_) {
+    result.cancelled = true;
+    result.error = "cancelled";
+    return result;
+  }
+  std::unique_ptr<httplib::ClientImpl> client = NewClient(read_timeout);
+  {
+    std::lock_guard<std::mutex> lock(active_mutex_);
+    active_.insert(client.get());
+  }
+
+  httplib::Headers headers = {{"Accept", "application/json"},
+                              {"User-Agent", "dbtopo_exporter (kubernetes discovery)"}};
+  const Secret token = token_.Current();
+  if (!token.empty()) {
+    headers.emplace("Authorization", "Bearer " + token.Reveal());
+  } else if (!config_.username.empty()) {
+    headers.emplace("Authorization",
+                    "Basic " + Base64(config_.username + ":" + config_.password.Reveal()));
+  }
+
+  std::string pending;  // Partial line of a stream.
+  bool stopped_by_caller = false;
+  bool too_large = false;
+  auto on_response = [&](const httplib::Response& response) {
+    result.status = response.status;
+    return true;
+  };
+  auto on_data = [&](const char* data, std::size_t length) {
+    if (cancelled_) return false;
+    if (on_line == nullptr || result.status != 200) {
+      const std::size_t limit = on_line == nullptr ? kMaxBody : kMaxErrorBody;
+      if (result.body.size() + length > limit) {
+        too_large = on_line == nullptr;
+        result.body.append(data, limit - result.body.size());
+        return !too_large;
+      }
+      result.body.append(data, length);
+      return true;
+    }
+    pending.append(data, length);
+    std::size_t start = 0;
+    for (std::size_t newline; (newline = pending.find('\n', start)) != std::string::npos;
+         start = newline + 1) {
+      std::string_view line(pending.data() + start, newline - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!(*on_line)(line)) {
+        stopped_by_caller = true;
+        return false;
+      }
+    }
+    pending.erase(0, start);
+    if (pending.size() > kMaxLine) {
+      too_large = true;
+      return false;
+    }
+    return true;
+  };
+  const std::string path = config_.path_prefix + path_and_query;
+  httplib::Result response = client->Get(path, headers, on_response, on_data);
+
+  {
+    std::lock_guard<std::mutex> lock(active_mutex_);
+    active_.erase(client.get());
+  }
+  if (response) {
+    if (on_line != nullptr && result.status == 200 && !pending.empty() && !stopped_by_caller) {
+      (*on_line)(pending);  // Last line without a newline.
+    }
+    return result;
+  }
+  if (stopped_by_caller) return result;
+  if (cancelled_) {
+    result.cancelled = true;
+    result.error = "cancelled";
+    return result;
+  }
+  if (too_large) {
+    result.error = on_line == nullptr ? "response body larger than 256 MiB" : "watch event larger than 64 MiB";
+    return result;
+  }
+  result.error = httplib::to_string(response.error());
+  if (response.error() == httplib::Error::SSLServerVerification) {
+    if (auto* ssl = dynamic_cast<httplib::SSLClient*>(client.get())) {
+      result.error += std::string(": ") +
+                      X509_verify_cert_error_string(ssl->get_openssl_verify_result()) +
+                      " (check certificate-authority / tls-server-name, " + config_.source + ")";
+    }
+  } else if (response.error() == httplib::Error::SSLConnection) {
+    result.error += " (TLS handshake failed; is the server https? " + config_.source + ")";
+  }
+  return result;
+}
+
+}  // namespace dbtopo::kube

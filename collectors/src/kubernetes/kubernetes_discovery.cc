@@ -1,0 +1,584 @@
+// KubernetesDiscovery: one list+watch loop per (discover rule, namespace),
+// feeding a PodStore that Targets() copies from.
+
+#include "dbtopo/collectors/kubernetes_discovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "kubernetes/kube_client.h"
+#include "kubernetes/kubeconfig.h"
+#include "kubernetes/label_selector.h"
+#include "kubernetes/pod_parser.h"
+#include "kubernetes/pod_store.h"
+
+namespace dbtopo {
+namespace kube {
+namespace {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+std::string LogfmtValue(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" \"=\t\n\\") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void DefaultLog(DiscoveryLogLevel level, const std::string& msg, const Fields& fields) {
+  std::string line = "msg=" + LogfmtValue(msg);
+  for (const auto& [key, value] : fields) line += " " + key + "=" + LogfmtValue(value);
+  spdlog::level::level_enum spd = spdlog::level::info;
+  switch (level) {
+    case DiscoveryLogLevel::kDebug:
+      spd = spdlog::level::debug;
+      break;
+    case DiscoveryLogLevel::kInfo:
+      spd = spdlog::level::info;
+      break;
+    case DiscoveryLogLevel::kWarn:
+      spd = spdlog::level::warn;
+      break;
+    case DiscoveryLogLevel::kError:
+      spd = spdlog::level::err;
+      break;
+  }
+  spdlog::default_logger_raw()->log(spd, "{}", line);
+}
+
+std::string FormatDelay(std::chrono::milliseconds delay) {
+  if (delay.count() % 1000 == 0) return std::to_string(delay.count() / 1000) + "s";
+  if (delay.count() > 1000) return std::to_string(delay.count() / 1000.0).substr(0, 4) + "s";
+  return std::to_string(delay.count()) + "ms";
+}
+
+std::string Bool(bool b) { return b ? "true" : "false"; }
+
+// One list+watch: a rule in a namespace ("" = all namespaces).
+struct StreamSpec {
+  std::size_t rule = 0;
+  std::string ns;
+  LabelSelector selector;
+  std::string base_path;  // /api/v1/pods or /api/v1/namespaces/<ns>/pods
+  std::string selector_param;  // "&labelSelector=..." or ""
+};
+
+// Exponential backoff: initial, 2x per failure, capped.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
+      : initial_(initial), max_(max) {}
+  std::chrono::milliseconds Next() {
+    current_ = current_.count() == 0 ? initial_ : std::min(current_ * 2, max_);
+    return current_;
+  }
+  void Reset() { current_ = std::chrono::milliseconds(0); }
+
+ private:
+  std::chrono::milliseconds initial_, max_, current_{0};
+};
+
+// A non-200 answer, explained.
+struct Problem {
+  DiscoveryLogLevel level = DiscoveryLogLevel::kWarn;
+  std::string msg;
+  std::string detail;
+};
+
+// Resolves everything that can be checked offline; `require_kubeconfig`
+// false skips the in-cluster fallback when nothing points at a kubeconfig.
+struct Prepared {
+  std::vector<StreamSpec> streams;
+  std::unique_ptr<KubeClient> client;
+};
+
+std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
+                    bool connect_offline_only, Prepared* out) {
+  if (config.discover.empty()) return "kubernetes.discover: must be a non-empty list";
+  std::vector<std::string> namespaces = config.namespaces;
+  if (namespaces.empty()) namespaces.push_back("");
+  for (std::size_t i = 0; i < config.discover.size(); ++i) {
+    const KubernetesDiscoverRule& rule = config.discover[i];
+    std::string error;
+    auto selector = LabelSelector::Parse(rule.label_selector, &error);
+    if (!selector) {
+      return "kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
+             rule.label_selector + "\": " + error;
+    }
+    if (rule.credentials == nullptr) {
+      return "kubernetes.discover[" + std::to_string(i) + "].credentials: missing";
+    }
+    for (const std::string& ns : namespaces) {
+      if (!ns.empty() && !IsValidLabelValue(ns)) {
+        return "kubernetes.namespaces: \"" + ns + "\" is not a valid namespace name";
+      }
+      StreamSpec stream;
+      stream.rule = i;
+      stream.ns = ns;
+      stream.selector = *selector;
+      stream.base_path = ns.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + ns + "/pods";
+      if (!selector->empty()) {
+        stream.selector_param = "&labelSelector=" + UrlEncode(selector->ToString());
+      }
+      out->streams.push_back(std::move(stream));
+    }
+  }
+  const KubeEnvironment env = KubeEnvironment::FromProcess();
+  if (connect_offline_only && config.kubeconfig.empty() && env.kubeconfig.empty() &&
+      env.service_host.empty()) {
+    return "";  // In-cluster config of a pod we are not in: nothing to check here.
+  }
+  KubeConfigResult resolved = ResolveKubeConfig(config.kubeconfig, env);
+  if (auto* error = std::get_if<KubeConfigError>(&resolved)) return error->ToString();
+  auto client = KubeClient::Create(std::get<KubeConfig>(std::move(resolved)),
+                                   KubeClient::Options{options.connect_timeout});
+  if (auto* error = std::get_if<std::string>(&client)) return *error;
+  out->client = std::get<std::unique_ptr<KubeClient>>(std::move(client));
+  return "";
+}
+
+}  // namespace
+}  // namespace kube
+
+class KubernetesDiscovery::Impl {
+ public:
+  Impl(KubernetesConfig config, KubernetesDiscoveryOptions options,
+       std::unique_ptr<kube::KubeClient> client, std::vector<kube::StreamSpec> streams)
+      : config_(std::move(config)),
+        options_(std::move(options)),
+        client_(std::move(client)),
+        streams_(std::move(streams)),
+        store_(&config_, StreamRules(streams_)),
+        synced_(streams_.size(), false) {
+    if (!options_.log) options_.log = kube::DefaultLog;
+  }
+
+  ~Impl() { Stop(); }
+
+  void Start() {
+    Log(DiscoveryLogLevel::kInfo, "kubernetes discovery starting",
+        {{"server", client_->config().Describe()},
+         {"streams", std::to_string(streams_.size())},
+         {"context_namespace", client_->config().ns}});
+    running_ = static_cast<int>(streams_.size());
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      threads_.emplace_back([this, i] {
+        RunStream(i);
+        std::lock_guard<std::mutex> lock(mutex_);
+        --running_;
+        cv_.notify_all();
+      });
+    }
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cv_.notify_all();
+    // A request that was just starting when Cancel() ran may miss it: cancel
+    // again until every thread has left.
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (running_ > 0) {
+      lock.unlock();
+      client_->Cancel();
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return running_ == 0; });
+    }
+    lock.unlock();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  std::vector<DiscoveredTarget> Targets() { return store_.Targets(); }
+
+  bool WaitForSync(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [this] {
+      return stop_ || std::all_of(synced_.begin(), synced_.end(), [](bool s) { return s; });
+    }) && !stop_;
+  }
+
+  std::string Describe() const { return client_->config().Describe(); }
+
+ private:
+  using Fields = kube::Fields;
+  enum class WatchEnd { kStopped, kClosed, kExpired, kBroken };
+  struct WatchOutcome {
+    WatchEnd end = WatchEnd::kClosed;
+    std::string reason;
+    int events = 0;
+  };
+
+  static std::vector<std::size_t> StreamRules(const std::vector<kube::StreamSpec>& streams) {
+    std::vector<std::size_t> rules;
+    for (const auto& s : streams) rules.push_back(s.rule);
+    return rules;
+  }
+
+  void Log(DiscoveryLogLevel level, const std::string& msg, Fields fields) {
+    options_.log(level, msg, fields);
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stop_;
+  }
+
+  // Sleeps `delay` unless stopped first; false when stopped.
+  bool Sleep(std::chrono::milliseconds delay) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return !cv_.wait_for(lock, delay, [this] { return stop_; });
+  }
+
+  Fields StreamFields(std::size_t i) const {
+    const kube::StreamSpec& s = streams_[i];
+    return {{"namespace", s.ns.empty() ? "(all)" : s.ns},
+            {"engine", EngineName(config_.discover[s.rule].engine)},
+            {"selector", s.selector.ToString()}};
+  }
+
+  static Fields With(Fields fields, std::initializer_list<std::pair<std::string, std::string>> more) {
+    fields.insert(fields.end(), more.begin(), more.end());
+    return fields;
+  }
+
+  kube::Problem Explain(int status, const std::string& body, const std::string& path) {
+    kube::Problem p;
+    const auto api_status = kube::ParseStatus(body);
+    const std::string server_said =
+        api_status ? api_status->reason + ": " + api_status->message
+                   : body.substr(0, 200);
+    switch (status) {
+      case 401:
+        client_->token().Invalidate();  // A rotated token is re-read before the retry.
+        p.level = DiscoveryLogLevel::kError;
+        p.msg = "401 Unauthorized from API server: check the token / RBAC";
+        p.detail = "the API server rejected the credentials of " + client_->config().source +
+                   " (token expired, revoked, or for another cluster?)";
+        break;
+      case 403:
+        p.level = DiscoveryLogLevel::kError;
+        p.msg = "403 Forbidden from API server: check the RBAC rules";
+        p.detail = "the account may not list/watch pods here; apply deploy/rbac.yaml (" +
+                   server_said + ")";
+        break;
+      case 404:
+        p.level = DiscoveryLogLevel::kError;
+        p.msg = "404 Not Found from API server";
+        p.detail = "GET " + path + " does not exist: wrong server URL or path prefix?";
+        break;
+      default:
+        p.level = DiscoveryLogLevel::kWarn;
+        p.msg = std::to_string(status) + " from API server";
+        p.detail = server_said;
+    }
+    return p;
+  }
+
+  // Logs what changed about a pod that matters to the exporter.
+  void LogPodChange(std::size_t i, const std::optional<kube::PodInfo>& before,
+                    const std::optional<kube::PodInfo>& after, bool quiet) {
+    const KubernetesDiscoverRule& rule = config_.discover[streams_[i].rule];
+    auto describe = [&](const kube::PodInfo& pod) {
+      kube::PodMapping m = kube::PodToTarget(pod, rule, config_);
+      auto role = pod.labels.find(config_.role_label);
+      return Fields{{"pod", pod.Key()},
+                    {"phase", pod.phase},
+                    {"ip", pod.pod_ip},
+                    {"ready", Bool(pod.ready)},
+                    {"role_label", role == pod.labels.end() ? "" : role->second},
+                    {"target", m.target ? m.target->target.Address() : "no: " + m.skip_reason}};
+    };
+    const DiscoveryLogLevel level = quiet ? DiscoveryLogLevel::kDebug : DiscoveryLogLevel::kInfo;
+    if (!before && after) {
+      Log(level, "kubernetes pod added", describe(*after));
+      const auto mapping = kube::PodToTarget(*after, rule, config_);
+      if (!mapping.warning.empty()) {
+        Log(DiscoveryLogLevel::kWarn, "kubernetes pod port",
+            {{"pod", after->Key()}, {"problem", mapping.warning}});
+      }
+    } else if (before && !after) {
+      Log(level, "kubernetes pod removed", {{"pod", before->Key()}});
+    } else if (before && after) {
+      Fields b = describe(*before), a = describe(*after);
+      std::string changes;
+      for (std::size_t f = 1; f < a.size(); ++f) {
+        if (a[f].second == b[f].second) continue;
+        if (!changes.empty()) changes += ", ";
+        changes += a[f].first + " " + b[f].second + " -> " + a[f].second;
+      }
+      if (changes.empty()) return;
+      a.push_back({"changes", changes});
+      Log(level, "kubernetes pod changed", a);
+    }
+  }
+
+  // Lists every page; on success replaces the stream's pods and sets *rv.
+  bool List(std::size_t i, std::string* rv, std::string* problem) {
+    const kube::StreamSpec& s = streams_[i];
+    std::vector<kube::PodInfo> pods;
+    std::string continue_token;
+    int dropped = 0;
+    while (true) {
+      std::string path = s.base_path + "?limit=500" + s.selector_param;
+      if (!continue_token.empty()) path += "&continue=" + kube::UrlEncode(continue_token);
+      kube::HttpResult r = client_->Get(path, options_.request_timeout);
+      if (r.cancelled || Stopping()) return false;
+      if (r.status == 0) {
+        *problem = "cannot reach API server " + client_->config().server + ": " + r.error;
+        return false;
+      }
+      if (r.status != 200) {
+        kube::Problem p = Explain(r.status, r.body, path);
+        Log(p.level, p.msg,
+            With(StreamFields(i), {{"op", "list"}, {"detail", p.detail},
+                                   {"server", client_->config().server}}));
+        *problem = p.msg;
+        return false;
+      }
+      auto parsed = kube::ParsePodList(r.body);
+      if (auto* error = std::get_if<std::string>(&parsed)) {
+        *problem = "bad PodList from " + path + ": " + *error;
+        return false;
+      }
+      kube::PodList& list = std::get<kube::PodList>(parsed);
+      for (kube::PodInfo& pod : list.items) {
+        // The API server applied the selector; check anyway.
+        if (!s.selector.Matches(pod.labels) || (!s.ns.empty() && pod.ns != s.ns)) {
+          ++dropped;
+          continue;
+        }
+        pods.push_back(std::move(pod));
+      }
+      *rv = list.resource_version;
+      continue_token = list.continue_token;
+      if (continue_token.empty()) break;
+    }
+    if (dropped > 0) {
+      Log(DiscoveryLogLevel::kWarn, "kubernetes list returned pods outside the selector; ignored",
+          With(StreamFields(i), {{"ignored", std::to_string(dropped)}}));
+    }
+    const std::size_t count = pods.size();
+    std::map<std::string, kube::PodInfo> old;
+    std::map<std::string, kube::PodInfo> fresh;
+    for (const kube::PodInfo& pod : pods) fresh[pod.Key()] = pod;
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      first = !synced_[i];
+    }
+    old = store_.Replace(i, std::move(pods));
+    for (const auto& [key, pod] : fresh) {
+      auto it = old.find(key);
+      LogPodChange(i, it == old.end() ? std::nullopt : std::optional(it->second), pod, first);
+    }
+    for (const auto& [key, pod] : old) {
+      if (!fresh.contains(key)) LogPodChange(i, pod, std::nullopt, first);
+    }
+    std::size_t targets = 0;
+    for (const auto& [key, pod] : fresh) {
+      targets += kube::PodToTarget(pod, config_.discover[s.rule], config_).target.has_value();
+    }
+    Log(DiscoveryLogLevel::kInfo, "kubernetes list ok",
+        With(StreamFields(i), {{"pods", std::to_string(count)},
+                               {"targets", std::to_string(targets)},
+                               {"resource_version", *rv}}));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      synced_[i] = true;
+    }
+    cv_.notify_all();
+    return true;
+  }
+
+  void Apply(std::size_t i, const kube::WatchEvent& event) {
+    const kube::StreamSpec& s = streams_[i];
+    const kube::PodInfo& pod = event.pod;
+    const bool belongs = s.selector.Matches(pod.labels) && (s.ns.empty() || pod.ns == s.ns);
+    if (event.type == kube::WatchEvent::Type::kDeleted || !belongs) {
+      if (auto before = store_.Remove(i, pod.Key())) LogPodChange(i, before, std::nullopt, false);
+      return;
+    }
+    auto before = store_.Upsert(i, pod);
+    LogPodChange(i, before, pod, false);
+  }
+
+  WatchOutcome Watch(std::size_t i, std::string* rv) {
+    const kube::StreamSpec& s = streams_[i];
+    const std::string path = s.base_path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+                             kube::UrlEncode(*rv) + "&timeoutSeconds=" +
+                             std::to_string(options_.watch_timeout.count()) + s.selector_param;
+    WatchOutcome out;
+    bool expired = false;
+    std::string problem;
+    auto on_line = [&](std::string_view line) {
+      if (Stopping()) return false;
+      auto parsed = kube::ParseWatchEvent(line);
+      if (auto* error = std::get_if<std::string>(&parsed)) {
+        problem = "bad watch event: " + *error;
+        return false;
+      }
+      const kube::WatchEvent& event = std::get<kube::WatchEvent>(parsed);
+      ++out.events;
+      switch (event.type) {
+        case kube::WatchEvent::Type::kAdded:
+        case kube::WatchEvent::Type::kModified:
+        case kube::WatchEvent::Type::kDeleted:
+          Apply(i, event);
+          if (!event.resource_version.empty()) *rv = event.resource_version;
+          return true;
+        case kube::WatchEvent::Type::kBookmark:
+          *rv = event.resource_version;
+          return true;
+        case kube::WatchEvent::Type::kError:
+          if (event.status.code == 410) {
+            expired = true;
+            problem = "410 Gone: " + event.status.message;
+          } else {
+            problem = "ERROR event " + std::to_string(event.status.code) + " " +
+                      event.status.reason + ": " + event.status.message;
+          }
+          return false;
+      }
+      return true;
+    };
+    kube::HttpResult r = client_->Stream(
+        path, options_.request_timeout + options_.watch_timeout, on_line);
+    if (r.cancelled || Stopping()) {
+      out.end = WatchEnd::kStopped;
+    } else if (expired) {
+      out.end = WatchEnd::kExpired;
+      out.reason = problem;
+    } else if (!problem.empty()) {
+      out.end = WatchEnd::kBroken;
+      out.reason = problem;
+    } else if (r.status == 0) {
+      out.end = WatchEnd::kBroken;
+      out.reason = "cannot reach API server " + client_->config().server + ": " + r.error;
+    } else if (r.status == 410) {
+      out.end = WatchEnd::kExpired;
+      out.reason = "410 Gone";
+    } else if (r.status != 200) {
+      kube::Problem p = Explain(r.status, r.body, path);
+      Log(p.level, p.msg,
+          With(StreamFields(i),
+               {{"op", "watch"}, {"detail", p.detail}, {"server", client_->config().server}}));
+      out.end = WatchEnd::kBroken;
+      out.reason = p.msg;
+    } else if (!r.error.empty()) {
+      out.end = WatchEnd::kBroken;
+      out.reason = "stream broke: " + r.error;
+    }
+    return out;
+  }
+
+  void RunStream(std::size_t i) {
+    kube::Backoff backoff(options_.initial_backoff, options_.max_backoff);
+    std::string rv;
+    bool need_list = true;
+    while (!Stopping()) {
+      if (need_list) {
+        std::string problem;
+        if (!List(i, &rv, &problem)) {
+          if (Stopping()) return;
+          const auto delay = backoff.Next();
+          Log(DiscoveryLogLevel::kWarn,
+              "kubernetes list failed, keeping " + std::to_string(store_.PodCount(i)) +
+                  " known pods; retrying in " + kube::FormatDelay(delay),
+              With(StreamFields(i), {{"reason", problem}}));
+          if (!Sleep(delay)) return;
+          continue;
+        }
+        need_list = false;
+      }
+      const auto started = std::chrono::steady_clock::now();
+      WatchOutcome w = Watch(i, &rv);
+      const auto lasted = std::chrono::steady_clock::now() - started;
+      if (w.events > 0 || lasted >= std::chrono::seconds(10)) backoff.Reset();
+      switch (w.end) {
+        case WatchEnd::kStopped:
+          return;
+        case WatchEnd::kClosed:
+          // Normal end (timeoutSeconds): resume from rv. A server that closes
+          // at once every time gets the backoff rather than a busy loop.
+          Log(DiscoveryLogLevel::kDebug, "kubernetes watch closed by the server, resuming",
+              With(StreamFields(i), {{"resource_version", rv}}));
+          if (lasted < std::chrono::seconds(1) && w.events == 0 && !Sleep(backoff.Next())) return;
+          break;
+        case WatchEnd::kExpired:
+          Log(DiscoveryLogLevel::kInfo, "kubernetes watch expired, re-listing",
+              With(StreamFields(i), {{"reason", w.reason}}));
+          need_list = true;
+          break;
+        case WatchEnd::kBroken: {
+          const auto delay = backoff.Next();
+          Log(DiscoveryLogLevel::kWarn,
+              "kubernetes watch broken, re-listing in " + kube::FormatDelay(delay),
+              With(StreamFields(i), {{"reason", w.reason},
+                                     {"known_pods", std::to_string(store_.PodCount(i))}}));
+          need_list = true;
+          if (!Sleep(delay)) return;
+          break;
+        }
+      }
+    }
+  }
+
+  KubernetesConfig config_;
+  KubernetesDiscoveryOptions options_;
+  std::unique_ptr<kube::KubeClient> client_;
+  std::vector<kube::StreamSpec> streams_;
+  kube::PodStore store_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  int running_ = 0;
+  std::vector<bool> synced_;
+  std::vector<std::thread> threads_;
+};
+
+KubernetesDiscovery::KubernetesDiscovery(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KubernetesDiscovery::~KubernetesDiscovery() { Stop(); }
+std::vector<DiscoveredTarget> KubernetesDiscovery::Targets() { return impl_->Targets(); }
+bool KubernetesDiscovery::WaitForSync(std::chrono::milliseconds timeout) {
+  return impl_->WaitForSync(timeout);
+}
+void KubernetesDiscovery::Stop() { impl_->Stop(); }
+std::string KubernetesDiscovery::Describe() const { return impl_->Describe(); }
+
+std::string CheckKubernetesConfig(const KubernetesConfig& config) {
+  kube::Prepared prepared;
+  return kube::Prepare(config, KubernetesDiscoveryOptions{}, /*connect_offline_only=*/true,
+                       &prepared);
+}
+
+std::unique_ptr<KubernetesDiscovery> MakeKubernetesDiscovery(
+    const KubernetesConfig& config, const KubernetesDiscoveryOptions& options, std::string* error) {
+  kube::Prepared prepared;
+  std::string problem = kube::Prepare(config, options, /*connect_offline_only=*/false, &prepared);
+  if (!problem.empty()) {
+    if (error != nullptr) *error = problem;
+    return nullptr;
+  }
+  auto impl = std::make_unique<KubernetesDiscovery::Impl>(
+      config, options, std::move(prepared.client), std::move(prepared.streams));
+  impl->Start();
+  return std::make_unique<KubernetesDiscovery>(std::move(impl));
+}
+
+}  // namespace dbtopo
