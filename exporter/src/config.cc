@@ -120,6 +120,25 @@ std::string TrimTrailingNewlines(std::string s) {
   return s;
 }
 
+// Reads a secret file named by `node` (relative to the config file).
+Secret ReadSecretFile(const YAML::Node& node, const std::string& key,
+                      const std::string& config_file) {
+  std::filesystem::path p = ScalarString(node, key);
+  if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
+  std::ifstream in(p, std::ios::binary);
+  if (!in) Fail(node, key, "cannot read " + p.string() + ": " + std::strerror(errno));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return Secret(TrimTrailingNewlines(buffer.str()));
+}
+
+bool BoolValue(const YAML::Node& node, const std::string& key) {
+  const std::string text = ScalarString(node, key);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  Fail(node, key, "must be true or false, got \"" + text + "\"");
+}
+
 std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node,
                                                     const std::string& path,
                                                     const std::string& config_file) {
@@ -131,16 +150,7 @@ std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node,
   const YAML::Node env = node["password_env"];
   if (file && env) Fail(node, path, "set password_file or password_env, not both");
   if (file) {
-    std::filesystem::path p = ScalarString(file, path + ".password_file");
-    if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      Fail(file, path + ".password_file",
-           "cannot read " + p.string() + ": " + std::strerror(errno));
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    credentials->password = Secret(TrimTrailingNewlines(buffer.str()));
+    credentials->password = ReadSecretFile(file, path + ".password_file", config_file);
   } else if (env) {
     const std::string name = ScalarString(env, path + ".password_env");
     const char* value = std::getenv(name.c_str());
@@ -175,7 +185,9 @@ MemberConfig ParseMember(const YAML::Node& node, const std::string& path, Engine
 
 ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
                            const std::string& config_file) {
-  CheckKeys(node, path, {"name", "namespace", "component", "engine", "credentials", "members"});
+  CheckKeys(node, path,
+            {"name", "namespace", "component", "engine", "credentials", "replication_credentials",
+             "members"});
   ClusterConfig cluster;
   cluster.name = RequiredString(node, path, "name");
   const std::string engine = RequiredString(node, path, "engine");
@@ -189,6 +201,10 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
   cluster.component = node["component"] ? ScalarString(node["component"], path + ".component")
                                         : std::string(EngineName(cluster.engine));
   cluster.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
+  if (node["replication_credentials"]) {
+    cluster.replication_credentials = ParseCredentials(
+        node["replication_credentials"], path + ".replication_credentials", config_file);
+  }
   const YAML::Node members = node["members"];
   if (!members || !members.IsSequence() || members.size() == 0) {
     Fail(members ? members : node, path + ".members", "must be a non-empty list");
@@ -283,6 +299,63 @@ KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& conf
   return k8s;
 }
 
+RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& config_file) {
+  const std::string path = "remediation";
+  CheckKeys(node, path,
+            {"enabled", "token_file", "switchover", "fence_stray_primaries", "cooldown",
+             "alert_actions"});
+  RemediationConfig r;
+  if (node["enabled"]) r.enabled = BoolValue(node["enabled"], path + ".enabled");
+  if (node["token_file"]) {
+    r.token_file = ScalarString(node["token_file"], path + ".token_file");
+    r.token = ReadSecretFile(node["token_file"], path + ".token_file", config_file);
+    if (r.token.empty()) Fail(node["token_file"], path + ".token_file", "token file is empty");
+  }
+  if (node["fence_stray_primaries"]) {
+    r.fence_stray_primaries =
+        BoolValue(node["fence_stray_primaries"], path + ".fence_stray_primaries");
+  }
+  if (node["cooldown"]) r.cooldown = DurationValue(node["cooldown"], path + ".cooldown");
+  if (const YAML::Node s = node["switchover"]) {
+    const std::string sp = path + ".switchover";
+    CheckKeys(s, sp, {"action", "max_lag", "timeout", "command", "url"});
+    if (s["action"]) {
+      r.switchover.action = ScalarString(s["action"], sp + ".action");
+      static const std::set<std::string> kActions = {"native", "kubeblocks", "exec", "webhook"};
+      if (!kActions.contains(r.switchover.action)) {
+        Fail(s["action"], sp + ".action",
+             "unknown action \"" + r.switchover.action + "\" (want native, kubeblocks, exec or webhook)");
+      }
+    }
+    if (s["max_lag"]) r.switchover.max_lag = DurationValue(s["max_lag"], sp + ".max_lag");
+    if (s["timeout"]) r.switchover.timeout = DurationValue(s["timeout"], sp + ".timeout");
+    if (s["command"]) r.switchover.command = StringList(s["command"], sp + ".command");
+    if (s["url"]) r.switchover.url = ScalarString(s["url"], sp + ".url");
+    if (r.switchover.action == "exec" && r.switchover.command.empty()) {
+      Fail(s, sp + ".command", "is required for action exec");
+    }
+    if (r.switchover.action == "webhook" && r.switchover.url.empty()) {
+      Fail(s, sp + ".url", "is required for action webhook");
+    }
+  }
+  if (const YAML::Node a = node["alert_actions"]) {
+    if (!a.IsMap()) Fail(a, path + ".alert_actions", "must map alertname to fence or switchover");
+    for (const auto& entry : a) {
+      const std::string alert = entry.first.as<std::string>();
+      const std::string action = ScalarString(entry.second, path + ".alert_actions." + alert);
+      if (action != "fence" && action != "switchover") {
+        Fail(entry.second, path + ".alert_actions." + alert,
+             "action must be fence or switchover, got \"" + action + "\"");
+      }
+      r.alert_actions[alert] = action;
+    }
+  }
+  if (r.enabled && r.token.empty()) {
+    Fail(node, path + ".token_file", "is required when remediation is enabled");
+  }
+  return r;
+}
+
 void ParseThresholds(const YAML::Node& node, AnalysisOptions* options) {
   CheckKeys(node, "thresholds", {"replication_lag", "replication_lag_bytes"});
   if (node["replication_lag"]) {
@@ -301,7 +374,7 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
   if (!root || root.IsNull()) Fail(root, "", "config is empty");
   CheckKeys(root, "",
             {"poll_interval", "probe_timeout", "max_concurrency", "role_label", "role_values",
-             "thresholds", "clusters", "kubernetes"});
+             "thresholds", "clusters", "kubernetes", "remediation"});
   if (root["poll_interval"]) config.poll_interval = DurationValue(root["poll_interval"], "poll_interval");
   if (root["probe_timeout"]) config.probe_timeout = DurationValue(root["probe_timeout"], "probe_timeout");
   if (config.poll_interval.count() <= 0) Fail(root["poll_interval"], "poll_interval", "must be > 0");
@@ -318,6 +391,7 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
   if (root["role_values"]) config.role_values = ParseRoleValues(root["role_values"], "role_values");
   if (root["thresholds"]) ParseThresholds(root["thresholds"], &config.analysis);
   if (root["kubernetes"]) config.kubernetes = ParseKubernetes(root["kubernetes"], file);
+  if (root["remediation"]) config.remediation = ParseRemediation(root["remediation"], file);
   const YAML::Node clusters = root["clusters"];
   if (!clusters && config.kubernetes) return config;
   if (!clusters || !clusters.IsSequence() || (clusters.size() == 0 && !config.kubernetes)) {

@@ -19,6 +19,7 @@
 #include "dbtopo/collectors/discovery.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
 #include "dbtopo/collectors/secret.h"
+#include "dbtopo/remediation/remediation_config.h"
 
 namespace dbtopo {
 
@@ -39,6 +40,10 @@ struct ClusterConfig {
   /// Resolved credentials (password read from `password_file` or
   /// `password_env` at load time).
   std::shared_ptr<const Credentials> credentials;
+  /// `replication_credentials`: the user replicas connect to their source
+  /// with (CHANGE MASTER ... MASTER_USER) when remediation re-points them;
+  /// null when not configured.
+  std::shared_ptr<const Credentials> replication_credentials;
   std::vector<MemberConfig> members;
 };
 
@@ -59,6 +64,8 @@ struct Config {
   std::vector<ClusterConfig> clusters;
   /// `kubernetes:`; std::nullopt when absent.
   std::optional<KubernetesConfig> kubernetes;
+  /// `remediation:`; defaults (dry run, nothing automatic) when absent.
+  RemediationConfig remediation;
 };
 
 /// A config error, located.

@@ -2,10 +2,13 @@
 
 #include <signal.h>
 
+#include <array>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "config.h"
+#include "dbtopo/collectors/kubernetes_discovery.h"
 #include "flags.h"
 #include "http_server.h"
 #include "log.h"
@@ -15,6 +18,27 @@
 
 namespace dbtopo {
 namespace {
+
+// Kubernetes discovery logs through the exporter's logger. log::Write takes an
+// initializer_list, so a run-time field list goes through a fixed-size
+// writer per length (discovery lines carry at most 8 fields).
+using DiscoveryFields = std::vector<std::pair<std::string, std::string>>;
+template <std::size_t N>
+void WriteDiscoveryLog(log::Level level, const std::string& msg, const DiscoveryFields& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    log::Write(level, msg, {log::Field{f[I].first, f[I].second}...});
+  }(std::make_index_sequence<N>{});
+}
+void LogDiscovery(DiscoveryLogLevel level, const std::string& msg, const DiscoveryFields& fields) {
+  static constexpr auto kWriters = []<std::size_t... N>(std::index_sequence<N...>) {
+    return std::array{&WriteDiscoveryLog<N>...};
+  }(std::make_index_sequence<11>{});
+  const log::Level to = level == DiscoveryLogLevel::kDebug  ? log::Level::kDebug
+                        : level == DiscoveryLogLevel::kInfo ? log::Level::kInfo
+                        : level == DiscoveryLogLevel::kWarn ? log::Level::kWarn
+                                                            : log::Level::kError;
+  kWriters[std::min(fields.size(), kWriters.size() - 1)](to, msg, fields);
+}
 
 int Run(const Flags& flags) {
   log::Level level;
@@ -50,6 +74,17 @@ int Run(const Flags& flags) {
   }
   std::size_t members = 0;
   for (const auto& cluster : config.clusters) members += cluster.members.size();
+  if (config.kubernetes) {
+    // Selectors and (unless it is the in-cluster default) the kubeconfig.
+    if (std::string problem = CheckKubernetesConfig(*config.kubernetes); !problem.empty()) {
+      if (flags.check_config) {
+        std::cerr << "invalid config: " << flags.config_file << ": " << problem << "\n";
+      } else {
+        log::Error("invalid kubernetes config", {{"err", problem}});
+      }
+      return 1;
+    }
+  }
   if (flags.check_config) {
     std::cout << "config OK: " << flags.config_file << ": " << config.clusters.size()
               << " clusters, " << members << " static members\n";
@@ -82,7 +117,26 @@ int Run(const Flags& flags) {
              {"port", std::to_string(http.port())},
              {"tls", web_config.tls() ? "true" : "false"}});
 
-  StaticDiscovery discovery(StaticTargets(config));
+  std::vector<std::unique_ptr<Discovery>> discoveries;
+  discoveries.push_back(std::make_unique<StaticDiscovery>(StaticTargets(config)));
+  if (config.kubernetes) {
+    KubernetesDiscoveryOptions options;
+    options.log = LogDiscovery;
+    std::string problem;
+    auto kubernetes = MakeKubernetesDiscovery(*config.kubernetes, options, &problem);
+    if (kubernetes == nullptr) {
+      log::Error("cannot start kubernetes discovery", {{"err", problem}});
+      return 1;
+    }
+    // Let the first round see the pods; a slow or failing API server only
+    // delays it (discovery keeps retrying in the background).
+    if (!kubernetes->WaitForSync(std::chrono::seconds(10))) {
+      log::Warn("kubernetes discovery has not listed every namespace yet; polling what is known",
+                {{"server", kubernetes->Describe()}});
+    }
+    discoveries.push_back(std::move(kubernetes));
+  }
+  CombinedDiscovery discovery(std::move(discoveries));
   Poller poller(PollerOptions{config.poll_interval, config.probe_timeout, config.max_concurrency,
                               config.analysis},
                 &discovery, MakeProbe, &store);

@@ -48,6 +48,7 @@ constexpr MetricDef kMetrics[] = {
      "Last IO/SQL thread error number (Last_IO_Errno, Last_SQL_Errno); 0 = none."},
     {"dbtopo_replication_source_valid", kGauge,
      "0 when the replica's source is not its unit's primary; absent when unknowable."},
+    {"dbtopo_cluster_info", kGauge, "One per unit (namespace, db_cluster, component), with its engine = 1."},
     {"dbtopo_cluster_primaries", kGauge, "Members the databases themselves report as primary."},
     {"dbtopo_cluster_labelled_primaries", kGauge, "Pods whose role label says primary."},
     {"dbtopo_cluster_dual_primary", kGauge,
@@ -213,6 +214,7 @@ void RenderMember(FamilySet& out, const MemberView& member) {
 
 void RenderUnit(FamilySet& out, const UnitView& unit, std::set<UnitId>* views_rendered) {
   const Labels labels = UnitLabels(unit.unit);
+  out.Add("dbtopo_cluster_info", With(labels, {{"engine", EngineName(unit.engine)}}), 1);
   out.Add("dbtopo_cluster_primaries", labels, unit.primaries);
   out.Add("dbtopo_cluster_labelled_primaries", labels, unit.labelled_primaries);
   out.Add("dbtopo_cluster_dual_primary", labels, Bool(unit.dual_primary));

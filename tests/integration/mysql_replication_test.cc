@@ -76,8 +76,8 @@ class MysqlReplicationTest : public ::testing::Test {
 
   /// Labels of pod i (common labels of per-pod series).
   Labels Pod(int i) const {
-    return {{"namespace", ""}, {"db_cluster", kCluster}, {"component", "mysql"},
-            {"pod", topo_.Pod(i)}};
+    return {
+        {"namespace", ""}, {"db_cluster", kCluster}, {"component", "mysql"}, {"pod", topo_.Pod(i)}};
   }
   /// Pod i's default replication channel.
   Labels Channel(int i) const {
@@ -113,8 +113,7 @@ class MysqlReplicationTest : public ::testing::Test {
       }
       return m.Is("dbtopo_cluster_primaries", Unit(), 1) &&
              m.Is("dbtopo_replication_link_up", Channel(1), 1) &&
-             m.Is("dbtopo_replication_link_up", Channel(2), 1) &&
-             m.Count("dbtopo_finding") == 0;
+             m.Is("dbtopo_replication_link_up", Channel(2), 1) && m.Count("dbtopo_finding") == 0;
     }));
   }
 
@@ -247,8 +246,7 @@ TEST_F(MysqlReplicationTest, DetachedWritableReplicaIsDualPrimary) {
       "two primaries, dual_primary",
       [&](const Metrics& x) {
         return x.Is("dbtopo_cluster_primaries", Unit(), 2) &&
-               x.Is("dbtopo_cluster_dual_primary", Unit(), 1) &&
-               HasFinding(x, "dual_primary", -1);
+               x.Is("dbtopo_cluster_dual_primary", Unit(), 1) && HasFinding(x, "dual_primary", -1);
       },
       kWait, &m));
   Labels role = Pod(1);
@@ -294,9 +292,10 @@ TEST_F(MysqlReplicationTest, PrimaryKilled) {
     EXPECT_EQ(m.Value("dbtopo_up", Pod(i)), 1);
     EXPECT_EQ(m.Value("dbtopo_replication_link_up", Channel(i)), 0);
     EXPECT_FALSE(m.Has("dbtopo_replication_lag_seconds", Channel(i))) << "lag is unknown";
-    std::cout << "[ io errno ] " << topo_.Pod(i) << " "
-              << m.Value("dbtopo_replication_last_error_number", ChannelThread(i, "io")).value_or(-1)
-              << "\n";
+    std::cout
+        << "[ io errno ] " << topo_.Pod(i) << " "
+        << m.Value("dbtopo_replication_last_error_number", ChannelThread(i, "io")).value_or(-1)
+        << "\n";
   }
   // A down pod serves no stale values.
   EXPECT_FALSE(m.Has("dbtopo_writable", Pod(0)));
@@ -320,12 +319,15 @@ TEST_F(MysqlReplicationTest, ReplicaPointedAtWrongSource) {
       },
       kWait, &m));
   // The link itself is healthy: it is the source that is wrong.
-  ASSERT_TRUE(exporter_.WaitFor("mysql-2 link up from mysql-1", [&](const Metrics& x) {
-    Labels link = Channel(2);
-    link["source"] = topo_.server(1).address();
-    return x.Is("dbtopo_replication_link_up", link, 1) &&
-           x.Is("dbtopo_replication_source_valid", Channel(2), 0);
-  }, kWait, &m));
+  ASSERT_TRUE(exporter_.WaitFor(
+      "mysql-2 link up from mysql-1",
+      [&](const Metrics& x) {
+        Labels link = Channel(2);
+        link["source"] = topo_.server(1).address();
+        return x.Is("dbtopo_replication_link_up", link, 1) &&
+               x.Is("dbtopo_replication_source_valid", Channel(2), 0);
+      },
+      kWait, &m));
   EXPECT_EQ(m.Value("dbtopo_replication_source_valid", Channel(1)), 1);
   EXPECT_EQ(m.Value("dbtopo_cluster_primaries", Unit()), 1);
   EXPECT_FALSE(HasFinding(m, "wrong_source", 1));
@@ -381,16 +383,14 @@ TEST_F(MysqlReplicationTest, FrozenReplica) {
     return true;
   };
 
-  const bool down = PollUntil(
-      [&] { return scrape() && m.Is("dbtopo_up", Pod(2), 0); }, kWait,
-      std::chrono::milliseconds(100));
+  const bool down = PollUntil([&] { return scrape() && m.Is("dbtopo_up", Pod(2), 0); }, kWait,
+                              std::chrono::milliseconds(100));
   const double detect_s = SecondsSince(freeze_at);
   std::cout << "[ frozen   ] mysql-2 dbtopo_up 0 after " << detect_s << " s; " << scrapes
             << " scrapes, slowest " << max_scrape_s * 1000 << " ms\n";
   EXPECT_TRUE(down) << "mysql-2 never went down\n" << m.Dump() << exporter_.LogTail();
   // probe_timeout + poll_interval, plus slack for the round in flight.
-  const double bound_s =
-      std::chrono::duration<double>(kProbeTimeout + kPollInterval).count() + 2.0;
+  const double bound_s = std::chrono::duration<double>(kProbeTimeout + kPollInterval).count() + 2.0;
   EXPECT_LT(detect_s, bound_s);
 
   // Keep scraping through a few more rounds with the server still frozen.

@@ -169,3 +169,50 @@ TEST(DurationTest, ParsesAndFormats) {
 
 }  // namespace
 }  // namespace dbtopo
+
+namespace dbtopo {
+namespace {
+
+TEST(ConfigTest, RemediationSection) {
+  setenv("DBTOPO_TEST_PW", "x", 1);
+  const auto dir = std::filesystem::temp_directory_path() / "dbtopo_config_remediation";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "token") << "t0ken\n";
+  std::ofstream(dir / "c.yml") << R"(
+remediation:
+  enabled: true
+  token_file: token
+  fence_stray_primaries: true
+  cooldown: 1m
+  switchover: {action: native, max_lag: 5s, timeout: 30s}
+  alert_actions: {DbtopoDualPrimary: fence}
+clusters:
+  - name: a
+    engine: mysql
+    credentials: {username: u, password_env: DBTOPO_TEST_PW}
+    replication_credentials: {username: repl, password_env: DBTOPO_TEST_PW}
+    members: [{pod: p, address: h}]
+)";
+  auto result = LoadConfig((dir / "c.yml").string());
+  ASSERT_TRUE(std::holds_alternative<Config>(result)) << std::get<ConfigError>(result).ToString();
+  const Config& c = std::get<Config>(result);
+  EXPECT_TRUE(c.remediation.enabled);
+  EXPECT_EQ(c.remediation.token.Reveal(), "t0ken");
+  EXPECT_TRUE(c.remediation.fence_stray_primaries);
+  EXPECT_EQ(c.remediation.cooldown, std::chrono::minutes(1));
+  EXPECT_EQ(c.remediation.switchover.max_lag, std::chrono::seconds(5));
+  EXPECT_EQ(c.remediation.alert_actions.at("DbtopoDualPrimary"), "fence");
+  ASSERT_TRUE(c.clusters[0].replication_credentials);
+  EXPECT_EQ(c.clusters[0].replication_credentials->username, "repl");
+  std::filesystem::remove_all(dir);
+
+  auto bad = ParseConfig("remediation: {enabled: true}\nclusters: []\n", "x.yml");
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(bad));
+  EXPECT_EQ(std::get<ConfigError>(bad).key, "remediation.token_file");
+  bad = ParseConfig("remediation: {switchover: {action: magic}}\nclusters: []\n", "x.yml");
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(bad));
+  EXPECT_EQ(std::get<ConfigError>(bad).key, "remediation.switchover.action");
+}
+
+}  // namespace
+}  // namespace dbtopo

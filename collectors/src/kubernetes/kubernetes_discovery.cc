@@ -300,7 +300,7 @@ class KubernetesDiscovery::Impl {
       return Fields{{"pod", pod.Key()},
                     {"phase", pod.phase},
                     {"ip", pod.pod_ip},
-                    {"ready", Bool(pod.ready)},
+                    {"ready", kube::Bool(pod.ready)},
                     {"role_label", role == pod.labels.end() ? "" : role->second},
                     {"target", m.target ? m.target->target.Address() : "no: " + m.skip_reason}};
     };

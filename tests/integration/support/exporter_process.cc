@@ -54,8 +54,7 @@ std::string WriteExporterConfig(const ExporterOptions& options, const std::strin
          << "    engine: " << Quote(cluster.engine) << "\n";
     if (!cluster.ns.empty()) yaml << "    namespace: " << Quote(cluster.ns) << "\n";
     if (!cluster.component.empty()) yaml << "    component: " << Quote(cluster.component) << "\n";
-    yaml
-         << "    credentials:\n"
+    yaml << "    credentials:\n"
          << "      username: " << Quote(cluster.username) << "\n"
          << "      password_file: " << Quote(password_file) << "\n"
          << "    members:\n";
@@ -104,8 +103,8 @@ void ExporterProcess::Start(const ExporterOptions& options) {
       options.ready_timeout, std::chrono::milliseconds(50));
   if (!process_->IsRunning()) {
     throw std::runtime_error("dbtopo_exporter exited during startup (status " +
-                             std::to_string(process_->exit_status().value_or(-1)) + "): " +
-                             process_->CommandLine() + "\n--- log ---\n" + LogTail() +
+                             std::to_string(process_->exit_status().value_or(-1)) +
+                             "): " + process_->CommandLine() + "\n--- log ---\n" + LogTail() +
                              "\n--- config ---\n" + ReadFile(config_path_));
   }
   if (!ready) {
@@ -122,8 +121,7 @@ void ExporterProcess::Stop() {
 
 std::string ExporterProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-HttpResult ExporterProcess::Get(const std::string& path,
-                                std::chrono::milliseconds timeout) const {
+HttpResult ExporterProcess::Get(const std::string& path, std::chrono::milliseconds timeout) const {
   httplib::Client client("127.0.0.1", port_);
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);

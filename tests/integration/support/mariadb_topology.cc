@@ -31,16 +31,12 @@ const std::string& TemplateDatadir() {
   std::call_once(once, [] {
     dir = std::make_unique<TempDir>("dbtopo-mariadb-template");
     datadir = dir->File("data");
-    std::vector<std::string> argv = {"mariadb-install-db",
-                                     "--no-defaults",
-                                     "--auth-root-authentication-method=normal",
-                                     "--datadir=" + datadir,
-                                     "--skip-test-db",
-                                     "--skip-name-resolve",
-                                     kInnodbLogFileSize,
-                                     // ibdata1 stays 12 MB instead of 76 MB:
-                                     // cheaper to copy per server.
-                                     "--innodb-autoextend-increment=1"};
+    std::vector<std::string> argv = {
+        "mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal",
+        "--datadir=" + datadir, "--skip-test-db", "--skip-name-resolve", kInnodbLogFileSize,
+        // ibdata1 stays 12 MB instead of 76 MB:
+        // cheaper to copy per server.
+        "--innodb-autoextend-increment=1"};
     for (const auto& arg : UserArgs()) argv.push_back(arg);
     const std::string log = dir->File("install.log");
     int rc = RunCommand(argv, log);
@@ -288,7 +284,8 @@ ClusterSpec MariadbTopology::ToClusterSpec(const std::string& cluster_name,
   spec.username = kExporterUser;
   spec.password = exporter_password_;
   for (int i = 0; i < size(); ++i) {
-    spec.members.push_back({Pod(i, pod_prefix), servers_[i]->address(),
+    spec.members.push_back({Pod(i, pod_prefix),
+                            servers_[i]->address(),
                             {{"kubeblocks.io/role", i == 0 ? "primary" : "secondary"}}});
   }
   return spec;
@@ -306,12 +303,18 @@ void MariadbTopology::Start(int n_replicas) {
 
   const std::string users =
       "SET SESSION sql_log_bin=0;"
-      "CREATE USER '" + std::string(kExporterUser) + "'@'%' IDENTIFIED BY '" + exporter_password_ +
+      "CREATE USER '" +
+      std::string(kExporterUser) + "'@'%' IDENTIFIED BY '" + exporter_password_ +
       "';"
-      "GRANT SLAVE MONITOR, BINLOG MONITOR, PROCESS, SELECT ON *.* TO '" + kExporterUser +
+      "GRANT SLAVE MONITOR, BINLOG MONITOR, PROCESS, SELECT ON *.* TO '" +
+      kExporterUser +
       "'@'%';"
-      "CREATE USER '" + kReplUser + "'@'%' IDENTIFIED BY '" + repl_password_ + "';"
-      "GRANT REPLICATION SLAVE ON *.* TO '" + kReplUser + "'@'%';"
+      "CREATE USER '" +
+      kReplUser + "'@'%' IDENTIFIED BY '" + repl_password_ +
+      "';"
+      "GRANT REPLICATION SLAVE ON *.* TO '" +
+      kReplUser +
+      "'@'%';"
       "SET SESSION sql_log_bin=1;";
   for (auto& s : servers_) s->Execute(users);
 
@@ -327,12 +330,13 @@ void MariadbTopology::Start(int n_replicas) {
 }
 
 void MariadbTopology::StartReplication(int i, const std::string& host, int port) {
-  server(i).Execute("STOP SLAVE;"
-                    "CHANGE MASTER TO MASTER_HOST='" + host +
-                    "', MASTER_PORT=" + std::to_string(port) + ", MASTER_USER='" + kReplUser +
-                    "', MASTER_PASSWORD='" + repl_password_ +
-                    "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;"
-                    "START SLAVE;");
+  server(i).Execute(
+      "STOP SLAVE;"
+      "CHANGE MASTER TO MASTER_HOST='" +
+      host + "', MASTER_PORT=" + std::to_string(port) + ", MASTER_USER='" + kReplUser +
+      "', MASTER_PASSWORD='" + repl_password_ +
+      "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;"
+      "START SLAVE;");
 }
 
 void MariadbTopology::WaitInSync(std::vector<int> replicas, std::chrono::seconds timeout) {
@@ -346,9 +350,7 @@ void MariadbTopology::WaitInSync(std::vector<int> replicas, std::chrono::seconds
     // MASTER_GTID_WAIT in 1 s steps: one long wait would outlive the
     // connection's read timeout.
     bool synced = PollUntil(
-        [&] {
-          return server(i).QueryValue("SELECT MASTER_GTID_WAIT('" + pos + "', 1)") == "0";
-        },
+        [&] { return server(i).QueryValue("SELECT MASTER_GTID_WAIT('" + pos + "', 1)") == "0"; },
         timeout, std::chrono::milliseconds(0));
     if (!synced) {
       throw std::runtime_error(server(i).name() + " did not reach primary GTID " + pos + "\n" +
@@ -378,9 +380,10 @@ std::string MariadbTopology::Describe() {
       } else {
         out << " source=" << Get(st, "Master_Host") << ":" << Get(st, "Master_Port")
             << " io=" << Get(st, "Slave_IO_Running") << " sql=" << Get(st, "Slave_SQL_Running")
-            << " lag=" << Get(st, "Seconds_Behind_Master") << " io_errno=" << Get(st, "Last_IO_Errno")
-            << " sql_errno=" << Get(st, "Last_SQL_Errno") << " sql_error=" << Get(st, "Last_SQL_Error")
-            << "\n";
+            << " lag=" << Get(st, "Seconds_Behind_Master")
+            << " io_errno=" << Get(st, "Last_IO_Errno")
+            << " sql_errno=" << Get(st, "Last_SQL_Errno")
+            << " sql_error=" << Get(st, "Last_SQL_Error") << "\n";
       }
     } catch (const std::exception& e) {
       out << " (" << e.what() << ")\n";
@@ -393,9 +396,12 @@ void MariadbTopology::StopSql(int i) { server(i).Execute("STOP SLAVE SQL_THREAD"
 
 void MariadbTopology::InduceDuplicateKeyError(int i) {
   const std::string key = std::to_string(next_key_++);
-  server(i).Execute("SET SESSION sql_log_bin=0;"
-                    "INSERT INTO dbtopo_test.t VALUES (" + key + ", 'replica only');"
-                    "SET SESSION sql_log_bin=1;");
+  server(i).Execute(
+      "SET SESSION sql_log_bin=0;"
+      "INSERT INTO dbtopo_test.t VALUES (" +
+      key +
+      ", 'replica only');"
+      "SET SESSION sql_log_bin=1;");
   primary().Execute("INSERT INTO dbtopo_test.t VALUES (" + key + ", 'primary')");
   bool stopped = PollUntil(
       [&] {

@@ -122,8 +122,7 @@ class LineParser {
 
   [[noreturn]] void Fail(const std::string& what) const {
     std::ostringstream msg;
-    msg << "metrics line " << line_no_ << ", column " << pos_ + 1 << ": " << what << ": "
-        << line_;
+    msg << "metrics line " << line_no_ << ", column " << pos_ + 1 << ": " << what << ": " << line_;
     throw std::runtime_error(msg.str());
   }
 

@@ -1,0 +1,165 @@
+// Redis replication sets (engine `redis`) against real redis-server 7.0: a
+// master with two replicas watched by the real dbtopo_exporter (poll 1 s,
+// probe timeout 1 s, ACL user `exporter`). Each test injects one fault and
+// waits (polling /metrics) until the active findings are exactly the
+// expected set: the right findings and nothing else.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <set>
+#include <string>
+
+#include "support/exporter_process.h"
+#include "support/process.h"
+#include "support/prom_text.h"
+#include "support/redis_servers.h"
+
+namespace dbtopo::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kCluster[] = "cache";
+constexpr auto kWait = std::chrono::seconds(30);
+
+/// Active findings as "kind@pod" ("kind" for unit findings).
+std::set<std::string> Findings(const Metrics& m) {
+  std::set<std::string> out;
+  for (const Sample& s : m.Find("dbtopo_finding")) {
+    const auto pod = s.labels.find("pod");
+    const std::string p = pod == s.labels.end() ? "" : pod->second;
+    out.insert(s.labels.at("kind") + (p.empty() ? "" : "@" + p));
+  }
+  return out;
+}
+
+Labels Pod(const std::string& pod) { return {{"db_cluster", kCluster}, {"pod", pod}}; }
+
+class RedisReplicationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start_ = Clock::now();
+    set_.Start(2);
+    options_.poll_interval = "1s";
+    options_.probe_timeout = "1s";
+    options_.clusters.push_back(set_.ToClusterSpec(kCluster));
+  }
+  void TearDown() override {
+    std::cout << "[ duration ] " << std::chrono::duration<double>(Clock::now() - start_).count()
+              << " s\n";
+  }
+
+  ::testing::AssertionResult WaitForFindings(const std::set<std::string>& expected,
+                                             Metrics* last = nullptr) {
+    return exporter_.WaitFor(
+        "findings == {" + Join(expected) + "}",
+        [&](const Metrics& m) { return Findings(m) == expected; }, kWait, last);
+  }
+
+  static std::string Join(const std::set<std::string>& s) {
+    std::string out;
+    for (const std::string& x : s) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  }
+
+  Clock::time_point start_;
+  RedisReplicationSet set_;
+  TempDir dir_{"dbtopo-redis-exporter"};
+  ExporterProcess exporter_{dir_};
+  ExporterOptions options_;
+};
+
+TEST_F(RedisReplicationTest, HealthySetHasNoFindings) {
+  exporter_.Start(options_);
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor(
+      "all up, links up, no findings",
+      [](const Metrics& m) {
+        return Findings(m).empty() && m.Count("dbtopo_up", {{"db_cluster", kCluster}}) == 3 &&
+               m.Is("dbtopo_up", Pod("redis-0"), 1) && m.Is("dbtopo_up", Pod("redis-1"), 1) &&
+               m.Is("dbtopo_up", Pod("redis-2"), 1) &&
+               m.Is("dbtopo_replication_link_up", Pod("redis-1"), 1) &&
+               m.Is("dbtopo_replication_link_up", Pod("redis-2"), 1);
+      },
+      kWait, &m));
+  EXPECT_TRUE(m.Is("dbtopo_role", {{"pod", "redis-0"}, {"role", "primary"}}, 1)) << m.Dump();
+  EXPECT_TRUE(m.Is("dbtopo_role", {{"pod", "redis-1"}, {"role", "replica"}}, 1));
+  EXPECT_TRUE(m.Is("dbtopo_writable", Pod("redis-0"), 1));
+  EXPECT_TRUE(m.Is("dbtopo_writable", Pod("redis-1"), 0));
+  EXPECT_TRUE(m.Is("dbtopo_cluster_primaries", {{"db_cluster", kCluster}}, 1));
+  EXPECT_TRUE(m.Is("dbtopo_cluster_dual_primary", {{"db_cluster", kCluster}}, 0));
+  EXPECT_TRUE(m.Is("dbtopo_replication_source_valid", Pod("redis-1"), 1));
+  EXPECT_TRUE(m.Is("dbtopo_replication_io_running", Pod("redis-2"), 1));
+  EXPECT_TRUE(m.Has("dbtopo_replication_lag_bytes", Pod("redis-1")));
+  EXPECT_FALSE(m.Has("dbtopo_replication_lag_seconds", Pod("redis-1")));  // unknown, not 0
+  EXPECT_TRUE(m.Has("dbtopo_replication_link_up",
+                    {{"pod", "redis-1"}, {"source", set_.server(0).address()}}));
+}
+
+TEST_F(RedisReplicationTest, ReplicaofNoOneIsDualPrimary) {
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  set_.Promote(1);
+  Metrics m;
+  ASSERT_TRUE(WaitForFindings({"dual_primary", "role_label_mismatch@redis-1"}, &m));
+  EXPECT_TRUE(m.Is("dbtopo_cluster_dual_primary", {{"db_cluster", kCluster}}, 1)) << m.Dump();
+  EXPECT_TRUE(m.Is("dbtopo_cluster_primaries", {{"db_cluster", kCluster}}, 2));
+  EXPECT_TRUE(m.Is("dbtopo_finding", {{"kind", "dual_primary"}, {"severity", "critical"}}, 1));
+  // The topology API names the promoted master (master_replid2).
+  const std::string topology = exporter_.Topology().dump();
+  EXPECT_THAT(topology, HasSubstr("redis-1 was promoted from the history of redis-0"));
+}
+
+TEST_F(RedisReplicationTest, ReplicaOfDeadSourceIsBrokenAndWrongSource) {
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  const int dead_port = FreePort();
+  set_.PointAt(2, "127.0.0.1", dead_port);
+  Metrics m;
+  ASSERT_TRUE(WaitForFindings({"replication_broken@redis-2", "wrong_source@redis-2"}, &m));
+  EXPECT_TRUE(m.Is("dbtopo_replication_link_up", Pod("redis-2"), 0)) << m.Dump();
+  EXPECT_TRUE(m.Is("dbtopo_replication_io_running", Pod("redis-2"), 0));
+  EXPECT_TRUE(m.Is("dbtopo_replication_source_valid", Pod("redis-2"), 0));
+  EXPECT_TRUE(m.Has("dbtopo_replication_link_up",
+                    {{"pod", "redis-2"}, {"source", "127.0.0.1:" + std::to_string(dead_port)}}));
+  EXPECT_FALSE(m.Has("dbtopo_replication_lag_bytes", Pod("redis-2")));  // unknown
+  EXPECT_TRUE(m.Is("dbtopo_replication_source_valid", Pod("redis-1"), 1));
+}
+
+TEST_F(RedisReplicationTest, MasterDownIsNoPrimary) {
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  set_.server(0).Kill();
+  Metrics m;
+  ASSERT_TRUE(WaitForFindings({"no_primary", "target_down@redis-0", "replication_broken@redis-1",
+                               "replication_broken@redis-2"},
+                              &m));
+  EXPECT_TRUE(m.Is("dbtopo_up", Pod("redis-0"), 0)) << m.Dump();
+  EXPECT_TRUE(m.Is("dbtopo_cluster_primaries", {{"db_cluster", kCluster}}, 0));
+  EXPECT_FALSE(m.Has("dbtopo_writable", Pod("redis-0")));  // no stale values
+}
+
+TEST_F(RedisReplicationTest, WrongPasswordIsDownAndNeverPrinted) {
+  const std::string wrong = "wrong-" + RandomRedisPassword();
+  options_.clusters[0].password = wrong;
+  exporter_.Start(options_);
+  Metrics m;
+  ASSERT_TRUE(WaitForFindings(
+      {"no_primary", "target_down@redis-0", "target_down@redis-1", "target_down@redis-2"}, &m));
+  EXPECT_TRUE(m.Is("dbtopo_up", Pod("redis-1"), 0));
+  const std::string topology = exporter_.Topology().dump();
+  EXPECT_THAT(topology, HasSubstr("WRONGPASS"));
+  for (const std::string& secret : {wrong, set_.exporter_password()}) {
+    EXPECT_THAT(m.text(), Not(HasSubstr(secret)));
+    EXPECT_THAT(topology, Not(HasSubstr(secret)));
+    EXPECT_THAT(exporter_.Log(), Not(HasSubstr(secret)));
+  }
+}
+
+}  // namespace
+}  // namespace dbtopo::testing
