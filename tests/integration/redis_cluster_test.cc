@@ -228,6 +228,50 @@ TEST_F(RedisClusterTest, RestartOnNewPortsWithStaleNodesConf) {
   }
   // The start script meets everyone at the new addresses: one view again.
   for (int i = 1; i < 6; ++i) cluster_.Meet(0, i);
+  ASSERT_TRUE(exporter_.WaitFor(
+      "one view, every node met, state ok",
+      [&](const Metrics& m) {
+        if (!m.Is("dbtopo_redis_cluster_views_consistent", {{"db_cluster", kCluster}}, 1)) {
+          return false;
+        }
+        for (int i = 0; i < 6; ++i) {
+          const std::string pod = cluster_.Pod(i);
+          if (!m.Is("dbtopo_redis_cluster_unmet_nodes", Pod(pod), 0) ||
+              !m.Is("dbtopo_redis_cluster_state", Pod(pod), 1)) {
+            return false;
+          }
+        }
+        return true;
+      },
+      kWait, &m))
+      << cluster_.Describe();
+
+  // Redis 7.0 updates a replica's replication source only when it learns
+  // the master's new address itself (handshake/PONG), not from gossip, so a
+  // replica can stay pointed at its master's old port. The monitor must show
+  // exactly those replicas as replication_broken; CLUSTER REPLICATE fixes them.
+  ASSERT_TRUE(exporter_.WaitFor(
+      "replication_broken exactly on the replicas still pointed at an old port",
+      [&](const Metrics& m) {
+        std::set<std::string> expected;
+        for (int k = 0; k < 3; ++k) {
+          const auto shard = cluster_.Shard(k);
+          const std::string port = cluster_.node(shard[1]).InfoField("replication", "master_port");
+          const std::string link = cluster_.node(shard[1]).InfoField("replication", "master_link_status");
+          if (port != std::to_string(cluster_.node(shard[0]).port()) || link != "up") {
+            expected.insert("replication_broken@" + cluster_.Pod(shard[1]));
+          }
+        }
+        return Findings(m) == expected;
+      },
+      kWait, &m));
+  for (int k = 0; k < 3; ++k) {
+    const auto shard = cluster_.Shard(k);
+    if (Findings(m).count("replication_broken@" + cluster_.Pod(shard[1])) == 0) continue;
+    std::cout << "[ info     ] " << cluster_.Pod(shard[1])
+              << " still replicates from an old address; CLUSTER REPLICATE\n";
+    cluster_.node(shard[1]).Command({"CLUSTER", "REPLICATE", cluster_.node(shard[0]).MyId()});
+  }
   ASSERT_TRUE(WaitHealthy(6, &m)) << cluster_.Describe();
 }
 

@@ -335,7 +335,8 @@ class KubernetesDiscovery::Impl {
     std::string continue_token;
     int dropped = 0;
     while (true) {
-      std::string path = s.base_path + "?limit=500" + s.selector_param;
+      std::string path =
+          s.base_path + "?limit=" + std::to_string(options_.list_page_size) + s.selector_param;
       if (!continue_token.empty()) path += "&continue=" + kube::UrlEncode(continue_token);
       kube::HttpResult r = client_->Get(path, options_.request_timeout);
       if (r.cancelled || Stopping()) return false;

@@ -1,7 +1,11 @@
 #include "support/redis_servers.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <random>
@@ -43,6 +47,31 @@ std::string FieldOf(const std::string& text, const std::string& key) {
   return "";
 }
 
+bool PortIsFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return free;
+}
+
+// A cluster node also listens on port + 10000 (the cluster bus), so its port
+// must be at most 55535 and both ports free. FreePort() gives ephemeral
+// ports (often above 55535), so pick from 20000..45535 instead.
+int FreeClusterPort() {
+  static std::mt19937 gen(std::random_device{}());
+  std::uniform_int_distribution<int> dist(20000, 45535);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = dist(gen);
+    if (PortIsFree(port) && PortIsFree(port + 10000)) return port;
+  }
+  throw std::runtime_error("no free port pair for a cluster node");
+}
+
 }  // namespace
 
 std::string RandomRedisPassword() {
@@ -75,7 +104,7 @@ void RedisServer::Start(int port) {
   if (port != 0) {
     port_ = port;
   } else if (port_ == 0) {
-    port_ = FreePort();
+    port_ = cluster_ ? FreeClusterPort() : FreePort();
   }
   std::vector<std::string> argv = {
       "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
@@ -297,7 +326,7 @@ void RedisClusterTopology::Meet(int i, int j) {
 
 void RedisClusterTopology::RestartAllOnNewPorts() {
   for (auto& n : nodes_) n->Stop();
-  for (auto& n : nodes_) n->Start(FreePort());
+  for (auto& n : nodes_) n->Start(FreeClusterPort());
 }
 
 void RedisClusterTopology::WaitHealthy(int known_nodes, std::chrono::seconds timeout) {

@@ -58,6 +58,8 @@ struct KubernetesDiscoveryOptions {
   /// Longest wait for data on a list (whole request) and, plus
   /// watch_timeout, on a watch.
   std::chrono::milliseconds request_timeout{30000};
+  /// `limit` of one list page; later pages follow `metadata.continue`.
+  int list_page_size = 500;
   /// TCP/TLS connect timeout.
   std::chrono::milliseconds connect_timeout{5000};
   /// Where log lines go; null => spdlog's default logger, logfmt-style text.
