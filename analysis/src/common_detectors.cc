@@ -1,6 +1,7 @@
 #include "common_detectors.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 #include <utility>
 
@@ -88,16 +89,42 @@ void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
   findings->push_back(UnitFinding(unit, finding::kNoPrimary, Severity::kCritical, message));
 }
 
+// Redis Cluster shard of a node: its own id when it is a master, its
+// master's id when a replica (CLUSTER NODES `myself` line); "" when unknown.
+std::string RedisClusterShard(const MemberView& m) {
+  if (!m.observation.up || !m.observation.redis_cluster) return "";
+  for (const RedisClusterNode& node : m.observation.redis_cluster->nodes) {
+    if (!node.HasFlag("myself")) continue;
+    if (node.HasFlag("master")) return node.id;
+    if (node.HasFlag("slave")) return node.master_id;
+  }
+  return "";
+}
+
 void DetectLabelledDualPrimary(UnitView& unit, std::vector<Finding>* findings) {
   const auto labelled = MembersWhere(
       unit, [](const MemberView& m) { return m.target.labelled_role == Role::kPrimary; });
   unit.labelled_primaries = static_cast<int>(labelled.size());
   // Services and operators route writes by this label: two labelled primaries
   // send writes to both, whatever the databases think.
-  if (labelled.size() <= 1) return;
-  findings->push_back(UnitFinding(
-      unit, finding::kLabelledDualPrimary, Severity::kCritical,
-      std::to_string(labelled.size()) + " pods labelled primary: " + JoinPods(labelled)));
+  std::vector<std::vector<const MemberView*>> groups;
+  if (unit.engine != Engine::kRedisCluster) {
+    groups.push_back(labelled);
+  } else {
+    // A Redis Cluster has one primary per shard, and a static config may put
+    // every shard in one component: compare labels within a shard only.
+    std::map<std::string, std::vector<const MemberView*>> by_shard;
+    for (const MemberView* m : labelled) {
+      if (std::string shard = RedisClusterShard(*m); !shard.empty()) by_shard[shard].push_back(m);
+    }
+    for (auto& [shard, members] : by_shard) groups.push_back(std::move(members));
+  }
+  for (const auto& group : groups) {
+    if (group.size() <= 1) continue;
+    findings->push_back(
+        UnitFinding(unit, finding::kLabelledDualPrimary, Severity::kCritical,
+                    std::to_string(group.size()) + " pods labelled primary: " + JoinPods(group)));
+  }
 }
 
 void DetectRoleLabelMismatch(UnitView& unit, std::vector<Finding>* findings) {
@@ -132,6 +159,130 @@ void SortFindings(std::vector<Finding>* findings) {
     return std::tie(a.unit, a.pod, a.kind, a.channel, a.message) <
            std::tie(b.unit, b.pod, b.kind, b.channel, b.message);
   });
+}
+
+}  // namespace dbtopo::detail
+
+namespace dbtopo::detail {
+
+Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kind,
+                      Severity severity, std::string message) {
+  Finding f;
+  f.kind = kind;
+  f.severity = severity;
+  f.unit = unit.unit;
+  f.pod = m.target.pod;
+  f.message = std::move(message);
+  return f;
+}
+
+Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelView& cv,
+                       const char* kind, Severity severity, std::string message) {
+  Finding f = MemberFinding(unit, m, kind, severity, std::move(message));
+  f.channel = cv.channel.name;
+  return f;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string SourceAddress(const ReplicationChannel& c) {
+  return c.source_host + ":" + std::to_string(c.source_port);
+}
+
+std::string Describe(const MemberView& m) { return m.target.pod + " (" + m.target.Address() + ")"; }
+
+bool AddressNamesMember(const std::string& host, int port, const MemberView& member) {
+  if (host.empty() || port != member.target.port) return false;
+  if (IEquals(host, member.target.host)) return true;
+  const std::string& pod = member.target.pod;
+  if (pod.empty()) return false;
+  if (IEquals(host, pod)) return true;
+  // Pod FQDN: orders-mysql-0.orders-mysql-headless.ns.svc.cluster.local
+  return host.size() > pod.size() && host[pod.size()] == '.' &&
+         IEquals(std::string_view(host).substr(0, pod.size()), pod);
+}
+
+const MemberView* ResolveSource(const ReplicationChannel& c, const MemberView& self,
+                                const std::vector<const MemberView*>& candidates) {
+  const MemberView* found = nullptr;
+  for (const MemberView* m : candidates) {
+    if (!AddressNamesMember(c.source_host, c.source_port, *m)) continue;
+    if (m->observed_role == Role::kPrimary) return m;
+    if (found == nullptr || found == &self) found = m;
+  }
+  return found;
+}
+
+SourceVerdict JudgeSource(const MemberView& self, const ReplicationChannel& c,
+                          const std::vector<const MemberView*>& candidates,
+                          const std::vector<const MemberView*>& primaries) {
+  SourceVerdict v;
+  v.source = ResolveSource(c, self, candidates);
+  const bool is_primary = v.source != nullptr && std::find(primaries.begin(), primaries.end(),
+                                                           v.source) != primaries.end();
+  if (v.source == &self) {
+    v.reason = "replicates from itself (" + SourceAddress(c) + ")";
+  } else if (is_primary) {
+    v.valid = true;
+    return v;
+  } else if (primaries.empty() && v.source != nullptr) {
+    return v;  // No primary visible: another member is plausible, cannot tell.
+  } else {
+    v.reason = "source " + SourceAddress(c);
+    v.reason += v.source == nullptr ? " is not a member of the unit"
+                                    : " is " + v.source->target.pod + ", not a primary";
+  }
+  if (primaries.size() == 1) {
+    v.reason += "; expected primary " + Describe(*primaries.front());
+  } else if (primaries.size() > 1) {
+    v.reason += "; not one of the primaries " + JoinPods(primaries);
+  }
+  v.valid = false;
+  return v;
+}
+
+std::vector<const MemberView*> Primaries(const UnitView& unit) {
+  std::vector<const MemberView*> primaries;
+  for (const MemberView& m : unit.members) {
+    if (m.observed_role == Role::kPrimary) primaries.push_back(&m);
+  }
+  return primaries;
+}
+
+}  // namespace dbtopo::detail
+
+namespace dbtopo::detail {
+
+// Scenario 2: a source address built from the wrong template name.
+void DetectWrongSource(UnitView& unit, const std::vector<const MemberView*>& candidates,
+                       std::vector<Finding>* findings) {
+  const std::vector<const MemberView*> primaries = Primaries(unit);
+  for (MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    for (ChannelView& cv : m.channels) {
+      // No source host reported: nothing to judge.
+      if (cv.channel.source_host.empty()) continue;
+      SourceVerdict verdict = JudgeSource(m, cv.channel, candidates, primaries);
+      cv.source_pod = verdict.source != nullptr ? verdict.source->target.pod : "";
+      cv.source_valid = verdict.valid;
+      if (verdict.valid != false) continue;
+      findings->push_back(ChannelFinding(unit, m, cv, finding::kWrongSource, Severity::kCritical,
+                                         std::move(verdict.reason)));
+    }
+  }
+}
+
+std::vector<const MemberView*> MemberPointers(const UnitView& unit) {
+  std::vector<const MemberView*> members;
+  for (const MemberView& m : unit.members) members.push_back(&m);
+  return members;
 }
 
 }  // namespace dbtopo::detail

@@ -6,7 +6,9 @@
 // the engine hook), may fill a UnitView/MemberView field the metrics need,
 // and appends Findings. None of them reads a clock or does I/O.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
@@ -31,7 +33,8 @@ void DetectDualPrimary(UnitView& unit, std::vector<Finding>* findings);
 void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings);
 
 /// labelled_dual_primary (critical, unit): more than one pod labelled
-/// primary. Sets UnitView::labelled_primaries.
+/// primary (Redis Cluster: within one shard). Sets
+/// UnitView::labelled_primaries (all pods labelled primary in the unit).
 void DetectLabelledDualPrimary(UnitView& unit, std::vector<Finding>* findings);
 
 /// role_label_mismatch (warning, per pod): label and observed role are both
@@ -40,6 +43,56 @@ void DetectRoleLabelMismatch(UnitView& unit, std::vector<Finding>* findings);
 
 /// Runs every common detector above, in order.
 void RunCommonDetectors(UnitView& unit, std::vector<Finding>* findings);
+
+/// A finding about one pod of `unit` (channel ""), and one about a channel.
+Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kind,
+                      Severity severity, std::string message);
+Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelView& cv,
+                       const char* kind, Severity severity, std::string message);
+
+/// ASCII case-insensitive equality (host names, pod names).
+bool IEquals(std::string_view a, std::string_view b);
+
+/// "source_host:source_port" of a channel.
+std::string SourceAddress(const ReplicationChannel& c);
+
+/// "pod (host:port)", for messages.
+std::string Describe(const MemberView& m);
+
+/// The member of `candidates` that `c`'s source address names
+/// (AddressNamesMember), or nullptr. Should an address name several members
+/// (a config error), a primary wins, then anyone but the replica itself, so
+/// the ambiguity cannot invent a wrong_source.
+const MemberView* ResolveSource(const ReplicationChannel& c, const MemberView& self,
+                                const std::vector<const MemberView*>& candidates);
+
+/// What analysis concludes about one replica channel's source.
+struct SourceVerdict {
+  const MemberView* source = nullptr;  ///< Member the address names, or nullptr.
+  std::optional<bool> valid;           ///< ChannelView::source_valid.
+  std::string reason;                  ///< Why it is wrong; "" unless valid == false.
+};
+
+/// Judges `c`'s source for replica `self`. With one primary the source must be
+/// it; with several, one of them; with none visible (primary down, or a
+/// half-done switchover) another member is plausible, so validity is unknown,
+/// and only an address outside `candidates` or the replica itself is known to
+/// be wrong.
+SourceVerdict JudgeSource(const MemberView& self, const ReplicationChannel& c,
+                          const std::vector<const MemberView*>& candidates,
+                          const std::vector<const MemberView*>& primaries);
+
+/// wrong_source (critical, per pod+channel), and ChannelView::source_pod /
+/// source_valid for every up member's channels, judged by JudgeSource
+/// against `candidates` (the unit, or for Redis Cluster the db_cluster).
+void DetectWrongSource(UnitView& unit, const std::vector<const MemberView*>& candidates,
+                       std::vector<Finding>* findings);
+
+/// Pointers to every member of `unit`.
+std::vector<const MemberView*> MemberPointers(const UnitView& unit);
+
+/// Members of `unit` whose observed role is primary.
+std::vector<const MemberView*> Primaries(const UnitView& unit);
 
 /// "pod-0, pod-1": pod names of members, for messages.
 std::string JoinPods(const std::vector<const MemberView*>& members);

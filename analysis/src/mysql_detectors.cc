@@ -28,52 +28,11 @@ std::optional<bool> MysqlWritable(const Observation& o) {
   return std::nullopt;
 }
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool IEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool IStartsWith(const std::string& s, const std::string& prefix) {
-  return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
-}
-
 // "120", "0.5": no trailing zeros, enough digits for any realistic lag.
 std::string FormatNumber(double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.15g", value);
   return buf;
-}
-
-std::string SourceAddress(const ReplicationChannel& c) {
-  return c.source_host + ":" + std::to_string(c.source_port);
-}
-
-Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelView& cv,
-                       const char* kind, Severity severity, std::string message) {
-  Finding f;
-  f.kind = kind;
-  f.severity = severity;
-  f.unit = unit.unit;
-  f.pod = m.target.pod;
-  f.channel = cv.channel.name;
-  f.message = std::move(message);
-  return f;
-}
-
-Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kind,
-                      Severity severity, std::string message) {
-  Finding f;
-  f.kind = kind;
-  f.severity = severity;
-  f.unit = unit.unit;
-  f.pod = m.target.pod;
-  f.message = std::move(message);
-  return f;
 }
 
 // Rebuilds one ChannelView per channel (same order) and decides link_up.
@@ -134,92 +93,6 @@ void DetectReplicationLagging(const UnitView& unit, const AnalysisOptions& optio
           ChannelFinding(unit, m, cv, finding::kReplicationLagging, Severity::kWarning,
                          "replication lag " + FormatNumber(*lag) + "s exceeds " +
                              FormatNumber(options.max_replication_lag_seconds) + "s"));
-    }
-  }
-}
-
-// A source address names a member when the port matches and the host is the
-// member's address, its pod name, or its pod FQDN
-// (orders-mysql-0.orders-mysql-headless.ns.svc.cluster.local).
-bool SourceNamesMember(const ReplicationChannel& c, const MemberView& m) {
-  if (c.source_port != m.target.port) return false;
-  if (IEquals(c.source_host, m.target.host)) return true;
-  const std::string& pod = m.target.pod;
-  return !pod.empty() && (IEquals(c.source_host, pod) || IStartsWith(c.source_host, pod + "."));
-}
-
-bool Contains(const std::vector<const MemberView*>& v, const MemberView* m) {
-  for (const MemberView* x : v) {
-    if (x == m) return true;
-  }
-  return false;
-}
-
-// The member the channel's source resolves to, or nullptr. Should an address
-// name several members (a config error), a primary wins, then anyone but the
-// replica itself, so the ambiguity cannot invent a wrong_source.
-const MemberView* ResolveSource(const UnitView& unit, const MemberView& self,
-                                const ReplicationChannel& c,
-                                const std::vector<const MemberView*>& primaries) {
-  const MemberView* found = nullptr;
-  for (const MemberView& m : unit.members) {
-    if (!SourceNamesMember(c, m)) continue;
-    if (Contains(primaries, &m)) return &m;
-    if (found == nullptr || found == &self) found = &m;
-  }
-  return found;
-}
-
-std::string Describe(const MemberView& m) { return m.target.pod + " (" + m.target.Address() + ")"; }
-
-// Why `source` (nullptr: no member) is wrong for `self`, or "" when it is
-// right. Rules: with one primary, the source must be that primary; with
-// several, one of them; with none (primary down or half-done switchover),
-// any other member of the unit is plausible, and only an address outside the
-// unit (or the replica itself) is known to be wrong.
-std::string WrongSourceReason(const MemberView& self, const ReplicationChannel& c,
-                              const MemberView* source,
-                              const std::vector<const MemberView*>& primaries) {
-  const std::string address = SourceAddress(c);
-  std::string reason;
-  if (source == &self) {
-    reason = "replicates from itself (" + address + ")";
-  } else if (primaries.empty()) {
-    return source != nullptr ? "" : "source " + address + " is not a member of the unit";
-  } else if (source != nullptr && Contains(primaries, source)) {
-    return "";
-  } else {
-    reason = "source " + address;
-    reason += source == nullptr ? " is not a member of the unit" : " is " + source->target.pod;
-  }
-  if (primaries.size() == 1) {
-    reason += ", expected primary " + Describe(*primaries.front());
-  } else if (primaries.size() > 1) {
-    reason += ", not one of the primaries " + JoinPods(primaries);
-  }
-  return reason;
-}
-
-// wrong_source, and ChannelView::source_pod / source_valid: a replica
-// replicating from a host that is not its unit's primary (scenario 2: a
-// source address built from the wrong template name).
-void DetectWrongSource(UnitView& unit, std::vector<Finding>* findings) {
-  std::vector<const MemberView*> primaries;
-  for (const MemberView& m : unit.members) {
-    if (m.observed_role == Role::kPrimary) primaries.push_back(&m);
-  }
-  for (MemberView& m : unit.members) {
-    if (!m.observation.up) continue;
-    for (ChannelView& cv : m.channels) {
-      // No source host reported: nothing to judge.
-      if (cv.channel.source_host.empty()) continue;
-      const MemberView* source = ResolveSource(unit, m, cv.channel, primaries);
-      cv.source_pod = source != nullptr ? source->target.pod : "";
-      const std::string reason = WrongSourceReason(m, cv.channel, source, primaries);
-      cv.source_valid = reason.empty();
-      if (reason.empty()) continue;
-      findings->push_back(
-          ChannelFinding(unit, m, cv, finding::kWrongSource, Severity::kCritical, reason));
     }
   }
 }
@@ -321,7 +194,7 @@ void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Fin
   BuildChannelViews(unit);
   DetectReplicationBroken(unit, findings);
   DetectReplicationLagging(unit, options, findings);
-  DetectWrongSource(unit, findings);
+  DetectWrongSource(unit, MemberPointers(unit), findings);
   DetectServerIdConflicts(unit, findings);
   DetectVersionSkew(unit, findings);
   DetectWritableReplicas(unit, findings);

@@ -61,11 +61,10 @@ const RedisClusterNode* Myself(const RedisClusterInfo& info) {
 // A node whose CLUSTER NODES we can compare: up, and at least one line read.
 bool HasView(const Node& n) { return n.info() != nullptr && !n.info()->nodes.empty(); }
 
-// CLUSTER INFO said something (a garbage reply leaves every field unknown,
-// and then state_ok=false is not evidence of cluster_state:fail).
+// CLUSTER INFO said something (a garbage reply leaves every field unknown).
 bool HasClusterInfo(const RedisClusterInfo& info) {
-  return info.slots_assigned.has_value() || info.known_nodes.has_value() ||
-         info.size.has_value() || info.current_epoch.has_value();
+  return info.state_ok.has_value() || info.slots_assigned.has_value() ||
+         info.known_nodes.has_value() || info.size.has_value() || info.current_epoch.has_value();
 }
 
 bool NodeNamesMember(const RedisClusterNode& node, const MemberView& m) {
@@ -77,9 +76,7 @@ bool Pending(const RedisClusterNode& node) {
   return node.HasFlag("handshake") || node.HasFlag("noaddr");
 }
 
-bool Failing(const RedisClusterNode& node) {
-  return node.HasFlag("fail") || node.HasFlag("fail?");
-}
+bool Failing(const RedisClusterNode& node) { return node.HasFlag("fail") || node.HasFlag("fail?"); }
 
 std::string NodeAddress(const RedisClusterNode& node) {
   std::string address = node.host + ":" + std::to_string(node.port);
@@ -164,9 +161,10 @@ void DetectNodeHealth(const std::vector<Node>& nodes, std::vector<Finding>* find
   for (const Node& n : nodes) {
     const RedisClusterInfo* info = n.info();
     if (info == nullptr) continue;
-    if (!info->state_ok && HasClusterInfo(*info)) {
+    if (info->state_ok == false) {
       std::string message = "cluster_state:fail";
-      if (info->slots_assigned) message += ", slots assigned " + std::to_string(*info->slots_assigned);
+      if (info->slots_assigned)
+        message += ", slots assigned " + std::to_string(*info->slots_assigned);
       if (info->slots_ok) message += ", ok " + std::to_string(*info->slots_ok);
       if (info->slots_pfail) message += ", pfail " + std::to_string(*info->slots_pfail);
       if (info->slots_fail) message += ", fail " + std::to_string(*info->slots_fail);
@@ -178,11 +176,11 @@ void DetectNodeHealth(const std::vector<Node>& nodes, std::vector<Finding>* find
       const Coverage c = SlotCoverage(*info);
       if (c.assigned < kSlots || c.fail > 0) {
         const int unserved = kSlots - c.assigned + c.fail;
-        findings->push_back(NodeFinding(
-            n, finding::kRedisClusterSlotsUncovered, Severity::kCritical,
-            std::to_string(unserved) + " of " + std::to_string(kSlots) + " slots not served: " +
-                std::to_string(kSlots - c.assigned) + " unassigned, " + std::to_string(c.fail) +
-                " owned by failed masters"));
+        findings->push_back(
+            NodeFinding(n, finding::kRedisClusterSlotsUncovered, Severity::kCritical,
+                        std::to_string(unserved) + " of " + std::to_string(kSlots) +
+                            " slots not served: " + std::to_string(kSlots - c.assigned) +
+                            " unassigned, " + std::to_string(c.fail) + " owned by failed masters"));
       }
     }
     std::vector<std::string> failing;
@@ -222,8 +220,8 @@ View MakeView(const RedisClusterInfo& info) {
   view.owner.assign(kSlots, -1);
   for (const RedisClusterNode& node : info.nodes) {
     if (node.HasFlag("handshake") || node.slots.empty()) continue;
-    const int index = static_cast<int>(
-        std::lower_bound(view.ids.begin(), view.ids.end(), node.id) - view.ids.begin());
+    const int index = static_cast<int>(std::lower_bound(view.ids.begin(), view.ids.end(), node.id) -
+                                       view.ids.begin());
     for (auto [first, last] : node.slots) {
       for (int s = std::max(first, 0); s <= std::min(last, kSlots - 1); ++s) view.owner[s] = index;
     }
@@ -238,8 +236,8 @@ void DetectViews(std::vector<UnitView*>& units, const std::vector<Node>& nodes,
   for (const Node& n : nodes) {
     if (!HasView(n)) continue;
     View view = MakeView(*n.info());
-    auto it = std::find_if(views.begin(), views.end(),
-                           [&](const auto& v) { return v.first == view; });
+    auto it =
+        std::find_if(views.begin(), views.end(), [&](const auto& v) { return v.first == view; });
     if (it == views.end()) {
       views.push_back({std::move(view), {n.member}});
     } else {
@@ -254,8 +252,8 @@ void DetectViews(std::vector<UnitView*>& units, const std::vector<Node>& nodes,
   std::string message = std::to_string(views.size()) + " different views of membership/slots:";
   for (size_t i = 0; i < views.size(); ++i) {
     const View& v = views[i].first;
-    const int assigned =
-        static_cast<int>(std::count_if(v.owner.begin(), v.owner.end(), [](int o) { return o >= 0; }));
+    const int assigned = static_cast<int>(
+        std::count_if(v.owner.begin(), v.owner.end(), [](int o) { return o >= 0; }));
     message += (i ? "; " : " ") + JoinPods(views[i].second) + " see " +
                std::to_string(v.ids.size()) + " node(s), " + std::to_string(assigned) +
                " slots assigned";
@@ -329,8 +327,7 @@ void DetectMastersWithoutReplica(const std::vector<Node>& nodes, std::vector<Fin
     if (self == nullptr || !self->HasFlag("master") || self->slots.empty()) continue;
     int healthy = 0;
     for (const RedisClusterNode& node : info->nodes) {
-      if (node.master_id == self->id && node.HasFlag("slave") && !Failing(node) &&
-          !Pending(node)) {
+      if (node.master_id == self->id && node.HasFlag("slave") && !Failing(node) && !Pending(node)) {
         ++healthy;
       }
     }

@@ -22,47 +22,9 @@ bool IsRealReplid(const std::string& replid) {
   return !replid.empty() && replid.find_first_not_of('0') != std::string::npos;
 }
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string SourceAddress(const ReplicationChannel& c) {
-  return c.source_host + ":" + std::to_string(c.source_port);
-}
-
-Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kind,
-                      Severity severity, std::string message) {
-  Finding f;
-  f.kind = kind;
-  f.severity = severity;
-  f.unit = unit.unit;
-  f.pod = m.target.pod;
-  f.message = std::move(message);
-  return f;
-}
-
 bool IsUpMaster(const MemberView& m) {
-  return m.observation.up && m.observation.redis.has_value() && m.observation.redis->role == "master";
-}
-
-// The candidate the address names; a master wins over anyone else, anyone
-// wins over the replica itself (so an ambiguous config cannot invent a
-// wrong_source).
-const MemberView* ResolveSource(const ReplicationChannel& c, const MemberView& self,
-                                const std::vector<const MemberView*>& candidates) {
-  const MemberView* found = nullptr;
-  for (const MemberView* m : candidates) {
-    if (!AddressNamesMember(c.source_host, c.source_port, *m)) continue;
-    if (m->observed_role == Role::kPrimary) return m;
-    if (found == nullptr || found == &self) found = m;
-  }
-  return found;
+  return m.observation.up && m.observation.redis.has_value() &&
+         m.observation.redis->role == "master";
 }
 
 // Bytes the replica is behind its source, from both servers' own
@@ -75,55 +37,6 @@ std::optional<std::int64_t> LagFromSource(const MemberView& replica, const Membe
   if (r.master_replid.empty() || r.master_replid != s.master_replid) return std::nullopt;
   if (!r.master_repl_offset || !s.master_repl_offset) return std::nullopt;
   return std::max<std::int64_t>(0, *s.master_repl_offset - *r.master_repl_offset);
-}
-
-std::string Describe(const MemberView& m) {
-  return m.target.pod + " (" + m.target.Address() + ")";
-}
-
-// wrong_source for engine redis: with one master in the unit the source must
-// be it; with several, one of them; with none, another member is plausible
-// (source_valid unknown) and only an address outside the unit, or the
-// replica itself, is known to be wrong.
-void DetectWrongSource(UnitView& unit, const std::vector<const MemberView*>& candidates,
-                       std::vector<Finding>* findings) {
-  std::vector<const MemberView*> primaries;
-  for (const MemberView& m : unit.members) {
-    if (m.observed_role == Role::kPrimary) primaries.push_back(&m);
-  }
-  for (MemberView& m : unit.members) {
-    if (!m.observation.up) continue;
-    for (ChannelView& cv : m.channels) {
-      const ReplicationChannel& c = cv.channel;
-      if (c.source_host.empty()) continue;
-      const MemberView* source = ResolveSource(c, m, candidates);
-      const bool source_is_primary =
-          source != nullptr && std::find(primaries.begin(), primaries.end(), source) != primaries.end();
-      std::string reason;
-      if (source == &m) {
-        reason = "replicates from itself (" + SourceAddress(c) + ")";
-      } else if (source_is_primary) {
-        cv.source_valid = true;
-        continue;
-      } else if (primaries.empty() && source != nullptr) {
-        cv.source_valid = std::nullopt;  // No master visible: cannot tell.
-        continue;
-      } else {
-        reason = "replicates from " + SourceAddress(c);
-        reason += source == nullptr ? ", which is not a member of the unit"
-                                    : ", which is " + source->target.pod + " (not a master)";
-      }
-      if (primaries.size() == 1) {
-        reason += "; the master is " + Describe(*primaries.front());
-      } else if (primaries.size() > 1) {
-        reason += "; the masters are " + JoinPods(primaries);
-      }
-      cv.source_valid = false;
-      Finding f = MemberFinding(unit, m, finding::kWrongSource, Severity::kCritical, reason);
-      f.channel = c.name;
-      findings->push_back(std::move(f));
-    }
-  }
 }
 
 // After a promotion the new master keeps the old history's replid as
@@ -163,16 +76,6 @@ Role RedisObservedRole(const Observation& observation) {
   return Role::kUnknown;
 }
 
-bool AddressNamesMember(const std::string& host, int port, const MemberView& member) {
-  if (host.empty() || port != member.target.port) return false;
-  if (IEquals(host, member.target.host)) return true;
-  const std::string& pod = member.target.pod;
-  if (pod.empty()) return false;
-  if (IEquals(host, pod)) return true;
-  return host.size() > pod.size() && host[pod.size()] == '.' &&
-         IEquals(std::string_view(host).substr(0, pod.size()), pod);
-}
-
 void DetectRedisLinks(UnitView& unit, const std::vector<const MemberView*>& candidates,
                       const AnalysisOptions& options, std::vector<Finding>* findings) {
   for (MemberView& m : unit.members) {
@@ -202,11 +105,10 @@ void DetectRedisLinks(UnitView& unit, const std::vector<const MemberView*>& cand
         findings->push_back(std::move(f));
       }
       if (c.lag_bytes && *c.lag_bytes > options.max_replication_lag_bytes) {
-        Finding f = MemberFinding(unit, m, finding::kReplicationLagging, Severity::kWarning,
-                                  "replication lag " + std::to_string(*c.lag_bytes) +
-                                      " bytes exceeds " +
-                                      std::to_string(options.max_replication_lag_bytes) +
-                                      " bytes");
+        Finding f =
+            MemberFinding(unit, m, finding::kReplicationLagging, Severity::kWarning,
+                          "replication lag " + std::to_string(*c.lag_bytes) + " bytes exceeds " +
+                              std::to_string(options.max_replication_lag_bytes) + " bytes");
         f.channel = c.name;
         findings->push_back(std::move(f));
       }

@@ -92,8 +92,7 @@ InfoReply ParseInfo(std::string_view text) {
 
 std::optional<RoleReply> RoleFromReply(const redisReply* reply) {
   const redisReply* kind = Element(reply, 0);
-  if (kind == nullptr ||
-      (kind->type != REDIS_REPLY_STRING && kind->type != REDIS_REPLY_STATUS) ||
+  if (kind == nullptr || (kind->type != REDIS_REPLY_STRING && kind->type != REDIS_REPLY_STATUS) ||
       kind->len == 0) {
     return std::nullopt;
   }
@@ -103,10 +102,12 @@ std::optional<RoleReply> RoleFromReply(const redisReply* reply) {
     role.offset = IntegerOf(Element(reply, 1));
   } else if (role.role == "slave") {
     const redisReply* host = Element(reply, 1);
-    if (host != nullptr && host->type == REDIS_REPLY_STRING) role.master_host.assign(host->str, host->len);
+    if (host != nullptr && host->type == REDIS_REPLY_STRING)
+      role.master_host.assign(host->str, host->len);
     role.master_port = ToPort(IntegerOf(Element(reply, 2)));
     const redisReply* state = Element(reply, 3);
-    if (state != nullptr && state->type == REDIS_REPLY_STRING) role.state.assign(state->str, state->len);
+    if (state != nullptr && state->type == REDIS_REPLY_STRING)
+      role.state.assign(state->str, state->len);
     role.offset = IntegerOf(Element(reply, 4));
   }
   return role;
@@ -148,7 +149,8 @@ void FillRedis(const RedisReplies& replies, Observation* observation) {
   const bool said_anything = !info.fields.empty() || role_reply.has_value();
   if (!said_anything) return;
 
-  if (redis.role == "master" || redis.role == "slave") observation->writable = redis.role == "master";
+  if (redis.role == "master" || redis.role == "slave")
+    observation->writable = redis.role == "master";
 
   if (redis.role == "slave") {
     ReplicationChannel channel;
@@ -184,7 +186,9 @@ int FillRedisCluster(const RedisReplies& replies, Observation* observation) {
   if (!replies.cluster_info && !replies.cluster_nodes) return 0;
   RedisClusterInfo cluster;
   const InfoReply info = ParseInfo(replies.cluster_info.value_or(""));
-  cluster.state_ok = info.Get("cluster_state") == std::optional<std::string_view>("ok");
+  if (const auto state = info.Get("cluster_state"); state == "ok" || state == "fail") {
+    cluster.state_ok = (*state == "ok");
+  }
   cluster.slots_assigned = ToInt(info.GetInt("cluster_slots_assigned"));
   cluster.slots_ok = ToInt(info.GetInt("cluster_slots_ok"));
   cluster.slots_pfail = ToInt(info.GetInt("cluster_slots_pfail"));

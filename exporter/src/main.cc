@@ -23,16 +23,24 @@ namespace {
 // initializer_list, so a run-time field list goes through a fixed-size
 // writer per length (discovery lines carry at most 8 fields).
 using DiscoveryFields = std::vector<std::pair<std::string, std::string>>;
+using DiscoveryWriter = void (*)(log::Level, const std::string&, const DiscoveryFields&);
+
+template <std::size_t... I>
+void WriteDiscoveryFields(log::Level level, const std::string& msg, const DiscoveryFields& f,
+                          std::index_sequence<I...>) {
+  log::Write(level, msg, {log::Field{f[I].first, f[I].second}...});
+}
 template <std::size_t N>
 void WriteDiscoveryLog(log::Level level, const std::string& msg, const DiscoveryFields& f) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    log::Write(level, msg, {log::Field{f[I].first, f[I].second}...});
-  }(std::make_index_sequence<N>{});
+  WriteDiscoveryFields(level, msg, f, std::make_index_sequence<N>{});
 }
+template <std::size_t... N>
+constexpr std::array<DiscoveryWriter, sizeof...(N)> DiscoveryWriters(std::index_sequence<N...>) {
+  return {&WriteDiscoveryLog<N>...};
+}
+
 void LogDiscovery(DiscoveryLogLevel level, const std::string& msg, const DiscoveryFields& fields) {
-  static constexpr auto kWriters = []<std::size_t... N>(std::index_sequence<N...>) {
-    return std::array{&WriteDiscoveryLog<N>...};
-  }(std::make_index_sequence<11>{});
+  static constexpr auto kWriters = DiscoveryWriters(std::make_index_sequence<11>{});
   const log::Level to = level == DiscoveryLogLevel::kDebug  ? log::Level::kDebug
                         : level == DiscoveryLogLevel::kInfo ? log::Level::kInfo
                         : level == DiscoveryLogLevel::kWarn ? log::Level::kWarn
@@ -87,7 +95,12 @@ int Run(const Flags& flags) {
   }
   if (flags.check_config) {
     std::cout << "config OK: " << flags.config_file << ": " << config.clusters.size()
-              << " clusters, " << members << " static members\n";
+              << " clusters, " << members << " static members";
+    if (config.kubernetes) {
+      std::cout << ", kubernetes discovery with " << config.kubernetes->discover.size()
+                << " rules";
+    }
+    std::cout << "\n";
     return 0;
   }
 

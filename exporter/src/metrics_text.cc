@@ -146,7 +146,7 @@ void RenderChannel(FamilySet& out, const Labels& pod, const ChannelView& view) {
 
 void RenderRedisCluster(FamilySet& out, const Labels& pod, const MemberView& member) {
   const RedisClusterInfo& info = *member.observation.redis_cluster;
-  out.Add("dbtopo_redis_cluster_state", pod, Bool(info.state_ok));
+  if (info.state_ok) out.Add("dbtopo_redis_cluster_state", pod, Bool(*info.state_ok));
   const std::pair<const char*, const std::optional<int>*> slots[] = {
       {"assigned", &info.slots_assigned},
       {"ok", &info.slots_ok},

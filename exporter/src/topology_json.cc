@@ -57,7 +57,7 @@ json MemberJson(const MemberView& member) {
   if (o.redis_cluster) {
     const RedisClusterInfo& c = *o.redis_cluster;
     j["redis_cluster"] = {{"myid", c.myid},
-                          {"state_ok", c.state_ok},
+                          {"state_ok", OrNull(c.state_ok)},
                           {"slots_assigned", OrNull(c.slots_assigned)},
                           {"slots_ok", OrNull(c.slots_ok)},
                           {"slots_pfail", OrNull(c.slots_pfail)},

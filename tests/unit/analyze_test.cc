@@ -174,7 +174,9 @@ TEST(AnalyzeTest, PrimaryDownGivesNoPrimaryAndBrokenLinksButNoWrongSource) {
   for (int i = 1; i <= 2; ++i) {
     ASSERT_EQ(u.members[i].channels.size(), 1u);
     EXPECT_FALSE(u.members[i].channels[0].link_up);
-    EXPECT_EQ(u.members[i].channels[0].source_valid, true);
+    // The source is the dead primary: plausible, but with no primary visible
+    // its validity is unknown (absent series), never a made-up 1.
+    EXPECT_EQ(u.members[i].channels[0].source_valid, std::nullopt);
     EXPECT_EQ(u.members[i].channels[0].source_pod, "orders-mysql-0");
   }
 }

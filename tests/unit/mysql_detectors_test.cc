@@ -312,8 +312,10 @@ TEST(WrongSourceTest, NoPrimaryAcceptsAnyOtherMemberButNotANonMember) {
 
   Topology t = Analyse(members);
   EXPECT_THAT(FindingsOfKind(t, finding::kWrongSource), IsEmpty());
-  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_valid, true);  // Down member still counts.
-  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, true);
+  // No primary visible: a member source is plausible but cannot be confirmed.
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_valid, std::nullopt);
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, std::nullopt);
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_pod, "orders-mysql-0");  // Down member still resolves.
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_pod, "orders-mysql-1");
 
   members[2].observation.channels[0].source_host = "10.0.7.7";

@@ -136,6 +136,26 @@ const MemberView* FindMember(const Topology& t, const std::string& pod) {
   return nullptr;
 }
 
+// Static config may put every shard in one component: three masters labelled
+// primary are one per shard, not a labelled dual primary; two labelled
+// primaries in one shard are.
+TEST(RedisClusterDetectors, LabelledDualPrimaryIsPerShard) {
+  std::vector<Member> members = HealthyCluster("all");
+  for (Member& m : members) {
+    m.target.labelled_role = IsMasterPort(m.target.port) ? Role::kPrimary : Role::kReplica;
+  }
+  Topology t = Analyze(members, AnalysisOptions{});
+  EXPECT_THAT(Kinds(t), Not(Contains("labelled_dual_primary")))
+      << ::testing::PrintToString(Kinds(t));
+  EXPECT_EQ(t.units[0].labelled_primaries, 3);
+
+  for (Member& m : members) {
+    if (m.target.port == 17005) m.target.labelled_role = Role::kPrimary;  // replica of 17001
+  }
+  t = Analyze(members, AnalysisOptions{});
+  EXPECT_THAT(Kinds(t), Contains("labelled_dual_primary"));
+}
+
 TEST(RedisClusterDetectors, HealthyClusterIsSilent) {
   const Topology t = Analyze(HealthyCluster(), AnalysisOptions{});
   EXPECT_THAT(t.findings, IsEmpty());
@@ -306,7 +326,8 @@ TEST(RedisClusterDetectors, TwoMastersClaimingOneSlotAreDualPrimary) {
   std::vector<Member> members = HealthyCluster();
   // 17007 was reset and handed slots 0-99 while 17001 still serves 0-5460.
   const std::string id7 = "da89691706ed6833a1ba02283b26506b5da4934b";
-  members.push_back(Node(17007, id7 + " 127.0.0.1:17007@27007 myself,master - 0 0 9 connected 0-99\n",
+  members.push_back(Node(17007,
+                         id7 + " 127.0.0.1:17007@27007 myself,master - 0 0 9 connected 0-99\n",
                          "cluster_state:ok\r\ncluster_slots_assigned:100\r\n", true, "shard-a"));
   const Topology t = Analyze(members, AnalysisOptions{});
   std::vector<const Finding*> dual;
@@ -334,7 +355,8 @@ TEST(RedisClusterDetectors, MasterWithoutHealthyReplica) {
     std::string nodes = AsSeenBy(ReadTestdata("cluster_nodes_ok.txt"), m.target.port);
     const size_t line = nodes.find("127.0.0.1:17005@27005 slave");
     nodes.insert(line + std::string("127.0.0.1:17005@27005 slave").size(), ",fail");
-    m = Node(m.target.port, nodes, ReadTestdata("cluster_info_ok.txt"), IsMasterPort(m.target.port));
+    m = Node(m.target.port, nodes, ReadTestdata("cluster_info_ok.txt"),
+             IsMasterPort(m.target.port));
   }
   const Topology t = Analyze(members, AnalysisOptions{});
   EXPECT_THAT(Kinds(t), Contains("redis_cluster_master_without_replica@sessions-17001"));
@@ -343,16 +365,18 @@ TEST(RedisClusterDetectors, MasterWithoutHealthyReplica) {
 
 TEST(RedisClusterDetectors, NoReplicasAnywhereIsNotAFinding) {
   const std::string id1 = "ed446682d94508e872e7348effde87fd90685fcf";
-  const Member m = Node(17001, id1 + " 127.0.0.1:17001@27001 myself,master - 0 0 1 connected 0-16383\n",
-                        ReadTestdata("cluster_info_ok.txt"), true);
+  const Member m =
+      Node(17001, id1 + " 127.0.0.1:17001@27001 myself,master - 0 0 1 connected 0-16383\n",
+           ReadTestdata("cluster_info_ok.txt"), true);
   const Topology t = Analyze({m}, AnalysisOptions{});
   EXPECT_THAT(t.findings, IsEmpty());
 }
 
 TEST(RedisClusterDetectors, CoverageFromNodesWhenClusterInfoIsGarbage) {
   const std::string id1 = "ed446682d94508e872e7348effde87fd90685fcf";
-  const Member m = Node(17001, id1 + " 127.0.0.1:17001@27001 myself,master - 0 0 1 connected 0-100\n",
-                        "garbage", true);
+  const Member m =
+      Node(17001, id1 + " 127.0.0.1:17001@27001 myself,master - 0 0 1 connected 0-100\n", "garbage",
+           true);
   const Topology t = Analyze({m}, AnalysisOptions{});
   // cluster_state unknown: no state finding; coverage computed from NODES.
   EXPECT_THAT(Kinds(t), ElementsAre("redis_cluster_slots_uncovered@sessions-17001"));

@@ -114,7 +114,8 @@ TEST(AddressNamesMember, AddressPodAndFqdn) {
   EXPECT_TRUE(detail::AddressNamesMember("10.0.0.5", 6379, m));
   EXPECT_FALSE(detail::AddressNamesMember("10.0.0.5", 6380, m));
   EXPECT_TRUE(detail::AddressNamesMember("cache-redis-0", 6379, m));
-  EXPECT_TRUE(detail::AddressNamesMember("CACHE-redis-0.cache-redis-headless.default.svc", 6379, m));
+  EXPECT_TRUE(
+      detail::AddressNamesMember("CACHE-redis-0.cache-redis-headless.default.svc", 6379, m));
   EXPECT_FALSE(detail::AddressNamesMember("cache-redis-01", 6379, m));
   EXPECT_FALSE(detail::AddressNamesMember("cache-redis-0x.svc", 6379, m));
   EXPECT_FALSE(detail::AddressNamesMember("", 6379, m));
@@ -122,9 +123,10 @@ TEST(AddressNamesMember, AddressPodAndFqdn) {
 
 TEST(RedisDetectors, HealthySetIsSilent) {
   const Member master = RedisMaster("cache-redis-0", "10.0.0.1", 6379, 5000);
-  const Topology t = Analyze({master, RedisReplicaOf("cache-redis-1", "10.0.0.2", 6379, master, 4000),
-                              RedisReplicaOf("cache-redis-2", "10.0.0.3", 6379, master, 5000)},
-                             AnalysisOptions{});
+  const Topology t =
+      Analyze({master, RedisReplicaOf("cache-redis-1", "10.0.0.2", 6379, master, 4000),
+               RedisReplicaOf("cache-redis-2", "10.0.0.3", 6379, master, 5000)},
+              AnalysisOptions{});
   EXPECT_THAT(t.findings, IsEmpty());
   ASSERT_EQ(t.units.size(), 1u);
   const UnitView& u = t.units[0];
@@ -193,8 +195,8 @@ TEST(RedisDetectors, DeadSourceOutsideUnitIsWrongSourceAndBroken) {
   const Finding* f = Find(t, finding::kWrongSource);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::kCritical);
-  EXPECT_THAT(f->message, HasSubstr("10.0.0.99:6379, which is not a member of the unit; the "
-                                    "master is cache-redis-0 (10.0.0.1:6379)"));
+  EXPECT_THAT(f->message, HasSubstr("source 10.0.0.99:6379 is not a member of the unit; "
+                                    "expected primary cache-redis-0 (10.0.0.1:6379)"));
   EXPECT_EQ(t.units[0].members[1].channels[0].source_valid, false);
 }
 
@@ -214,7 +216,7 @@ TEST(RedisDetectors, ChainedReplicaIsWrongSource) {
   r2.observation.channels[0].source_host = "10.0.0.2";
   const Topology t = Analyze({master, r1, r2}, AnalysisOptions{});
   EXPECT_THAT(Kinds(t), ElementsAre("wrong_source@cache-redis-2"));
-  EXPECT_THAT(t.findings[0].message, HasSubstr("which is cache-redis-1 (not a master)"));
+  EXPECT_THAT(t.findings[0].message, HasSubstr("is cache-redis-1, not a primary"));
 }
 
 TEST(RedisDetectors, ReplicaOfItselfIsWrongSource) {
@@ -235,8 +237,9 @@ TEST(RedisDetectors, PromotedReplicaBesideOldMasterIsOneDualPrimary) {
   EXPECT_THAT(Kinds(t), UnorderedElementsAre("dual_primary", "role_label_mismatch@cache-redis-1"));
   const Finding* f = Find(t, finding::kDualPrimary);
   ASSERT_NE(f, nullptr);
-  EXPECT_THAT(f->message, HasSubstr("cache-redis-1 was promoted from the history of "
-                                    "cache-redis-0 (master_replid2), which still runs as a master"));
+  EXPECT_THAT(f->message,
+              HasSubstr("cache-redis-1 was promoted from the history of "
+                        "cache-redis-0 (master_replid2), which still runs as a master"));
   EXPECT_TRUE(t.units[0].dual_primary);
   EXPECT_EQ(t.units[0].primaries, 2);
 }
@@ -301,11 +304,11 @@ TEST(RedisDetectors, RecordedPromotionAndDeadSource) {
     redis::FillRedis(replies, &m.observation);
     return m;
   };
-  const Topology t = Analyze(
-      {member("cache-redis-0", 17011, "info_replication_old_master_after_promotion.txt"),
-       member("cache-redis-1", 17012, "info_replication_promoted.txt"),
-       member("cache-redis-2", 17013, "info_replication_replica_dead_source.txt")},
-      AnalysisOptions{});
+  const Topology t =
+      Analyze({member("cache-redis-0", 17011, "info_replication_old_master_after_promotion.txt"),
+               member("cache-redis-1", 17012, "info_replication_promoted.txt"),
+               member("cache-redis-2", 17013, "info_replication_replica_dead_source.txt")},
+              AnalysisOptions{});
   EXPECT_THAT(Kinds(t), UnorderedElementsAre("dual_primary", "replication_broken@cache-redis-2",
                                              "wrong_source@cache-redis-2"));
   EXPECT_THAT(Find(t, finding::kDualPrimary)->message,

@@ -122,7 +122,8 @@ TEST(RedisClusterNodesParser, RecordedHealthyCluster) {
 }
 
 TEST(RedisClusterNodesParser, RecordedFailures) {
-  const ClusterNodesReply early = ParseClusterNodes(ReadTestdata("cluster_nodes_shard_down_early.txt"));
+  const ClusterNodesReply early =
+      ParseClusterNodes(ReadTestdata("cluster_nodes_shard_down_early.txt"));
   ASSERT_EQ(early.nodes.size(), 6u);
   EXPECT_THAT(early.nodes[4].flags, ElementsAre("master", "fail?"));
   EXPECT_FALSE(early.nodes[4].link_connected);
@@ -169,7 +170,8 @@ TEST(RedisClusterNodesParser, HandWrittenForms) {
   std::string error;
   ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) +
                                        " ::1:7000@17000 master,nofailover - 0 0 3 connected 1 3-4"
-                                       " 16383 [5->-" + kId2 + "] [6-<-" + kId2 + "]",
+                                       " 16383 [5->-" +
+                                       kId2 + "] [6-<-" + kId2 + "]",
                                    &n, &error))
       << error;
   EXPECT_EQ(n.host, "::1");
@@ -180,9 +182,8 @@ TEST(RedisClusterNodesParser, HandWrittenForms) {
   EXPECT_THAT(n.importing_slots, ElementsAre(6));
 
   // Redis < 4: no bus port. noflags kept verbatim.
-  ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) + " 10.0.0.1:6379 noflags " + kId2 +
-                                       " 1 2 0 disconnected",
-                                   &n, &error))
+  ASSERT_TRUE(ParseClusterNodeLine(
+      std::string(kId1) + " 10.0.0.1:6379 noflags " + kId2 + " 1 2 0 disconnected", &n, &error))
       << error;
   EXPECT_EQ(n.cluster_bus_port, 0);
   EXPECT_THAT(n.flags, ElementsAre("noflags"));
@@ -190,10 +191,9 @@ TEST(RedisClusterNodesParser, HandWrittenForms) {
   EXPECT_FALSE(n.link_connected);
 
   // Redis 7.2+: empty hostname followed by aux fields; hostname with aux.
-  ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) +
-                                       " 10.0.0.1:6379@16379,,shard-id=abc slave " + kId2 +
-                                       " 0 0 0 connected",
-                                   &n, &error));
+  ASSERT_TRUE(ParseClusterNodeLine(
+      std::string(kId1) + " 10.0.0.1:6379@16379,,shard-id=abc slave " + kId2 + " 0 0 0 connected",
+      &n, &error));
   EXPECT_EQ(n.hostname, "");
   ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) +
                                        " 10.0.0.1:6379@16379,redis-0,shard-id=abc slave " + kId2 +
@@ -203,21 +203,22 @@ TEST(RedisClusterNodesParser, HandWrittenForms) {
 }
 
 TEST(RedisClusterNodesParser, BadLinesAreSkippedAndCounted) {
-  const std::string good = std::string(kId1) + " 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383";
+  const std::string good =
+      std::string(kId1) + " 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383";
   const std::string bad[] = {
       "garbage",
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1",                 // 7 fields
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1",                  // 7 fields
       std::string("xyz") + " 127.0.0.1:7000@17000 master - 0 0 1 connected",       // bad id
       std::string(kId1) + " 127.0.0.1@17000 master - 0 0 1 connected",             // no port
-      std::string(kId1) + " 127.0.0.1:70000@17000 master - 0 0 1 connected",      // port range
-      std::string(kId1) + " 127.0.0.1:7000@x master - 0 0 1 connected",           // bus port
-      std::string(kId1) + " 127.0.0.1:7000@17000 master,,fail - 0 0 1 connected", // empty flag
-      std::string(kId1) + " 127.0.0.1:7000@17000 master abc 0 0 1 connected",     // master id
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - x 0 1 connected",       // ping
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 linked",          // link state
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected 16384", // slot range
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected 5-3",   // reversed
-      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected -3",    // negative
+      std::string(kId1) + " 127.0.0.1:70000@17000 master - 0 0 1 connected",       // port range
+      std::string(kId1) + " 127.0.0.1:7000@x master - 0 0 1 connected",            // bus port
+      std::string(kId1) + " 127.0.0.1:7000@17000 master,,fail - 0 0 1 connected",  // empty flag
+      std::string(kId1) + " 127.0.0.1:7000@17000 master abc 0 0 1 connected",      // master id
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - x 0 1 connected",        // ping
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 linked",           // link state
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected 16384",  // slot range
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected 5-3",    // reversed
+      std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected -3",     // negative
       std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected [5->-x]",
       std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected [5",
       std::string(kId1) + " 127.0.0.1:7000@17000 master - 0 0 1 connected [",
@@ -259,7 +260,8 @@ TEST(RedisReplies, OddRepliesAreUnknown) {
   EXPECT_EQ(RoleFromReply(Resp("*0\r\n").get()), std::nullopt);
   EXPECT_EQ(RoleFromReply(Resp("*1\r\n:5\r\n").get()), std::nullopt);
   // A replica ROLE with wrong element types keeps what it can.
-  const auto odd = RoleFromReply(Resp("*5\r\n$5\r\nslave\r\n:1\r\n$3\r\nabc\r\n*0\r\n$-1\r\n").get());
+  const auto odd =
+      RoleFromReply(Resp("*5\r\n$5\r\nslave\r\n:1\r\n$3\r\nabc\r\n*0\r\n$-1\r\n").get());
   ASSERT_TRUE(odd.has_value());
   EXPECT_EQ(odd->master_host, "");
   EXPECT_EQ(odd->master_port, 0);
@@ -387,7 +389,7 @@ TEST(RedisFillCluster, RecordedClusterNode) {
   ASSERT_TRUE(o.redis_cluster.has_value());
   const RedisClusterInfo& c = *o.redis_cluster;
   EXPECT_EQ(c.myid, kId1);
-  EXPECT_TRUE(c.state_ok);
+  EXPECT_EQ(c.state_ok, true);
   EXPECT_EQ(c.slots_assigned, 16384);
   EXPECT_EQ(c.slots_ok, 16384);
   EXPECT_EQ(c.slots_pfail, 0);
@@ -406,7 +408,7 @@ TEST(RedisFillCluster, RecordedShardDownAndMyidFallback) {
   Observation o;
   EXPECT_EQ(FillRedisCluster(replies, &o), 1);
   const RedisClusterInfo& c = *o.redis_cluster;
-  EXPECT_FALSE(c.state_ok);
+  EXPECT_EQ(c.state_ok, false);
   EXPECT_EQ(c.slots_fail, 5461);
   EXPECT_EQ(c.myid, kId1);  // from the myself line
 }
@@ -419,7 +421,7 @@ TEST(RedisFillCluster, NothingReadMeansUnset) {
   garbage.cluster_info = "???";
   FillRedisCluster(garbage, &o);
   ASSERT_TRUE(o.redis_cluster.has_value());
-  EXPECT_FALSE(o.redis_cluster->state_ok);
+  EXPECT_EQ(o.redis_cluster->state_ok, std::nullopt);  // garbage is unknown, not fail
   EXPECT_EQ(o.redis_cluster->slots_assigned, std::nullopt);
   EXPECT_EQ(o.redis_cluster->myid, "");
 }

@@ -140,7 +140,9 @@ struct RedisClusterNode {
 /// Redis Cluster facts from `CLUSTER INFO`, `CLUSTER NODES`, `CLUSTER MYID`.
 struct RedisClusterInfo {
   std::string myid;
-  bool state_ok = false;  ///< `cluster_state:ok`.
+  /// `cluster_state`: true for ok, false for fail; std::nullopt when the
+  /// reply did not say (garbage, error reply).
+  std::optional<bool> state_ok;
   std::optional<int> slots_assigned, slots_ok, slots_pfail, slots_fail;
   std::optional<int> known_nodes, size;
   std::optional<std::int64_t> current_epoch, my_epoch;
