@@ -785,7 +785,9 @@ class Dbtopo:
         self.bench = bench
         self.dir = os.path.join(bench.workdir, name)
         os.makedirs(self.dir, exist_ok=True)
-        cfg = [f"poll_interval: {poll_interval}", f"probe_timeout: {probe_timeout}", "clusters:"]
+        cfg = [f"poll_interval: {poll_interval}", f"probe_timeout: {probe_timeout}"]
+        cfg += [line for line in bench.args.dbtopo_extra_config.split(";") if line.strip()]
+        cfg.append("clusters:")
         for c in clusters:
             pw = os.path.join(self.dir, f"{c['name']}.pw")
             with open(pw, "w") as f:
@@ -1341,7 +1343,9 @@ class Bench:
                 out.append(f"{kind}: {res['scrape_errors']} failed scrapes, e.g. {res['bad_example']}")
             slope = late_slope(w.rss)
             if kind == "dbtopo" and slope is not None and slope > 50:
-                out.append(f"{kind}: RSS still growing in the 2nd half of the window: {slope:.0f} KiB/min")
+                out.append(f"{kind}: RSS still growing in the 2nd half of the window: {slope:.0f} KiB/min "
+                           "(allocator warm-up settles within minutes; a leak does not: rerun with a "
+                           "longer BENCH_SECONDS to tell)")
             if w.wire and (w.wire["drops"] or any(p["gaps"] for p in w.wire["ports"].values())):
                 out.append(f"{kind}: packet capture lost data; wire figures approximate")
         return out
@@ -1374,6 +1378,8 @@ def main():
         "--no-collect.info_schema.query_response_time"))
     ap.add_argument("--redis-exporter-mode", choices=("multi", "per-node"), default="multi")
     ap.add_argument("--redis-exporter-args", default="")
+    ap.add_argument("--dbtopo-extra-config", default="",
+                    help="top-level YAML lines for dbtopo's config, ';'-separated (e.g. 'max_concurrency: 4')")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--workdir", help="empty directory to work in (default: a new temporary one)")
     args = ap.parse_args()

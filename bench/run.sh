@@ -17,6 +17,8 @@
 #   BENCH_MYSQLD_EXPORTER_ARGS  collector flags for mysqld_exporter (default: slave_status +
 #                               global_variables only)
 #   BENCH_REDIS_EXPORTER_ARGS   extra flags for redis_exporter
+#   BENCH_DBTOPO_CONFIG         extra top-level lines for dbtopo's config, ';'-separated
+#                               (A/B runs, e.g. "max_concurrency: 4")
 #   BENCH_KEEP=1      keep the temporary directory (server and exporter logs)
 set -euo pipefail
 
@@ -80,7 +82,8 @@ trap 'exit 143' TERM
 args=(--dbtopo "$dbtopo" --workdir "$workdir" --seconds "${BENCH_SECONDS:-60}" --warmup "${BENCH_WARMUP:-3}"
       --parts "${BENCH_PARTS:-mysql,redis,redis-cluster}" --wire "${BENCH_WIRE:-auto}"
       --redis-exporter-mode "${BENCH_REDIS_EXPORTER_MODE:-multi}"
-      "--redis-exporter-args=${BENCH_REDIS_EXPORTER_ARGS:-}")
+      "--redis-exporter-args=${BENCH_REDIS_EXPORTER_ARGS:-}"
+      "--dbtopo-extra-config=${BENCH_DBTOPO_CONFIG:-}")
 [[ -n "${BENCH_MYSQLD_EXPORTER_ARGS:-}" ]] && args+=("--mysqld-exporter-args=$BENCH_MYSQLD_EXPORTER_ARGS")
 [[ "${BENCH_KEEP:-0}" == 1 ]] && args+=(--keep)
 
