@@ -263,7 +263,14 @@ def labels_table(title, description, expr, keys, value_header, mappings=None, un
 # Panels shared by several dashboards
 
 
-def pods_table(extra_columns=()):
+LAG_SECONDS_COLUMN = ("Lag", f"max by ({POD}) (dbtopo_replication_lag_seconds{{{F_POD}}})", "s", None)
+# Redis reports lag as a replication offset difference only: the exporter
+# never serves dbtopo_replication_lag_seconds for Redis (collectors/src/
+# redis_info_parser.cc), so a seconds column would always be empty there.
+LAG_BYTES_COLUMN = ("Lag", f"max by ({POD}) (dbtopo_replication_lag_bytes{{{F_POD}}})", "bytes", None)
+
+
+def pods_table(extra_columns=(), lag_column=LAG_SECONDS_COLUMN):
     columns = [
         ("Up", f"max by ({POD}) (dbtopo_up{{{F_POD}}})", "none", UP_DOWN),
         ("Role (database)", role_expr("dbtopo_role", F_POD), "none", ROLE),
@@ -271,7 +278,7 @@ def pods_table(extra_columns=()):
         ("Label mismatch", f"max by ({POD}) (dbtopo_role_label_mismatch{{{F_POD}}})", "none", MISMATCH),
         ("Writable", f"max by ({POD}) (dbtopo_writable{{{F_POD}}})", "none", WRITABLE),
         ("Links", f"min by ({POD}) (dbtopo_replication_link_up{{{F_POD}}})", "none", UP_DOWN),
-        ("Lag", f"max by ({POD}) (dbtopo_replication_lag_seconds{{{F_POD}}})", "s", None),
+        lag_column,
     ] + list(extra_columns)
     return table(
         "Pods",
@@ -625,22 +632,22 @@ def redis():
         steps("green", None, "orange", 1)), 4, 4)
 
     L.row("Redis replication")
-    L.add(pods_table(), 24, 10)
-    L.add(link_timeline(), 12, 8)
-    L.add(lag_panel(), 12, 8)
-
+    # Lag in bytes only: the exporter has no lag in seconds for Redis.
+    L.add(pods_table(lag_column=LAG_BYTES_COLUMN), 24, 10)
+    L.add(link_timeline(), 8, 8)
     L.add(timeseries(
         "Replication lag (bytes)",
-        "dbtopo_replication_lag_bytes: master_repl_offset minus the replica's offset. Redis "
-        "measures lag in bytes; seconds are often unknown.",
+        "dbtopo_replication_lag_bytes: master_repl_offset minus the replica's offset, while the "
+        "master link is up (absent otherwise). Redis has no lag in seconds; see also the time "
+        "since the last master I/O.",
         [target(f"max by ({CHAN}) (dbtopo_replication_lag_bytes{{{F_POD}}})", CHAN_LEGEND)],
-        unit="bytes"), 12, 8)
+        unit="bytes"), 8, 8)
     L.add(timeseries(
         "Seconds since last master I/O",
         "dbtopo_replication_last_io_seconds_ago (master_last_io_seconds_ago): grows when the "
         "master link is silent.",
         [target(f"max by ({CHAN}) (dbtopo_replication_last_io_seconds_ago{{{F_POD}}})", CHAN_LEGEND)],
-        unit="s"), 12, 8)
+        unit="s"), 8, 8)
 
     L.row("Redis Cluster")
     L.add(table(
