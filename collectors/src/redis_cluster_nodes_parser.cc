@@ -127,9 +127,9 @@ bool ParseSlot(std::string_view field, RedisClusterNode* node, std::string* erro
   }
   const size_t dash = field.find('-');
   const std::optional<int> first = ToBoundedInt(field.substr(0, dash), kClusterSlots - 1);
-  const std::optional<int> last =
-      dash == std::string_view::npos ? first
-                                     : ToBoundedInt(field.substr(dash + 1), kClusterSlots - 1);
+  const std::optional<int> last = dash == std::string_view::npos
+                                      ? first
+                                      : ToBoundedInt(field.substr(dash + 1), kClusterSlots - 1);
   if (!first || !last || *last < *first) {
     *error = "bad slot range";
     return false;

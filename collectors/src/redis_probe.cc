@@ -82,7 +82,8 @@ class RedisProbe : public Probe {
 
   // Sets the socket timeout to the time left; false when none is left.
   bool ArmTimeout(std::string* error) {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
     if (left.count() <= 0) {
       *error = TimeoutError();
       return false;
@@ -105,14 +106,14 @@ class RedisProbe : public Probe {
         (errno == EAGAIN || errno == EWOULDBLOCK || Clock::now() >= deadline_)) {
       return std::string(what) + ": " + TimeoutError();
     }
-    std::string detail = context_ != nullptr && context_->errstr[0] != '\0'
-                             ? context_->errstr
-                             : "connection error";
+    std::string detail =
+        context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr : "connection error";
     return std::string(what) + ": " + detail;
   }
 
   bool Connect(std::string* error) {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
     context_ = redisConnectWithTimeout(target_.host.c_str(), target_.port, ToTimeval(left));
     if (context_ == nullptr) {
       *error = "connect: out of memory";
@@ -189,9 +190,9 @@ class RedisProbe : public Probe {
     }
 
     redis::RedisReplies parsed;
-    std::optional<std::string>* texts[] = {&parsed.info_replication, &parsed.info_server, nullptr,
-                                           &parsed.cluster_info,     &parsed.cluster_nodes,
-                                           &parsed.cluster_myid};
+    std::optional<std::string>* texts[] = {
+        &parsed.info_replication, &parsed.info_server,   nullptr,
+        &parsed.cluster_info,     &parsed.cluster_nodes, &parsed.cluster_myid};
     for (size_t i = 0; i < commands.size(); ++i) {
       const redisReply* reply = replies[i].get();
       if (i == 2) {
@@ -213,8 +214,8 @@ class RedisProbe : public Probe {
     if (Cluster()) {
       const int bad_lines = redis::FillRedisCluster(parsed, observation);
       if (bad_lines != last_bad_lines_ && bad_lines > 0) {
-        spdlog::warn("redis-cluster {}: skipped {} malformed CLUSTER NODES line(s)",
-                     target_.Key(), bad_lines);
+        spdlog::warn("redis-cluster {}: skipped {} malformed CLUSTER NODES line(s)", target_.Key(),
+                     bad_lines);
       }
       last_bad_lines_ = bad_lines;
     }

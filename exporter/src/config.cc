@@ -393,7 +393,8 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
   if (root["kubernetes"]) config.kubernetes = ParseKubernetes(root["kubernetes"], file);
   if (root["remediation"]) config.remediation = ParseRemediation(root["remediation"], file);
   const YAML::Node clusters = root["clusters"];
-  if (!clusters && config.kubernetes) return config;
+  // `clusters:` may be absent or empty (null) when pods come from Kubernetes.
+  if ((!clusters || clusters.IsNull()) && config.kubernetes) return config;
   if (!clusters || !clusters.IsSequence() || (clusters.size() == 0 && !config.kubernetes)) {
     Fail(clusters ? clusters : root, "clusters",
          "must be a non-empty list (or configure kubernetes discovery)");

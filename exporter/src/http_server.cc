@@ -2,6 +2,10 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
+#include "dbtopo/remediation/remediator.h"
 #include "log.h"
 #include "metrics_text.h"
 
@@ -18,6 +22,7 @@ constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 <li><a href="/api/v1/topology">/api/v1/topology</a> — clusters, members, roles, links, findings (JSON)</li>
 <li><a href="/-/healthy">/-/healthy</a> — liveness</li>
 <li><a href="/-/ready">/-/ready</a> — readiness (after the first complete poll round)</li>
+<li>POST /api/v1/switchover, POST /api/v1/alerts — remediation (Bearer token)</li>
 </ul>
 </body></html>
 )";
@@ -61,6 +66,11 @@ void HttpServer::Routes() {
     if (req.path == "/-/healthy" || req.path == "/-/ready") {
       return httplib::Server::HandlerResponse::Unhandled;
     }
+    // The remediation POSTs check their own Bearer token.
+    if (req.method == "POST" &&
+        (req.path == "/api/v1/switchover" || req.path == "/api/v1/alerts")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     if (!CheckBasicAuth(web_config_, req.get_header_value("Authorization"))) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Basic realm=\"dbtopo_exporter\"");
@@ -99,6 +109,30 @@ void HttpServer::Routes() {
     }
     res.set_content(snapshot->topology_json, "application/json");
   });
+  auto remediation = [this](const httplib::Request& req, httplib::Response& res, bool alerts) {
+    if (remediator_ == nullptr) {
+      res.status = 503;
+      res.set_content(R"({"error":"remediation is not wired into this exporter"})",
+                      "application/json");
+      return;
+    }
+    const std::string authorization = req.get_header_value("Authorization");
+    const HttpReply reply = alerts ? remediator_->HandleAlerts(authorization, req.body)
+                                   : remediator_->HandleSwitchover(authorization, req.body);
+    res.status = reply.status;
+    if (reply.status == 401) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"dbtopo_exporter\"");
+    }
+    res.set_content(reply.body, "application/json");
+  };
+  server_->Post("/api/v1/switchover",
+                [remediation](const httplib::Request& req, httplib::Response& res) {
+                  remediation(req, res, false);
+                });
+  server_->Post("/api/v1/alerts",
+                [remediation](const httplib::Request& req, httplib::Response& res) {
+                  remediation(req, res, true);
+                });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kLandingPage, "text/html; charset=utf-8");
   });
@@ -128,8 +162,24 @@ bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
   return true;
 }
 
-void HttpServer::Serve() { server_->listen_after_bind(); }
+void HttpServer::Serve() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stop_requested_) return;
+    serving_ = true;
+  }
+  server_->listen_after_bind();
+}
 
-void HttpServer::Stop() { server_->stop(); }
+void HttpServer::Stop() {
+  std::lock_guard lock(stop_mutex_);
+  stop_requested_ = true;
+  if (!serving_) return;  // Serve() will see the flag and not start.
+  // httplib ignores stop() until its accept loop runs: wait for it (briefly).
+  for (int i = 0; i < 1000 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server_->stop();
+}
 
 }  // namespace dbtopo

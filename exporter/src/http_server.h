@@ -3,9 +3,16 @@
 // The HTTP side: /metrics, /-/healthy, /-/ready, /, /api/v1/topology.
 // Handlers only read the latest Snapshot (pre-rendered text), so a scrape
 // costs a copy and never waits on a database.
+//
+// Remediation: POST /api/v1/switchover and POST /api/v1/alerts go to the
+// Remediator (SetRemediator; 503 without one). They are protected by the
+// remediation Bearer token instead of the web config's basic auth (one
+// Authorization header cannot carry both), so Alertmanager's
+// `authorization: {credentials_file: ...}` works with a basic-auth exporter.
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "snapshot.h"
@@ -17,6 +24,8 @@ class Server;
 
 namespace dbtopo {
 
+class Remediator;
+
 /// Splits "host:port" / ":port" / "[v6]:port" (empty host = all interfaces).
 bool ParseListenAddress(const std::string& address, std::string* host, int* port);
 
@@ -27,11 +36,16 @@ class HttpServer {
 
   /// Binds `listen_address`; returns false (with *error set) on failure.
   bool Bind(const std::string& listen_address, std::string* error);
-  /// Serves until Stop(). Blocks.
+  /// Serves until Stop(). Blocks. Returns at once if Stop() came first.
   void Serve();
+  /// Makes Serve() return, whether it has started listening yet or not.
+  /// Safe from any thread.
   void Stop();
   /// The bound port (useful when listening on port 0).
   int port() const { return port_; }
+  /// Serves the remediation POST endpoints from `remediator` (not owned;
+  /// must outlive Serve()). Call before Serve().
+  void SetRemediator(Remediator* remediator) { remediator_ = remediator; }
 
  private:
   void Routes();
@@ -39,7 +53,11 @@ class HttpServer {
   const SnapshotStore* store_;
   WebConfig web_config_;
   std::unique_ptr<httplib::Server> server_;
+  std::mutex stop_mutex_;
+  bool stop_requested_ = false;  // guarded by stop_mutex_
+  bool serving_ = false;         // guarded by stop_mutex_
   int port_ = 0;
+  Remediator* remediator_ = nullptr;
 };
 
 }  // namespace dbtopo

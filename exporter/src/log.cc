@@ -1,14 +1,20 @@
 #include "log.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 namespace dbtopo::log {
 namespace {
 
+constexpr char kTimestamp[] = "%Y-%m-%dT%H:%M:%S.%eZ";
+
 Format g_format = Format::kLogfmt;
+// Lines from log::Write, which arrive formatted as `msg=... key=...`.
+std::shared_ptr<spdlog::logger> g_structured;
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
@@ -45,7 +51,12 @@ void AppendLogfmtValue(std::string& out, std::string_view value) {
   out += '"';
 }
 
-std::string FormatLogfmt(std::string_view msg, Fields fields) {
+std::string JsonString(std::string_view value) {
+  // Server-provided text may be invalid UTF-8: replace, never throw.
+  return nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string FormatLogfmt(std::string_view msg, std::span<const Field> fields) {
   std::string out = "msg=";
   AppendLogfmtValue(out, msg);
   for (const auto& [key, value] : fields) {
@@ -57,16 +68,38 @@ std::string FormatLogfmt(std::string_view msg, Fields fields) {
   return out;
 }
 
-std::string FormatJson(std::string_view msg, Fields fields) {
+std::string FormatJson(std::string_view msg, std::span<const Field> fields) {
   // The pattern supplies `{"ts":...,"level":...,` and the closing brace.
-  std::string out = "\"msg\":" + nlohmann::json(msg).dump(-1, ' ', false,
-                                                          nlohmann::json::error_handler_t::replace);
-  for (const auto& [key, value] : fields) {
-    out += ',' + nlohmann::json(key).dump() + ':' +
-           nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
+  std::string out = "\"msg\":" + JsonString(msg);
+  for (const auto& [key, value] : fields) out += ',' + JsonString(key) + ':' + JsonString(value);
   return out;
 }
+
+// `%*` in a pattern: the message as one escaped logfmt/JSON value. Used for
+// lines logged through spdlog directly (collectors/, remediation/).
+class EscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  explicit EscapedMessage(Format format) : format_(format) {}
+
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string out;
+    if (format_ == Format::kJson) {
+      out = JsonString(text);
+    } else {
+      AppendLogfmtValue(out, text);
+    }
+    dest.append(out.data(), out.data() + out.size());
+  }
+
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedMessage>(format_);
+  }
+
+ private:
+  Format format_;
+};
 
 }  // namespace
 
@@ -88,24 +121,42 @@ bool ParseFormat(const std::string& text, Format* format) {
 
 void Init(Level level, Format format) {
   g_format = format;
-  auto logger = std::make_shared<spdlog::logger>(
+  // One sink each: spdlog keeps the formatter on the sink. stderr sinks share
+  // one global console mutex, so lines never interleave.
+  const bool json = format == Format::kJson;
+
+  g_structured = std::make_shared<spdlog::logger>(
       "dbtopo", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  logger->set_pattern(format == Format::kJson
-                          ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})"
-                          : "ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v",
-                      spdlog::pattern_time_type::utc);
-  logger->set_level(ToSpdlog(level));
-  logger->flush_on(spdlog::level::debug);
-  spdlog::set_default_logger(logger);
+  g_structured->set_pattern(json ? fmt::format(R"({{"ts":"{}","level":"%l",%v}})", kTimestamp)
+                                 : fmt::format("ts={} level=%l %v", kTimestamp),
+                            spdlog::pattern_time_type::utc);
+
+  auto plain = std::make_shared<spdlog::logger>(
+      "dbtopo-plain", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<EscapedMessage>('*', format).set_pattern(
+      json ? fmt::format(R"({{"ts":"{}","level":"%l","msg":%*}})", kTimestamp)
+           : fmt::format("ts={} level=%l msg=%*", kTimestamp));
+  plain->set_formatter(std::move(formatter));
+
+  for (const auto& logger : {g_structured, plain}) {
+    logger->set_level(ToSpdlog(level));
+    logger->flush_on(spdlog::level::debug);
+  }
+  spdlog::set_default_logger(plain);
 }
 
-bool Enabled(Level level) { return spdlog::default_logger_raw()->should_log(ToSpdlog(level)); }
+bool Enabled(Level level) {
+  spdlog::logger* logger = g_structured ? g_structured.get() : spdlog::default_logger_raw();
+  return logger->should_log(ToSpdlog(level));
+}
 
-void Write(Level level, std::string_view msg, Fields fields) {
+void Write(Level level, std::string_view msg, std::span<const Field> fields) {
   if (!Enabled(level)) return;
   const std::string line =
       g_format == Format::kJson ? FormatJson(msg, fields) : FormatLogfmt(msg, fields);
-  spdlog::default_logger_raw()->log(ToSpdlog(level), "{}", line);
+  spdlog::logger* logger = g_structured ? g_structured.get() : spdlog::default_logger_raw();
+  logger->log(ToSpdlog(level), "{}", line);
 }
 
 }  // namespace dbtopo::log

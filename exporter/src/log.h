@@ -3,10 +3,13 @@
 // Structured logging in the Prometheus exporters' style:
 //   logfmt: ts=2026-11-22T13:00:00.000Z level=info msg="poll round" targets=3
 //   json:   {"ts":"...","level":"info","msg":"poll round","targets":"3"}
-// Backed by spdlog (one stderr sink, UTC timestamps). Never pass a secret as
-// a field: Secret has no conversion to string for that reason.
+// Backed by spdlog (one stderr sink, UTC timestamps). Code that logs through
+// spdlog directly (collectors/, remediation/ must not depend on exporter/)
+// gets the same format: its text becomes the escaped `msg`. Never pass a
+// secret as a field: Secret has no conversion to string for that reason.
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,7 +31,10 @@ using Field = std::pair<std::string_view, std::string>;
 using Fields = std::initializer_list<Field>;
 
 bool Enabled(Level level);
-void Write(Level level, std::string_view msg, Fields fields = {});
+void Write(Level level, std::string_view msg, std::span<const Field> fields);
+inline void Write(Level level, std::string_view msg, Fields fields = {}) {
+  Write(level, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 inline void Debug(std::string_view msg, Fields fields = {}) { Write(Level::kDebug, msg, fields); }
 inline void Info(std::string_view msg, Fields fields = {}) { Write(Level::kInfo, msg, fields); }

@@ -2,13 +2,13 @@
 
 #include <signal.h>
 
-#include <array>
 #include <iostream>
 #include <thread>
 #include <utility>
 
 #include "config.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
+#include "dbtopo/remediation/remediator.h"
 #include "flags.h"
 #include "http_server.h"
 #include "log.h"
@@ -19,33 +19,55 @@
 namespace dbtopo {
 namespace {
 
-// Kubernetes discovery logs through the exporter's logger. log::Write takes an
-// initializer_list, so a run-time field list goes through a fixed-size
-// writer per length (discovery lines carry at most 8 fields).
+// Kubernetes discovery and remediation log through the exporter's logger
+// (collectors/ and remediation/ do not depend on exporter/).
 using DiscoveryFields = std::vector<std::pair<std::string, std::string>>;
-using DiscoveryWriter = void (*)(log::Level, const std::string&, const DiscoveryFields&);
-
-template <std::size_t... I>
-void WriteDiscoveryFields(log::Level level, const std::string& msg, const DiscoveryFields& f,
-                          std::index_sequence<I...>) {
-  log::Write(level, msg, {log::Field{f[I].first, f[I].second}...});
-}
-template <std::size_t N>
-void WriteDiscoveryLog(log::Level level, const std::string& msg, const DiscoveryFields& f) {
-  WriteDiscoveryFields(level, msg, f, std::make_index_sequence<N>{});
-}
-template <std::size_t... N>
-constexpr std::array<DiscoveryWriter, sizeof...(N)> DiscoveryWriters(std::index_sequence<N...>) {
-  return {&WriteDiscoveryLog<N>...};
-}
 
 void LogDiscovery(DiscoveryLogLevel level, const std::string& msg, const DiscoveryFields& fields) {
-  static constexpr auto kWriters = DiscoveryWriters(std::make_index_sequence<11>{});
   const log::Level to = level == DiscoveryLogLevel::kDebug  ? log::Level::kDebug
                         : level == DiscoveryLogLevel::kInfo ? log::Level::kInfo
                         : level == DiscoveryLogLevel::kWarn ? log::Level::kWarn
                                                             : log::Level::kError;
-  kWriters[std::min(fields.size(), kWriters.size() - 1)](to, msg, fields);
+  std::vector<log::Field> out;
+  out.reserve(fields.size());
+  for (const auto& [key, value] : fields) out.emplace_back(key, value);
+  log::Write(to, msg, out);
+}
+
+// The remediation hook: dry run unless remediation.enabled. Credentials stay
+// in Discovery; replication users come from clusters[].replication_credentials.
+std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery) {
+  RemediatorOptions options;
+  options.config = config.remediation;
+  options.discovery = discovery;
+  options.analysis = config.analysis;
+  options.probe_timeout = config.probe_timeout;
+  std::map<UnitId, std::shared_ptr<const Credentials>> replication;
+  for (const ClusterConfig& c : config.clusters) {
+    if (c.replication_credentials) {
+      replication[{c.ns, c.name, c.component}] = c.replication_credentials;
+    }
+  }
+  options.replication_credentials = [replication](const UnitId& unit) {
+    auto it = replication.find(unit);
+    return it == replication.end() ? nullptr : it->second;
+  };
+  options.log = [](RemediationLogLevel level, const std::string& msg, const DiscoveryFields& f) {
+    LogDiscovery(level == RemediationLogLevel::kDebug  ? DiscoveryLogLevel::kDebug
+                 : level == RemediationLogLevel::kInfo ? DiscoveryLogLevel::kInfo
+                 : level == RemediationLogLevel::kWarn ? DiscoveryLogLevel::kWarn
+                                                       : DiscoveryLogLevel::kError,
+                 msg, f);
+  };
+  if (config.remediation.switchover.action == "kubeblocks") {
+    auto kube = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
+    if (auto* error = std::get_if<std::string>(&kube)) {
+      log::Error("cannot set up the Kubernetes API for remediation", {{"err", *error}});
+      return nullptr;
+    }
+    options.kube = std::move(std::get<std::unique_ptr<KubeApi>>(kube));
+  }
+  return std::make_unique<Remediator>(std::move(options));
 }
 
 int Run(const Flags& flags) {
@@ -97,8 +119,7 @@ int Run(const Flags& flags) {
     std::cout << "config OK: " << flags.config_file << ": " << config.clusters.size()
               << " clusters, " << members << " static members";
     if (config.kubernetes) {
-      std::cout << ", kubernetes discovery with " << config.kubernetes->discover.size()
-                << " rules";
+      std::cout << ", kubernetes discovery with " << config.kubernetes->discover.size() << " rules";
     }
     std::cout << "\n";
     return 0;
@@ -142,10 +163,21 @@ int Run(const Flags& flags) {
       return 1;
     }
     // Let the first round see the pods; a slow or failing API server only
-    // delays it (discovery keeps retrying in the background).
-    if (!kubernetes->WaitForSync(std::chrono::seconds(10))) {
-      log::Warn("kubernetes discovery has not listed every namespace yet; polling what is known",
-                {{"server", kubernetes->Describe()}});
+    // delays it (discovery keeps retrying in the background). No thread
+    // waits for the stop signals yet, so poll for them here.
+    const auto sync_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!kubernetes->WaitForSync(std::chrono::milliseconds(100))) {
+      timespec no_wait{0, 0};
+      if (const int signal_number = sigtimedwait(&stop_signals, nullptr, &no_wait);
+          signal_number > 0) {
+        log::Info("stopping", {{"signal", std::to_string(signal_number)}});
+        return 0;
+      }
+      if (std::chrono::steady_clock::now() >= sync_deadline) {
+        log::Warn("kubernetes discovery has not listed every namespace yet; polling what is known",
+                  {{"server", kubernetes->Describe()}});
+        break;
+      }
     }
     discoveries.push_back(std::move(kubernetes));
   }
@@ -153,6 +185,15 @@ int Run(const Flags& flags) {
   Poller poller(PollerOptions{config.poll_interval, config.probe_timeout, config.max_concurrency,
                               config.analysis},
                 &discovery, MakeProbe, &store);
+  std::unique_ptr<Remediator> remediator = MakeRemediator(config, &discovery);
+  if (remediator == nullptr) return 1;
+  poller.SetRemediationHooks(
+      [&remediator] { return remediator->Status(); },
+      [&remediator](std::shared_ptr<const Snapshot> snapshot) {
+        // Aliasing pointer: the topology lives as long as the snapshot.
+        remediator->OnTopology(std::shared_ptr<const Topology>(snapshot, &snapshot->topology));
+      });
+  http.SetRemediator(remediator.get());
   std::jthread poll_thread([&poller](std::stop_token stop) { poller.Run(stop); });
   std::thread signal_thread([&] {
     int signal_number = 0;

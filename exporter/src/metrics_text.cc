@@ -67,6 +67,9 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_redis_cluster_views_consistent", kGauge,
      "1 when all reachable nodes agree on membership and slot owners."},
     {"dbtopo_finding", kGauge, "1 per active finding."},
+    {"dbtopo_remediation_actions_total", kCounter,
+     "Remediation decisions by action (switchover, fence) and result (success, failure, "
+     "dry_run, refused)."},
     {"dbtopo_targets", kGauge, "Targets probed in the last round."},
     {"dbtopo_poll_duration_seconds", kGauge, "Wall time of the last poll round, seconds."},
     {"dbtopo_last_poll_timestamp_seconds", kGauge, "Unix time the last poll round finished."},
@@ -255,6 +258,10 @@ std::string RenderMetrics(const Snapshot& snapshot) {
     targets += unit.members.size();
   }
   RenderFindings(out, snapshot.topology.findings);
+  for (const auto& [key, count] : snapshot.remediation.actions_total) {
+    out.Add("dbtopo_remediation_actions_total", {{"action", key.first}, {"result", key.second}},
+            static_cast<double>(count));
+  }
   out.Add("dbtopo_targets", {}, static_cast<double>(targets));
   out.Add("dbtopo_poll_duration_seconds", {}, snapshot.poll_duration_seconds);
   out.Add("dbtopo_last_poll_timestamp_seconds", {}, snapshot.timestamp_seconds);

@@ -90,10 +90,12 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   snapshot->timestamp_seconds = UnixSeconds(std::chrono::system_clock::now());
   snapshot->poll_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (remediation_status_) snapshot->remediation = remediation_status_();
   snapshot->metrics_text = RenderMetrics(*snapshot);
   snapshot->topology_json = RenderTopologyJson(*snapshot);
   LogChanges(snapshot->topology);
   store_->Set(snapshot);
+  if (on_snapshot_) on_snapshot_(snapshot);
 
   std::size_t up = 0;
   for (const Member& m : members) up += m.observation.up;

@@ -42,6 +42,16 @@ class Poller {
   /// Runs rounds every poll_interval (measured start to start) until `stop`.
   void Run(std::stop_token stop);
 
+  /// Remediation hooks; set before Run(). `status` is called once per round
+  /// while the snapshot is built (its result goes into Snapshot::remediation,
+  /// so /metrics and /api/v1/topology show it); `on_snapshot` gets every
+  /// published snapshot. Both run on the poll thread and must not block.
+  void SetRemediationHooks(std::function<RemediationStatus()> status,
+                           std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot) {
+    remediation_status_ = std::move(status);
+    on_snapshot_ = std::move(on_snapshot);
+  }
+
  private:
   struct ProbeSlot {
     std::string fingerprint;  // engine, address, credentials: a change means a new connection
@@ -60,6 +70,8 @@ class Poller {
   ExporterCounters counters_;
   std::map<std::string, bool> last_up_;        // by Target::Key(), for log transitions
   std::set<std::string> last_findings_;        // finding keys of the previous round
+  std::function<RemediationStatus()> remediation_status_;
+  std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot_;
 };
 
 }  // namespace dbtopo

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/remediation/status.h"
 
 namespace dbtopo {
 
@@ -25,6 +26,9 @@ struct Snapshot {
   double poll_duration_seconds = 0;  ///< Wall time of the round, seconds.
   ExporterCounters counters;
   Topology topology;
+  /// Remediation counters and last decisions, copied from the remediator
+  /// when the round was published (present=false without one).
+  RemediationStatus remediation;
   std::string metrics_text;   ///< Prometheus text format 0.0.4.
   std::string topology_json;  ///< Body of GET /api/v1/topology.
 };

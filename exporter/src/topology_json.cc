@@ -103,6 +103,9 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
                {"timestamp_seconds", snapshot.timestamp_seconds},
                {"poll_duration_seconds", snapshot.poll_duration_seconds},
                {"clusters", clusters}};
+  if (snapshot.remediation.present) {
+    root["remediation"] = RemediationStatusJson(snapshot.remediation);
+  }
   // Server-provided strings (error texts) may hold invalid UTF-8: replace, don't throw.
   return root.dump(2, ' ', false, json::error_handler_t::replace);
 }

@@ -8,8 +8,11 @@
 // primary while one replicates), label fix, pod deletion, API server restart
 // and a 401, checked on /metrics.
 
+#include "dbtopo/collectors/kubernetes_discovery.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,8 +20,9 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
-#include "dbtopo/collectors/kubernetes_discovery.h"
+#include "kubernetes/kube_client.h"
 #include "support/exporter_process.h"
 #include "support/fake_kube_api.h"
 #include "support/mariadb_topology.h"
@@ -28,10 +32,10 @@
 namespace dbtopo::testing {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "fake-sa-token-5f2b9c";
 constexpr char kNs[] = "shop";
@@ -59,10 +63,9 @@ std::string Base64(const std::string& in) {
 }
 
 std::map<std::string, std::string> KbLabels(const std::string& cluster, const std::string& role) {
-  std::map<std::string, std::string> labels = {
-      {"app.kubernetes.io/instance", cluster},
-      {"app.kubernetes.io/managed-by", "kubeblocks"},
-      {"apps.kubeblocks.io/component-name", "mysql"}};
+  std::map<std::string, std::string> labels = {{"app.kubernetes.io/instance", cluster},
+                                               {"app.kubernetes.io/managed-by", "kubeblocks"},
+                                               {"apps.kubeblocks.io/component-name", "mysql"}};
   if (!role.empty()) labels["kubeblocks.io/role"] = role;
   return labels;
 }
@@ -97,7 +100,9 @@ class LogCapture {
     std::lock_guard<std::mutex> lock(mutex_);
     return text_;
   }
-  bool Contains(const std::string& needle) const { return Text().find(needle) != std::string::npos; }
+  bool Contains(const std::string& needle) const {
+    return Text().find(needle) != std::string::npos;
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -113,7 +118,8 @@ class KubeDiscoveryTest : public ::testing::Test {
     config_.namespaces = {kNs};
     KubernetesDiscoverRule rule;
     rule.engine = Engine::kMysql;
-    rule.label_selector = "app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/component-name=mysql";
+    rule.label_selector =
+        "app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/component-name=mysql";
     rule.port_name = "mysql";
     rule.credentials = std::make_shared<Credentials>(Credentials{"exporter", Secret("pw")});
     config_.discover = {rule};
@@ -163,10 +169,9 @@ class KubeDiscoveryTest : public ::testing::Test {
     if (ok) return ::testing::AssertionSuccess();
     std::string got;
     for (const auto& s : last) got += "  " + s + "\n";
-    return ::testing::AssertionFailure()
-           << "targets not as wanted; last:\n"
-           << got << "--- discovery log ---\n"
-           << logs_.Text();
+    return ::testing::AssertionFailure() << "targets not as wanted; last:\n"
+                                         << got << "--- discovery log ---\n"
+                                         << logs_.Text();
   }
 
   TempDir dir_{"dbtopo-kube"};
@@ -190,7 +195,8 @@ TEST_F(KubeDiscoveryTest, ListsThenAppliesWatchEvents) {
   StartDiscovery();
   ASSERT_TRUE(WaitTargets({"orders-mysql-0=127.0.0.1:3306,ready,primary",
                            "orders-mysql-1=127.0.0.1:3307,ready,secondary"}));
-  EXPECT_TRUE(logs_.Contains("info kubernetes list ok namespace=shop engine=mysql")) << logs_.Text();
+  EXPECT_TRUE(logs_.Contains("info kubernetes list ok namespace=shop engine=mysql"))
+      << logs_.Text();
   EXPECT_TRUE(logs_.Contains("pods=2 targets=2")) << logs_.Text();
 
   // Full target content.
@@ -210,8 +216,9 @@ TEST_F(KubeDiscoveryTest, ListsThenAppliesWatchEvents) {
   const std::vector<std::string> requests = api_.requests();
   ASSERT_GE(requests.size(), 2u);
   EXPECT_THAT(requests[0], HasSubstr("GET /api/v1/namespaces/shop/pods?"));
-  EXPECT_THAT(requests[0], HasSubstr(
-      "labelSelector=app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/component-name=mysql"));
+  EXPECT_THAT(requests[0],
+              HasSubstr("labelSelector=app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/"
+                        "component-name=mysql"));
   EXPECT_THAT(requests[0], HasSubstr("limit=500"));
   EXPECT_THAT(requests[1], HasSubstr("watch=1"));
   EXPECT_THAT(requests[1], HasSubstr("allowWatchBookmarks=true"));
@@ -222,8 +229,8 @@ TEST_F(KubeDiscoveryTest, ListsThenAppliesWatchEvents) {
   pending.phase = "Pending";
   pending.ip = "";
   api_.Upsert(pending);
-  ASSERT_TRUE(PollUntil([&] { return logs_.Contains("kubernetes pod added pod=shop/orders-mysql-2"); },
-                        seconds(5)))
+  ASSERT_TRUE(PollUntil(
+      [&] { return logs_.Contains("kubernetes pod added pod=shop/orders-mysql-2"); }, seconds(5)))
       << logs_.Text();
   EXPECT_EQ(discovery_->Targets().size(), 2u);
   FakePod running = MysqlPod("orders-mysql-2", "secondary", 3308);
@@ -251,7 +258,12 @@ TEST_F(KubeDiscoveryTest, ListsThenAppliesWatchEvents) {
   api_.Bookmark();
   SleepFor(milliseconds(200));
   EXPECT_EQ(api_.list_requests(), 1) << "no re-list while the watch is healthy";
+  // Stop() aborts the open watch at once (it would otherwise block for
+  // watch_timeout) and keeps the last targets.
+  ASSERT_EQ(api_.open_watches(), 1);
+  const auto stop_started = std::chrono::steady_clock::now();
   discovery_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, seconds(2));
   EXPECT_EQ(discovery_->Targets().size(), 1u) << "Stop() keeps the last targets";
 }
 
@@ -311,8 +323,8 @@ TEST_F(KubeDiscoveryTest, ApiServerRestartKeepsPodsThenReLists) {
   ASSERT_TRUE(PollUntil([&] { return logs_.Contains("kubernetes watch broken, re-listing in"); },
                         seconds(5)))
       << logs_.Text();
-  ASSERT_TRUE(PollUntil([&] { return logs_.Contains("kubernetes list failed, keeping 2 known pods"); },
-                        seconds(5)))
+  ASSERT_TRUE(PollUntil(
+      [&] { return logs_.Contains("kubernetes list failed, keeping 2 known pods"); }, seconds(5)))
       << logs_.Text();
   EXPECT_EQ(discovery_->Targets().size(), 2u) << "pods are kept while the API server is away";
   api_.Delete(kNs, "orders-mysql-1");  // Happens while the exporter cannot see it.
@@ -331,15 +343,16 @@ TEST_F(KubeDiscoveryTest, TransientErrorsKeepPodsWithBackoff) {
   api_.Upsert(MysqlPod("orders-mysql-0", "primary", 3306));
   StartDiscovery();
   ASSERT_TRUE(PollUntil([&] { return api_.open_watches() == 1; }, seconds(5)));
-  api_.FailNextRequests(500, 3);
+  api_.FailNextRequests(500, 4);
   api_.ExpireWatches();
-  ASSERT_TRUE(PollUntil([&] { return api_.list_requests() >= 5; }, seconds(10))) << logs_.Text();
+  ASSERT_TRUE(PollUntil([&] { return api_.list_requests() >= 6; }, seconds(10))) << logs_.Text();
   EXPECT_EQ(discovery_->Targets().size(), 1u);
   EXPECT_TRUE(logs_.Contains("warn 500 from API server")) << logs_.Text();
   // Backoff doubles (100, 200, 400 ms) and is capped.
-  EXPECT_TRUE(logs_.Contains("retrying in 100ms")) << logs_.Text();
-  EXPECT_TRUE(logs_.Contains("retrying in 200ms")) << logs_.Text();
-  EXPECT_TRUE(logs_.Contains("retrying in 400ms")) << logs_.Text();
+  EXPECT_TRUE(logs_.Contains("known_pods=1 retry_in=100ms")) << logs_.Text();
+  EXPECT_TRUE(logs_.Contains("known_pods=1 retry_in=200ms")) << logs_.Text();
+  EXPECT_TRUE(logs_.Contains("known_pods=1 retry_in=400ms")) << logs_.Text();
+  EXPECT_FALSE(logs_.Contains("retry_in=800ms")) << "capped at max_backoff\n" << logs_.Text();
   api_.Upsert(MysqlPod("orders-mysql-1", "secondary", 3307));
   ASSERT_TRUE(WaitTargets({"orders-mysql-0=127.0.0.1:3306,ready,primary",
                            "orders-mysql-1=127.0.0.1:3307,ready,secondary"}));
@@ -371,6 +384,7 @@ TEST_F(KubeDiscoveryTest, RotatedTokenFileIsReRead) {
   config_.kubeconfig = WriteKubeconfig("tokenFile: " + token_file);
   api_.Upsert(MysqlPod("orders-mysql-0", "primary", 3306));
   StartDiscovery();
+  ASSERT_TRUE(PollUntil([&] { return api_.open_watches() == 1; }, seconds(5)));
   // The API server starts accepting only the new token, the file rotates.
   api_.RequireToken("rotated-token");
   WriteFile(token_file + ".new", "rotated-token\n", 0600);
@@ -379,7 +393,7 @@ TEST_F(KubeDiscoveryTest, RotatedTokenFileIsReRead) {
   api_.Upsert(MysqlPod("orders-mysql-1", "secondary", 3307));
   ASSERT_TRUE(WaitTargets({"orders-mysql-0=127.0.0.1:3306,ready,primary",
                            "orders-mysql-1=127.0.0.1:3307,ready,secondary"}));
-  EXPECT_EQ(api_.unauthorized_requests(), 0) << "the new token is used at once";
+  EXPECT_EQ(api_.unauthorized_requests(), 0) << "the new token is used at once\n" << logs_.Text();
 }
 
 TEST_F(KubeDiscoveryTest, MalformedEventReLists) {
@@ -419,9 +433,9 @@ TEST_F(KubeTlsTest, CaDataAndClientCertificate) {
 
 TEST_F(KubeTlsTest, CaFileAndTlsServerName) {
   // Connect to 127.0.0.1 but verify the certificate as kubernetes.default.svc.
-  config_.kubeconfig = WriteKubeconfig(
-      ClientCertYaml(), "certificate-authority: " + TlsFile("ca.crt") +
-                            "\ntls-server-name: kubernetes.default.svc");
+  config_.kubeconfig =
+      WriteKubeconfig(ClientCertYaml(), "certificate-authority: " + TlsFile("ca.crt") +
+                                            "\ntls-server-name: kubernetes.default.svc");
   StartDiscovery();
   EXPECT_EQ(discovery_->Targets().size(), 1u);
 }
@@ -449,6 +463,45 @@ TEST_F(KubeTlsTest, MissingClientCertificateFails) {
   ASSERT_TRUE(PollUntil([&] { return logs_.Contains("kubernetes list failed"); }, seconds(5)))
       << logs_.Text();
   EXPECT_TRUE(discovery_->Targets().empty());
+}
+
+// KubeClient::Post (used by the remediation hook to create OpsRequests).
+TEST(KubeClientPostTest, SendsBodyTokenAndReturnsStatusAndBody) {
+  httplib::Server server;
+  std::string seen_body, seen_auth, seen_type;
+  server.Post("/apis/operations.kubeblocks.io/v1alpha1/namespaces/shop/opsrequests",
+              [&](const httplib::Request& req, httplib::Response& res) {
+                seen_body = req.body;
+                seen_auth = req.get_header_value("Authorization");
+                seen_type = req.get_header_value("Content-Type");
+                res.status = req.body.find("bad") == std::string::npos ? 201 : 422;
+                res.set_content(R"({"kind":"OpsRequest","metadata":{"name":"x"}})",
+                                "application/json");
+              });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  kube::KubeConfig config;
+  kube::ParseServerUrl("http://127.0.0.1:" + std::to_string(port), &config);
+  config.token = Secret("post-token");
+  auto created = kube::KubeClient::Create(config);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<kube::KubeClient>>(created));
+  kube::KubeClient& client = *std::get<std::unique_ptr<kube::KubeClient>>(created);
+  const std::string path = "/apis/operations.kubeblocks.io/v1alpha1/namespaces/shop/opsrequests";
+  kube::HttpResult r =
+      client.Post(path, R"({"kind":"OpsRequest"})", "application/json", seconds(5));
+  EXPECT_EQ(r.status, 201);
+  EXPECT_THAT(r.body, HasSubstr("\"name\":\"x\""));
+  EXPECT_EQ(seen_body, R"({"kind":"OpsRequest"})");
+  EXPECT_EQ(seen_auth, "Bearer post-token");
+  EXPECT_EQ(seen_type, "application/json");
+  r = client.Post(path, "bad", "application/json", seconds(5));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_FALSE(r.body.empty());
+  server.stop();
+  thread.join();
+  r = client.Post(path, "{}", "application/json", seconds(5));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.error, HasSubstr("connection failed"));
 }
 
 TEST(KubeConfigCheckTest, BadSelectorAndKubeconfigAreReported) {
@@ -487,9 +540,11 @@ class KubeExporterTest : public ::testing::Test {
     return {{"namespace", kNs},
             {"db_cluster", kCluster},
             {"component", "mysql"},
-            {"pod", const_cast<MariadbTopology&>(topo_).Pod(i, "orders-mysql-")}};
+            {"pod", topo_.Pod(i, "orders-mysql-")}};
   }
-  static Labels Unit() { return {{"namespace", kNs}, {"db_cluster", kCluster}, {"component", "mysql"}}; }
+  static Labels Unit() {
+    return {{"namespace", kNs}, {"db_cluster", kCluster}, {"component", "mysql"}};
+  }
   Labels Finding(const std::string& kind, int i) const {
     Labels l = Unit();
     l["kind"] = kind;
@@ -503,19 +558,26 @@ class KubeExporterTest : public ::testing::Test {
     const std::string password_file = dir_.File("mysql.password");
     WriteFile(password_file, topo_.exporter_password(), 0600);
     ExporterOptions options;
+    options.poll_interval = "1s";
+    options.probe_timeout = "1s";
     // No static clusters: `clusters:` (written by the harness) gets an empty
     // flow list, then the kubernetes section.
     options.extra_yaml =
         "  []\n"
         "kubernetes:\n"
-        "  kubeconfig: \"" + kubeconfig + "\"\n"
-        "  namespaces: [" + kNs + "]\n"
+        "  kubeconfig: \"" +
+        kubeconfig +
+        "\"\n"
+        "  namespaces: [" +
+        kNs +
+        "]\n"
         "  discover:\n"
         "    - engine: mysql\n"
         "      label_selector: app.kubernetes.io/managed-by=kubeblocks,"
         "apps.kubeblocks.io/component-name=mysql\n"
         "      port_name: mysql\n"
-        "      credentials: {username: exporter, password_file: \"" + password_file + "\"}\n";
+        "      credentials: {username: exporter, password_file: \"" +
+        password_file + "\"}\n";
     exporter_.Start(options);
   }
 
@@ -576,7 +638,8 @@ TEST_F(KubeExporterTest, TwoPodsLabelledPrimaryThenFixedThenDeleted) {
       "findings cleared after the label fix",
       [&](const Metrics& x) {
         return x.Is("dbtopo_cluster_labelled_primaries", Unit(), 1) &&
-               x.Count("dbtopo_finding") == 0 && x.Is("dbtopo_role_label_mismatch", PodLabels(1), 0);
+               x.Count("dbtopo_finding") == 0 &&
+               x.Is("dbtopo_role_label_mismatch", PodLabels(1), 0);
       },
       seconds(30), &m));
 
@@ -619,7 +682,9 @@ TEST_F(KubeExporterTest, ApiServerRestartKeepsPodsAndRecovers) {
 
   api_.Stop();
   ASSERT_TRUE(PollUntil(
-      [&] { return exporter_.Log().find("kubernetes watch broken, re-listing in") != std::string::npos; },
+      [&] {
+        return exporter_.Log().find("kubernetes watch broken, re-listing in") != std::string::npos;
+      },
       seconds(10)))
       << exporter_.LogTail();
   // While the API server is away, both pods keep being probed.

@@ -257,7 +257,8 @@ TEST_F(RedisClusterTest, RestartOnNewPortsWithStaleNodesConf) {
         for (int k = 0; k < 3; ++k) {
           const auto shard = cluster_.Shard(k);
           const std::string port = cluster_.node(shard[1]).InfoField("replication", "master_port");
-          const std::string link = cluster_.node(shard[1]).InfoField("replication", "master_link_status");
+          const std::string link =
+              cluster_.node(shard[1]).InfoField("replication", "master_link_status");
           if (port != std::to_string(cluster_.node(shard[0]).port()) || link != "up") {
             expected.insert("replication_broken@" + cluster_.Pod(shard[1]));
           }

@@ -144,6 +144,23 @@ TEST_F(RedisReplicationTest, MasterDownIsNoPrimary) {
   EXPECT_FALSE(m.Has("dbtopo_writable", Pod("redis-0")));  // no stale values
 }
 
+TEST_F(RedisReplicationTest, FrozenReplicaCostsAtMostTheProbeTimeout) {
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  set_.server(2).Freeze();
+  Metrics m;
+  ASSERT_TRUE(WaitForFindings({"target_down@redis-2"}, &m));
+  const auto duration = m.Value("dbtopo_probe_duration_seconds", Pod("redis-2"));
+  ASSERT_TRUE(duration.has_value());
+  EXPECT_GE(*duration, 0.9);
+  EXPECT_LE(*duration, 1.5);
+  EXPECT_THAT(exporter_.Topology().dump(), HasSubstr("timeout after 1000ms"));
+  // Thawed, it is reconnected on a later round.
+  set_.server(2).Thaw();
+  ASSERT_TRUE(WaitForFindings({}, &m));
+  EXPECT_TRUE(m.Is("dbtopo_replication_link_up", Pod("redis-2"), 1));
+}
+
 TEST_F(RedisReplicationTest, WrongPasswordIsDownAndNeverPrinted) {
   const std::string wrong = "wrong-" + RandomRedisPassword();
   options_.clusters[0].password = wrong;

@@ -1,8 +1,6 @@
 // Kubeconfig / in-cluster resolution (collectors/src/kubernetes/kubeconfig)
 // and the TLS material checks and token rotation of KubeClient.
 
-#include "kubernetes/kubeconfig.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "kubernetes/kube_client.h"
+#include "kubernetes/kubeconfig.h"
 
 namespace dbtopo::kube {
 namespace {
@@ -104,10 +103,9 @@ class KubeconfigTest : public ::testing::Test {
 
 TEST_F(KubeconfigTest, TokenAndCaData) {
   const std::string ca = Slurp(TlsFile("ca.crt"));
-  const std::string path =
-      Write("config", Config("server: https://10.0.0.1:6443\ncertificate-authority-data: " +
-                                 Base64Of(ca),
-                             "token: s3cr3t-token", "namespace: shop"));
+  const std::string path = Write(
+      "config", Config("server: https://10.0.0.1:6443\ncertificate-authority-data: " + Base64Of(ca),
+                       "token: s3cr3t-token", "namespace: shop"));
   KubeConfig c = MustLoad(path);
   EXPECT_EQ(c.source, path);
   EXPECT_EQ(c.context, "ctx1");
@@ -133,10 +131,10 @@ TEST_F(KubeconfigTest, RelativeFilesResolveAgainstTheKubeconfigDirectory) {
   Write("sub/token", "  file-token\n");
   Write("sub/client.crt", Slurp(TlsFile("client.crt")));
   Write("sub/client.key", Slurp(TlsFile("client.key")));
-  const std::string path = Write(
-      "sub/config",
-      Config("server: https://api.example.com\ncertificate-authority: ca.crt",
-             "tokenFile: token\nclient-certificate: client.crt\nclient-key: ./client.key"));
+  const std::string path =
+      Write("sub/config",
+            Config("server: https://api.example.com\ncertificate-authority: ca.crt",
+                   "tokenFile: token\nclient-certificate: client.crt\nclient-key: ./client.key"));
   KubeConfig c = MustLoad(path);
   EXPECT_EQ(c.port, 443);
   EXPECT_EQ(c.ca_origin, (dir_ / "sub" / "ca.crt").string());
@@ -149,10 +147,10 @@ TEST_F(KubeconfigTest, RelativeFilesResolveAgainstTheKubeconfigDirectory) {
 }
 
 TEST_F(KubeconfigTest, ClientCertificateData) {
-  const std::string path = Write(
-      "config", Config("server: https://127.0.0.1:6443\ninsecure-skip-tls-verify: true",
-                       "client-certificate-data: " + Base64Of(Slurp(TlsFile("client.crt"))) +
-                           "\nclient-key-data: " + Base64Of(Slurp(TlsFile("client.key")))));
+  const std::string path =
+      Write("config", Config("server: https://127.0.0.1:6443\ninsecure-skip-tls-verify: true",
+                             "client-certificate-data: " + Base64Of(Slurp(TlsFile("client.crt"))) +
+                                 "\nclient-key-data: " + Base64Of(Slurp(TlsFile("client.key")))));
   KubeConfig c = MustLoad(path);
   EXPECT_TRUE(c.insecure_skip_tls_verify);
   EXPECT_EQ(c.client_cert_pem, Slurp(TlsFile("client.crt")));
@@ -162,10 +160,9 @@ TEST_F(KubeconfigTest, ClientCertificateData) {
 }
 
 TEST_F(KubeconfigTest, HttpServerWithPathPrefixAndTlsServerName) {
-  KubeConfig c = MustLoad(Write(
-      "config", Config("server: http://127.0.0.1:8001/k8s/clusters/c-1/\n"
-                       "tls-server-name: kubernetes.default.svc",
-                       "")));
+  KubeConfig c = MustLoad(Write("config", Config("server: http://127.0.0.1:8001/k8s/clusters/c-1/\n"
+                                                 "tls-server-name: kubernetes.default.svc",
+                                                 "")));
   EXPECT_EQ(c.scheme, "http");
   EXPECT_EQ(c.port, 8001);
   EXPECT_EQ(c.path_prefix, "/k8s/clusters/c-1");
@@ -297,8 +294,7 @@ TEST_F(KubeconfigTest, ErrorsNameFileAndField) {
       {"not_yaml", "clusters: [\n", "", "invalid YAML at line"},
       {"not_map", "- a\n- b\n", "", "not a YAML mapping"},
       {"wrong_kind", "kind: Pod\n", "kind", "want Config"},
-      {"no_context", "apiVersion: v1\nkind: Config\nclusters: []\n", "current-context",
-       "not set"},
+      {"no_context", "apiVersion: v1\nkind: Config\nclusters: []\n", "current-context", "not set"},
       {"undefined_context", "kind: Config\ncurrent-context: nope\n", "current-context",
        "context \"nope\" is not defined"},
       {"undefined_cluster",
@@ -313,8 +309,8 @@ TEST_F(KubeconfigTest, ErrorsNameFileAndField) {
        "clusters[0].cluster.server", "missing"},
       {"bad_scheme", Config("server: ftp://host", "token: t"), "clusters[0].cluster.server",
        "scheme \"ftp\" is not supported"},
-      {"bad_port", Config("server: https://host:99999", "token: t"),
-       "clusters[0].cluster.server", "bad port"},
+      {"bad_port", Config("server: https://host:99999", "token: t"), "clusters[0].cluster.server",
+       "bad port"},
       {"not_a_url", Config("server: host:6443", "token: t"), "clusters[0].cluster.server",
        "is not a URL"},
       {"bad_base64", Config("server: https://h\ncertificate-authority-data: '***'", "token: t"),
@@ -333,12 +329,11 @@ TEST_F(KubeconfigTest, ErrorsNameFileAndField) {
       {"missing_token_file", Config("server: https://h", "tokenFile: /nonexistent/token"),
        "users[0].user.tokenFile", "/nonexistent/token"},
       {"cert_without_key",
-       Config("server: https://h", "client-certificate-data: " +
-                                       Base64Of(Slurp(TlsFile("client.crt")))),
+       Config("server: https://h",
+              "client-certificate-data: " + Base64Of(Slurp(TlsFile("client.crt")))),
        "users[0].user.client-key", "go together"},
       {"key_without_cert",
-       Config("server: https://h",
-              "client-key-data: " + Base64Of(Slurp(TlsFile("client.key")))),
+       Config("server: https://h", "client-key-data: " + Base64Of(Slurp(TlsFile("client.key")))),
        "users[0].user.client-certificate", "go together"},
       {"exec_plugin",
        Config("server: https://h",
@@ -365,9 +360,9 @@ TEST_F(KubeconfigTest, MissingFileNamesIt) {
 
 TEST_F(KubeconfigTest, SecretsNeverInErrors) {
   // An error in a file that holds a token and a key must not quote them.
-  const std::string path = Write(
-      "config", Config("server: gopher://h", "token: do-not-print-me\nclient-key-data: " +
-                                                 Base64Of(Slurp(TlsFile("client.key")))));
+  const std::string path =
+      Write("config", Config("server: gopher://h", "token: do-not-print-me\nclient-key-data: " +
+                                                       Base64Of(Slurp(TlsFile("client.key")))));
   const std::string text = MustFail(path).ToString();
   EXPECT_THAT(text, Not(HasSubstr("do-not-print-me")));
   EXPECT_THAT(text, Not(HasSubstr("PRIVATE")));
@@ -381,7 +376,8 @@ TEST(ServerUrlTest, Forms) {
   EXPECT_EQ(c.path_prefix, "/prefix");
   EXPECT_EQ(ParseServerUrl("http://kube", &c), "");
   EXPECT_EQ(c.port, 80);
-  EXPECT_THAT(ParseServerUrl("https://user:pw@host", &c), HasSubstr("credentials in the server URL"));
+  EXPECT_THAT(ParseServerUrl("https://user:pw@host", &c),
+              HasSubstr("credentials in the server URL"));
   EXPECT_THAT(ParseServerUrl("https://:443", &c), HasSubstr("no host"));
   EXPECT_THAT(ParseServerUrl("https://[::1", &c), HasSubstr("unterminated"));
 }

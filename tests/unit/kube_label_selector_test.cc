@@ -1,9 +1,9 @@
 // Label selector parsing and matching (collectors/src/kubernetes/label_selector).
 
-#include "kubernetes/label_selector.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "kubernetes/label_selector.h"
 
 namespace dbtopo::kube {
 namespace {
@@ -32,8 +32,8 @@ TEST(LabelSelectorTest, EmptySelectorMatchesEverything) {
 }
 
 TEST(LabelSelectorTest, Equality) {
-  LabelSelector s = MustParse(
-      "app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/component-name==mysql");
+  LabelSelector s =
+      MustParse("app.kubernetes.io/managed-by=kubeblocks,apps.kubeblocks.io/component-name==mysql");
   ASSERT_EQ(s.requirements().size(), 2u);
   EXPECT_EQ(s.requirements()[0].op, Op::kEquals);
   EXPECT_EQ(s.requirements()[1].key, "apps.kubeblocks.io/component-name");
@@ -107,7 +107,8 @@ TEST(LabelSelectorTest, RejectsInvalidKeysAndValues) {
   EXPECT_THAT(ParseError("Example.COM/a=b"), HasSubstr("invalid label key"));  // Prefix lower-case.
   EXPECT_THAT(ParseError("a/b/c=d"), HasSubstr("invalid label key"));
   EXPECT_THAT(ParseError("a=-b"), HasSubstr("invalid label value \"-b\""));
-  EXPECT_THAT(ParseError(std::string("a=") + std::string(64, 'x')), HasSubstr("invalid label value"));
+  EXPECT_THAT(ParseError(std::string("a=") + std::string(64, 'x')),
+              HasSubstr("invalid label value"));
   EXPECT_TRUE(IsValidLabelKey("apps.kubeblocks.io/component-name"));
   EXPECT_TRUE(IsValidLabelKey("a_b.c-d"));
   EXPECT_FALSE(IsValidLabelKey(""));

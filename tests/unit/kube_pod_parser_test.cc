@@ -1,13 +1,13 @@
 // PodList / watch event parsing (collectors/src/kubernetes/pod_parser), on
 // recorded API server shapes under testdata/kube/.
 
-#include "kubernetes/pod_parser.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
+
+#include "kubernetes/pod_parser.h"
 
 namespace dbtopo::kube {
 namespace {
@@ -171,7 +171,8 @@ TEST(WatchEventTest, Errors) {
               HasSubstr("unknown watch event type \"SYNC\""));
   EXPECT_THAT(Err(ParseWatchEvent(R"({"type":"BOOKMARK","object":{"metadata":{}}})")),
               HasSubstr("BOOKMARK without resourceVersion"));
-  EXPECT_THAT(Err(ParseWatchEvent(R"({"type":"MODIFIED","object":{"kind":"Node","metadata":{"name":"n"}}})")),
+  EXPECT_THAT(Err(ParseWatchEvent(
+                  R"({"type":"MODIFIED","object":{"kind":"Node","metadata":{"name":"n"}}})")),
               HasSubstr("want Pod"));
   EXPECT_THAT(Err(ParseWatchEvent(R"({"type":"ADDED","obj)")), HasSubstr("not valid JSON"));
 }

@@ -1,10 +1,10 @@
 // Pod -> Target mapping and the per-stream pod store
 // (collectors/src/kubernetes/pod_store), and CombinedDiscovery.
 
-#include "kubernetes/pod_store.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "kubernetes/pod_store.h"
 
 namespace dbtopo::kube {
 namespace {
@@ -154,9 +154,9 @@ TEST(PodToTargetTest, NotReadyPodIsStillATarget) {
 
 TEST(PodToTargetTest, ComponentDefaultsToEngineName) {
   const KubernetesConfig config = Config();
-  const Target t = PodToTarget(Pod("p", {{"app.kubernetes.io/instance", "c"}}),
-                               config.discover[1], config)
-                       .target->target;
+  const Target t =
+      PodToTarget(Pod("p", {{"app.kubernetes.io/instance", "c"}}), config.discover[1], config)
+          .target->target;
   EXPECT_EQ(t.unit.component, "redis-cluster");
   EXPECT_EQ(t.engine, Engine::kRedisCluster);
 }
@@ -242,10 +242,10 @@ TEST(CombinedDiscoveryTest, ConcatenatesAndDropsDuplicateKeys) {
     return t;
   };
   std::vector<std::unique_ptr<Discovery>> parts;
-  parts.push_back(std::make_unique<StaticDiscovery>(
-      std::vector<DiscoveredTarget>{target("", "m-0", "static-a"), target("shop", "m-1", "static-b")}));
-  parts.push_back(std::make_unique<StaticDiscovery>(
-      std::vector<DiscoveredTarget>{target("shop", "m-1", "k8s-b"), target("shop", "m-2", "k8s-c")}));
+  parts.push_back(std::make_unique<StaticDiscovery>(std::vector<DiscoveredTarget>{
+      target("", "m-0", "static-a"), target("shop", "m-1", "static-b")}));
+  parts.push_back(std::make_unique<StaticDiscovery>(std::vector<DiscoveredTarget>{
+      target("shop", "m-1", "k8s-b"), target("shop", "m-2", "k8s-c")}));
   CombinedDiscovery combined(std::move(parts));
   std::vector<std::string> hosts;
   for (const auto& t : combined.Targets()) hosts.push_back(t.target.host);

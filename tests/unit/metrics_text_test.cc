@@ -84,7 +84,11 @@ TEST(MetricsTextTest, EveryFindingLabelSetIsUnique) {
 
 TEST(MetricsTextTest, RedisClusterNodeFlagsCountOtherNodes) {
   Member m;
-  m.target = {{"", "c", "shard-0"}, "c-0", Engine::kRedisCluster, "127.0.0.1", 7000};
+  m.target.unit = {"", "c", "shard-0"};
+  m.target.pod = "c-0";
+  m.target.engine = Engine::kRedisCluster;
+  m.target.host = "127.0.0.1";
+  m.target.port = 7000;
   m.observation.up = true;
   RedisClusterInfo info;
   info.state_ok = false;

@@ -14,9 +14,9 @@
 namespace dbtopo::kube {
 namespace {
 
-constexpr std::size_t kMaxBody = 256u << 20;        // A list of thousands of pods is ~10 MiB.
-constexpr std::size_t kMaxErrorBody = 64u << 10;    // Status bodies are small.
-constexpr std::size_t kMaxLine = 64u << 20;         // One watch event.
+constexpr std::size_t kMaxBody = 256u << 20;      // A list of thousands of pods is ~10 MiB.
+constexpr std::size_t kMaxErrorBody = 64u << 10;  // Status bodies are small.
+constexpr std::size_t kMaxLine = 64u << 20;       // One watch event.
 
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
@@ -51,14 +51,36 @@ std::string Base64(const std::string& in) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const std::uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                            (static_cast<unsigned char>(in[i + 1]) << 8);
+    const std::uint32_t n =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
     out += '=';
   }
   return out;
+}
+
+// httplib's error names ("Read", "Connection") as a sentence fragment.
+std::string DescribeError(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "connection failed (refused, unreachable or DNS)";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "connection closed or read timed out";
+    case httplib::Error::Write:
+      return "write failed (connection closed)";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load TLS certificates";
+    case httplib::Error::SSLServerVerification:
+      return "server certificate verification failed";
+    default:
+      return httplib::to_string(error);
+  }
 }
 
 }  // namespace
@@ -140,8 +162,8 @@ std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeCo
       tls->cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
       BIO_free(bio);
       if (tls->cert == nullptr) {
-        return "client-certificate (" + config.source + "): not a PEM certificate: " +
-               OpenSslError();
+        return "client-certificate (" + config.source +
+               "): not a PEM certificate: " + OpenSslError();
       }
       const std::string& key_pem = config.client_key_pem.Reveal();
       bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
@@ -157,8 +179,7 @@ std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeCo
       }
     }
   } else if (!config.client_cert_pem.empty()) {
-    return "client-certificate (" + config.source + ") needs an https server, got " +
-           config.server;
+    return "client-certificate (" + config.source + ") needs an https server, got " + config.server;
   }
   return std::unique_ptr<KubeClient>(new KubeClient(std::move(config), options, std::move(tls)));
 }
@@ -219,6 +240,12 @@ HttpResult KubeClient::Stream(const std::string& path_and_query,
   return Run(path_and_query, read_timeout, &on_line);
 }
 
+HttpResult KubeClient::Post(const std::string& path_and_query, const std::string& body,
+                            const std::string& content_type,
+                            std::chrono::milliseconds read_timeout) {
+  return Run(path_and_query, read_timeout, nullptr, &body, content_type);
+}
+
 void KubeClient::Cancel() {
   cancelled_ = true;
   std::lock_guard<std::mutex> lock(active_mutex_);
@@ -227,7 +254,8 @@ void KubeClient::Cancel() {
 
 HttpResult KubeClient::Run(const std::string& path_and_query,
                            std::chrono::milliseconds read_timeout,
-                           const std::function<bool(std::string_view line)>* on_line) {
+                           const std::function<bool(std::string_view line)>* on_line,
+                           const std::string* post_body, const std::string& content_type) {
   HttpResult result;
   if (cancelled_) {
     result.cancelled = true;
@@ -289,7 +317,13 @@ HttpResult KubeClient::Run(const std::string& path_and_query,
     return true;
   };
   const std::string path = config_.path_prefix + path_and_query;
-  httplib::Result response = client->Get(path, headers, on_response, on_data);
+  httplib::Result response = post_body != nullptr
+                                 ? client->Post(path, headers, *post_body, content_type)
+                                 : client->Get(path, headers, on_response, on_data);
+  if (post_body != nullptr && response) {
+    result.status = response->status;
+    result.body = response->body;
+  }
 
   {
     std::lock_guard<std::mutex> lock(active_mutex_);
@@ -308,10 +342,11 @@ HttpResult KubeClient::Run(const std::string& path_and_query,
     return result;
   }
   if (too_large) {
-    result.error = on_line == nullptr ? "response body larger than 256 MiB" : "watch event larger than 64 MiB";
+    result.error =
+        on_line == nullptr ? "response body larger than 256 MiB" : "watch event larger than 64 MiB";
     return result;
   }
-  result.error = httplib::to_string(response.error());
+  result.error = DescribeError(response.error());
   if (response.error() == httplib::Error::SSLServerVerification) {
     if (auto* ssl = dynamic_cast<httplib::SSLClient*>(client.get())) {
       result.error += std::string(": ") +

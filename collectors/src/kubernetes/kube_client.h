@@ -75,7 +75,7 @@ class KubeClient {
   /// Parses the TLS material of `config` (CA bundle, client certificate and
   /// key) once. Returns an error naming the bad field and its origin.
   static std::variant<std::unique_ptr<KubeClient>, std::string> Create(KubeConfig config,
-                                                                        Options options);
+                                                                       Options options);
   static std::variant<std::unique_ptr<KubeClient>, std::string> Create(KubeConfig config) {
     return Create(std::move(config), Options{});
   }
@@ -92,6 +92,11 @@ class KubeClient {
   HttpResult Stream(const std::string& path_and_query, std::chrono::milliseconds read_timeout,
                     const std::function<bool(std::string_view line)>& on_line);
 
+  /// POST `body` (e.g. a JSON object to create) to `path_and_query`; the
+  /// whole response body is returned (e.g. the created object or a Status).
+  HttpResult Post(const std::string& path_and_query, const std::string& body,
+                  const std::string& content_type, std::chrono::milliseconds read_timeout);
+
   /// Aborts requests in flight; later requests fail at once with cancelled.
   void Cancel();
 
@@ -102,8 +107,10 @@ class KubeClient {
   struct Tls;
   KubeClient(KubeConfig config, Options options, std::unique_ptr<Tls> tls);
   std::unique_ptr<httplib::ClientImpl> NewClient(std::chrono::milliseconds read_timeout);
+  /// One request: GET when `post_body` is null, else POST it.
   HttpResult Run(const std::string& path_and_query, std::chrono::milliseconds read_timeout,
-                 const std::function<bool(std::string_view line)>* on_line);
+                 const std::function<bool(std::string_view line)>* on_line,
+                 const std::string* post_body = nullptr, const std::string& content_type = "");
 
   KubeConfig config_;
   Options options_;

@@ -217,10 +217,10 @@ class Resolver {
     if (auto error = ReadPem(entry, "client-key", &key_pem, nullptr)) return error;
     config->client_key_pem = Secret(std::move(key_pem));
     if (config->client_cert_pem.empty() != config->client_key_pem.empty()) {
-      return Error(*entry.doc,
-                   entry.field + (config->client_cert_pem.empty() ? ".client-certificate"
-                                                                  : ".client-key"),
-                   "missing: client-certificate(-data) and client-key(-data) go together");
+      return Error(
+          *entry.doc,
+          entry.field + (config->client_cert_pem.empty() ? ".client-certificate" : ".client-key"),
+          "missing: client-certificate(-data) and client-key(-data) go together");
     }
     config->username = Scalar(entry.body, "username");
     config->password = Secret(Scalar(entry.body, "password"));
@@ -357,9 +357,8 @@ KubeConfigResult ParseKubeConfig(const std::vector<KubeConfigFile>& files) {
     try {
       doc.root = YAML::Load(file.text);
     } catch (const YAML::Exception& e) {
-      return KubeConfigError{file.path, "",
-                             "invalid YAML at line " + std::to_string(e.mark.line + 1) + ": " +
-                                 e.msg};
+      return KubeConfigError{
+          file.path, "", "invalid YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
     }
     if (doc.root.IsNull()) continue;  // Empty file: kubectl ignores it.
     if (!doc.root.IsMap()) return KubeConfigError{file.path, "", "not a YAML mapping"};
@@ -379,7 +378,8 @@ KubeConfigResult ParseKubeConfig(const std::vector<KubeConfigFile>& files) {
   try {
     return Resolver(std::move(docs)).Resolve();
   } catch (const YAML::Exception& e) {
-    return KubeConfigError{files.front().path, "", std::string("unexpected structure: ") + e.what()};
+    return KubeConfigError{files.front().path, "",
+                           std::string("unexpected structure: ") + e.what()};
   }
 }
 

@@ -71,7 +71,7 @@ struct StreamSpec {
   std::size_t rule = 0;
   std::string ns;
   LabelSelector selector;
-  std::string base_path;  // /api/v1/pods or /api/v1/namespaces/<ns>/pods
+  std::string base_path;       // /api/v1/pods or /api/v1/namespaces/<ns>/pods
   std::string selector_param;  // "&labelSelector=..." or ""
 };
 
@@ -90,8 +90,11 @@ class Backoff {
   std::chrono::milliseconds initial_, max_, current_{0};
 };
 
-// A non-200 answer, explained.
+// Why a list or watch failed. `http` problems (the API server answered with
+// an error status) are logged with their own message; transport and parse
+// problems as "list failed" / "watch broken" with `detail` as the reason.
 struct Problem {
+  bool http = false;
   DiscoveryLogLevel level = DiscoveryLogLevel::kWarn;
   std::string msg;
   std::string detail;
@@ -220,7 +223,7 @@ class KubernetesDiscovery::Impl {
   enum class WatchEnd { kStopped, kClosed, kExpired, kBroken };
   struct WatchOutcome {
     WatchEnd end = WatchEnd::kClosed;
-    std::string reason;
+    kube::Problem problem;  // Why, for kExpired and kBroken.
     int events = 0;
   };
 
@@ -252,17 +255,18 @@ class KubernetesDiscovery::Impl {
             {"selector", s.selector.ToString()}};
   }
 
-  static Fields With(Fields fields, std::initializer_list<std::pair<std::string, std::string>> more) {
+  static Fields With(Fields fields,
+                     std::initializer_list<std::pair<std::string, std::string>> more) {
     fields.insert(fields.end(), more.begin(), more.end());
     return fields;
   }
 
   kube::Problem Explain(int status, const std::string& body, const std::string& path) {
     kube::Problem p;
+    p.http = true;
     const auto api_status = kube::ParseStatus(body);
     const std::string server_said =
-        api_status ? api_status->reason + ": " + api_status->message
-                   : body.substr(0, 200);
+        api_status ? api_status->reason + ": " + api_status->message : body.substr(0, 200);
     switch (status) {
       case 401:
         client_->token().Invalidate();  // A rotated token is re-read before the retry.
@@ -288,6 +292,17 @@ class KubernetesDiscovery::Impl {
         p.detail = server_said;
     }
     return p;
+  }
+
+  // One line for an error status from the API server, with what happens next.
+  void LogHttpProblem(std::size_t i, const char* op, const kube::Problem& p,
+                      const std::string& known_pods, std::chrono::milliseconds retry_in) {
+    Log(p.level, p.msg,
+        With(StreamFields(i), {{"op", op},
+                               {"detail", p.detail},
+                               {"server", client_->config().server},
+                               {"known_pods", known_pods},
+                               {"retry_in", kube::FormatDelay(retry_in)}}));
   }
 
   // Logs what changed about a pod that matters to the exporter.
@@ -329,7 +344,7 @@ class KubernetesDiscovery::Impl {
   }
 
   // Lists every page; on success replaces the stream's pods and sets *rv.
-  bool List(std::size_t i, std::string* rv, std::string* problem) {
+  bool List(std::size_t i, std::string* rv, kube::Problem* problem) {
     const kube::StreamSpec& s = streams_[i];
     std::vector<kube::PodInfo> pods;
     std::string continue_token;
@@ -341,20 +356,16 @@ class KubernetesDiscovery::Impl {
       kube::HttpResult r = client_->Get(path, options_.request_timeout);
       if (r.cancelled || Stopping()) return false;
       if (r.status == 0) {
-        *problem = "cannot reach API server " + client_->config().server + ": " + r.error;
+        problem->detail = "cannot reach API server " + client_->config().server + ": " + r.error;
         return false;
       }
       if (r.status != 200) {
-        kube::Problem p = Explain(r.status, r.body, path);
-        Log(p.level, p.msg,
-            With(StreamFields(i), {{"op", "list"}, {"detail", p.detail},
-                                   {"server", client_->config().server}}));
-        *problem = p.msg;
+        *problem = Explain(r.status, r.body, path);
         return false;
       }
       auto parsed = kube::ParsePodList(r.body);
       if (auto* error = std::get_if<std::string>(&parsed)) {
-        *problem = "bad PodList from " + path + ": " + *error;
+        problem->detail = "bad PodList from " + path + ": " + *error;
         return false;
       }
       kube::PodList& list = std::get<kube::PodList>(parsed);
@@ -421,12 +432,12 @@ class KubernetesDiscovery::Impl {
 
   WatchOutcome Watch(std::size_t i, std::string* rv) {
     const kube::StreamSpec& s = streams_[i];
-    const std::string path = s.base_path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
-                             kube::UrlEncode(*rv) + "&timeoutSeconds=" +
-                             std::to_string(options_.watch_timeout.count()) + s.selector_param;
+    const std::string path =
+        s.base_path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + kube::UrlEncode(*rv) +
+        "&timeoutSeconds=" + std::to_string(options_.watch_timeout.count()) + s.selector_param;
     WatchOutcome out;
     bool expired = false;
-    std::string problem;
+    std::string problem;  // From the stream's content.
     auto on_line = [&](std::string_view line) {
       if (Stopping()) return false;
       auto parsed = kube::ParseWatchEvent(line);
@@ -458,32 +469,28 @@ class KubernetesDiscovery::Impl {
       }
       return true;
     };
-    kube::HttpResult r = client_->Stream(
-        path, options_.request_timeout + options_.watch_timeout, on_line);
+    kube::HttpResult r =
+        client_->Stream(path, options_.request_timeout + options_.watch_timeout, on_line);
     if (r.cancelled || Stopping()) {
       out.end = WatchEnd::kStopped;
     } else if (expired) {
       out.end = WatchEnd::kExpired;
-      out.reason = problem;
+      out.problem.detail = problem;
     } else if (!problem.empty()) {
       out.end = WatchEnd::kBroken;
-      out.reason = problem;
+      out.problem.detail = problem;
     } else if (r.status == 0) {
       out.end = WatchEnd::kBroken;
-      out.reason = "cannot reach API server " + client_->config().server + ": " + r.error;
+      out.problem.detail = "cannot reach API server " + client_->config().server + ": " + r.error;
     } else if (r.status == 410) {
       out.end = WatchEnd::kExpired;
-      out.reason = "410 Gone";
+      out.problem.detail = "HTTP 410 Gone";
     } else if (r.status != 200) {
-      kube::Problem p = Explain(r.status, r.body, path);
-      Log(p.level, p.msg,
-          With(StreamFields(i),
-               {{"op", "watch"}, {"detail", p.detail}, {"server", client_->config().server}}));
       out.end = WatchEnd::kBroken;
-      out.reason = p.msg;
+      out.problem = Explain(r.status, r.body, path);
     } else if (!r.error.empty()) {
       out.end = WatchEnd::kBroken;
-      out.reason = "stream broke: " + r.error;
+      out.problem.detail = "stream broke: " + r.error;
     }
     return out;
   }
@@ -494,14 +501,19 @@ class KubernetesDiscovery::Impl {
     bool need_list = true;
     while (!Stopping()) {
       if (need_list) {
-        std::string problem;
+        kube::Problem problem;
         if (!List(i, &rv, &problem)) {
           if (Stopping()) return;
           const auto delay = backoff.Next();
-          Log(DiscoveryLogLevel::kWarn,
-              "kubernetes list failed, keeping " + std::to_string(store_.PodCount(i)) +
-                  " known pods; retrying in " + kube::FormatDelay(delay),
-              With(StreamFields(i), {{"reason", problem}}));
+          const std::string known = std::to_string(store_.PodCount(i));
+          if (problem.http) {
+            LogHttpProblem(i, "list", problem, known, delay);
+          } else {
+            Log(DiscoveryLogLevel::kWarn,
+                "kubernetes list failed, keeping " + known + " known pods; retrying in " +
+                    kube::FormatDelay(delay),
+                With(StreamFields(i), {{"reason", problem.detail}}));
+          }
           if (!Sleep(delay)) return;
           continue;
         }
@@ -523,15 +535,19 @@ class KubernetesDiscovery::Impl {
           break;
         case WatchEnd::kExpired:
           Log(DiscoveryLogLevel::kInfo, "kubernetes watch expired, re-listing",
-              With(StreamFields(i), {{"reason", w.reason}}));
+              With(StreamFields(i), {{"reason", w.problem.detail}}));
           need_list = true;
           break;
         case WatchEnd::kBroken: {
           const auto delay = backoff.Next();
-          Log(DiscoveryLogLevel::kWarn,
-              "kubernetes watch broken, re-listing in " + kube::FormatDelay(delay),
-              With(StreamFields(i), {{"reason", w.reason},
-                                     {"known_pods", std::to_string(store_.PodCount(i))}}));
+          const std::string known = std::to_string(store_.PodCount(i));
+          if (w.problem.http) {
+            LogHttpProblem(i, "watch", w.problem, known, delay);
+          } else {
+            Log(DiscoveryLogLevel::kWarn,
+                "kubernetes watch broken, re-listing in " + kube::FormatDelay(delay),
+                With(StreamFields(i), {{"reason", w.problem.detail}, {"known_pods", known}}));
+          }
           need_list = true;
           if (!Sleep(delay)) return;
           break;

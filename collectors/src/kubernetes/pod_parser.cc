@@ -42,7 +42,8 @@ std::variant<PodInfo, std::string> PodFromJson(const json& pod) {
   info.ns = Str(metadata, "namespace");
   info.uid = Str(metadata, "uid");
   info.resource_version = Str(metadata, "resourceVersion");
-  info.deleting = metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
+  info.deleting =
+      metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
   for (const auto& [key, value] : Obj(metadata, "labels").items()) {
     if (value.is_string()) info.labels[key] = value.get<std::string>();
   }
@@ -155,8 +156,7 @@ std::variant<WatchEvent, std::string> ParseWatchEvent(std::string_view json_line
   const std::string type = Str(body, "type");
   const json& object = Obj(body, "object");
   if (!body.contains("object") || !body["object"].is_object()) {
-    return "watch event " + (type.empty() ? std::string("(no type)") : type) +
-           " without an object";
+    return "watch event " + (type.empty() ? std::string("(no type)") : type) + " without an object";
   }
   WatchEvent event;
   if (type == "ADDED") {

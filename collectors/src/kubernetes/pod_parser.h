@@ -25,14 +25,14 @@ struct ContainerPort {
 
 /// The parts of a v1 Pod the exporter needs.
 struct PodInfo {
-  std::string ns;                ///< `metadata.namespace`.
-  std::string name;              ///< `metadata.name`.
-  std::string uid;               ///< `metadata.uid`.
-  std::string resource_version;  ///< `metadata.resourceVersion`.
+  std::string ns;                             ///< `metadata.namespace`.
+  std::string name;                           ///< `metadata.name`.
+  std::string uid;                            ///< `metadata.uid`.
+  std::string resource_version;               ///< `metadata.resourceVersion`.
   std::map<std::string, std::string> labels;  ///< `metadata.labels`.
-  bool deleting = false;  ///< `metadata.deletionTimestamp` is set.
-  std::string phase;      ///< `status.phase`: Pending, Running, Succeeded, Failed, Unknown.
-  std::string pod_ip;     ///< `status.podIP` ("" before the pod has an IP).
+  bool deleting = false;                      ///< `metadata.deletionTimestamp` is set.
+  std::string phase;   ///< `status.phase`: Pending, Running, Succeeded, Failed, Unknown.
+  std::string pod_ip;  ///< `status.podIP` ("" before the pod has an IP).
   /// `status.conditions[type=Ready].status == "True"`.
   bool ready = false;
   std::vector<ContainerPort> ports;

@@ -43,8 +43,8 @@ PodMapping PodToTarget(const PodInfo& pod, const KubernetesDiscoverRule& rule,
       }
     }
     if (!found) {
-      mapping.warning = "no container port named \"" + rule.port_name + "\", using " +
-                        std::to_string(t.port);
+      mapping.warning =
+          "no container port named \"" + rule.port_name + "\", using " + std::to_string(t.port);
     }
   }
   t.labels = pod.labels;

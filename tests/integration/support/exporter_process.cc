@@ -56,8 +56,15 @@ std::string WriteExporterConfig(const ExporterOptions& options, const std::strin
     if (!cluster.component.empty()) yaml << "    component: " << Quote(cluster.component) << "\n";
     yaml << "    credentials:\n"
          << "      username: " << Quote(cluster.username) << "\n"
-         << "      password_file: " << Quote(password_file) << "\n"
-         << "    members:\n";
+         << "      password_file: " << Quote(password_file) << "\n";
+    if (!cluster.replication_username.empty()) {
+      const std::string repl_file = dir + "/" + cluster.name + ".replication-password";
+      WriteFile(repl_file, cluster.replication_password, 0600);
+      yaml << "    replication_credentials:\n"
+           << "      username: " << Quote(cluster.replication_username) << "\n"
+           << "      password_file: " << Quote(repl_file) << "\n";
+    }
+    yaml << "    members:\n";
     for (const MemberSpec& member : cluster.members) {
       yaml << "      - pod: " << Quote(member.pod) << "\n"
            << "        address: " << Quote(member.address) << "\n";

@@ -37,6 +37,11 @@ struct ClusterSpec {
   std::string component;
   std::string username;
   std::string password;
+  /// `replication_credentials:` (remediation re-points replicas with it);
+  /// omitted when replication_username is empty. The password goes to a
+  /// 0600 file like `password`.
+  std::string replication_username;
+  std::string replication_password;
   std::vector<MemberSpec> members;
 };
 

@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 
 json StatusJson(int code, const std::string& reason, const std::string& message) {
-  return {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object()},
+  return {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
           {"status", "Failure"}, {"message", message}, {"reason", reason},
           {"code", code}};
 }
@@ -106,34 +106,35 @@ json PodJson(const FakePod& pod, const std::string& resource_version, const std:
   if (auto it = pod.labels.find("apps.kubeblocks.io/component-name"); it != pod.labels.end()) {
     component = it->second;
   }
-  json metadata = {{"name", pod.name},
-                   {"generateName", pod.name.substr(0, pod.name.rfind('-') + 1)},
-                   {"namespace", pod.ns},
-                   {"uid", uid},
-                   {"resourceVersion", resource_version},
-                   {"creationTimestamp", ts},
-                   {"labels", pod.labels},
-                   {"annotations", {{"apps.kubeblocks.io/component-replicas", "2"}}},
-                   {"ownerReferences",
-                    json::array({{{"apiVersion", "workloads.kubeblocks.io/v1"},
-                                  {"kind", "InstanceSet"},
-                                  {"name", component},
-                                  {"uid", "00000000-0000-4000-8000-000000000001"},
-                                  {"controller", true},
-                                  {"blockOwnerDeletion", true}}})}};
+  json metadata = {
+      {"name", pod.name},
+      {"generateName", pod.name.substr(0, pod.name.rfind('-') + 1)},
+      {"namespace", pod.ns},
+      {"uid", uid},
+      {"resourceVersion", resource_version},
+      {"creationTimestamp", ts},
+      {"labels", pod.labels},
+      {"annotations", {{"apps.kubeblocks.io/component-replicas", "2"}}},
+      {"ownerReferences", json::array({{{"apiVersion", "workloads.kubeblocks.io/v1"},
+                                        {"kind", "InstanceSet"},
+                                        {"name", component},
+                                        {"uid", "00000000-0000-4000-8000-000000000001"},
+                                        {"controller", true},
+                                        {"blockOwnerDeletion", true}}})}};
   json containers = json::array(
       {{{"name", "mysql"},
         {"image", "docker.io/apecloud/mysql:8.0.33"},
         {"ports",
-         json::array({{{"name", pod.port_name}, {"containerPort", pod.port}, {"protocol", "TCP"}}})},
+         json::array(
+             {{{"name", pod.port_name}, {"containerPort", pod.port}, {"protocol", "TCP"}}})},
         {"resources", json::object()},
         {"terminationMessagePath", "/dev/termination-log"},
         {"imagePullPolicy", "IfNotPresent"}},
        {{"name", "metrics"},
         {"image", "docker.io/apecloud/agamotto:0.1.2"},
-        {"ports", json::array({{{"name", "http-metrics"},
-                                {"containerPort", 9104},
-                                {"protocol", "TCP"}}})}}});
+        {"ports",
+         json::array(
+             {{{"name", "http-metrics"}, {"containerPort", 9104}, {"protocol", "TCP"}}})}}});
   json status = {
       {"phase", pod.phase},
       {"conditions",
@@ -144,13 +145,12 @@ json PodJson(const FakePod& pod, const std::string& resource_version, const std:
       {"hostIP", "172.18.0.2"},
       {"startTime", ts},
       {"qosClass", "Burstable"},
-      {"containerStatuses",
-       json::array({{{"name", "mysql"},
-                     {"ready", pod.ready},
-                     {"restartCount", 0},
-                     {"started", pod.phase == "Running"},
-                     {"image", "docker.io/apecloud/mysql:8.0.33"},
-                     {"state", {{"running", {{"startedAt", ts}}}}}}})}};
+      {"containerStatuses", json::array({{{"name", "mysql"},
+                                          {"ready", pod.ready},
+                                          {"restartCount", 0},
+                                          {"started", pod.phase == "Running"},
+                                          {"image", "docker.io/apecloud/mysql:8.0.33"},
+                                          {"state", {{"running", {{"startedAt", ts}}}}}}})}};
   if (!pod.ip.empty()) {
     status["podIP"] = pod.ip;
     status["podIPs"] = json::array({{{"ip", pod.ip}}});
@@ -245,7 +245,8 @@ void FakeKubeApi::Serve(int port) {
     }
     port_ = bound ? port : -1;
   }
-  if (port_ <= 0) throw std::runtime_error("FakeKubeApi: cannot bind 127.0.0.1:" + std::to_string(port));
+  if (port_ <= 0)
+    throw std::runtime_error("FakeKubeApi: cannot bind 127.0.0.1:" + std::to_string(port));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = false;
@@ -416,7 +417,8 @@ void FakeKubeApi::Handle(const httplib::Request& req, httplib::Response& res,
   const bool watch = param("watch") == "1" || param("watch") == "true";
   std::unique_lock<std::mutex> lock(mutex_);
   std::string query;
-  for (const auto& [key, value] : req.params) query += (query.empty() ? "" : "&") + key + "=" + value;
+  for (const auto& [key, value] : req.params)
+    query += (query.empty() ? "" : "&") + key + "=" + value;
   requests_.push_back("GET " + req.path + (query.empty() ? "" : "?" + query));
   (watch ? watch_requests_ : list_requests_)++;
 
@@ -463,28 +465,28 @@ void FakeKubeApi::Handle(const httplib::Request& req, httplib::Response& res,
     }
     json metadata = {{"resourceVersion", std::to_string(rv_)}};
     if (!next.empty()) metadata["continue"] = next;
-    res.set_content(json{{"kind", "PodList"},
-                         {"apiVersion", "v1"},
-                         {"metadata", metadata},
-                         {"items", items}}
-                        .dump(),
-                    "application/json");
+    res.set_content(
+        json{{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}}
+            .dump(),
+        "application/json");
     return;
   }
 
-  watcher->bookmarks = param("allowWatchBookmarks") == "true" || param("allowWatchBookmarks") == "1";
+  watcher->bookmarks =
+      param("allowWatchBookmarks") == "true" || param("allowWatchBookmarks") == "1";
   const std::string rv_text = param("resourceVersion");
-  const std::int64_t timeout = param("timeoutSeconds").empty() ? 1800 : std::stoll(param("timeoutSeconds"));
+  const std::int64_t timeout =
+      param("timeoutSeconds").empty() ? 1800 : std::stoll(param("timeoutSeconds"));
   watcher->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
   if (rv_text.empty() || rv_text == "0") {
     for (const auto& [key, pod] : pods_) {
       if (Matches(*watcher, pod)) watcher->lines.push_back(Line("ADDED", pod));
     }
   } else if (std::stoll(rv_text) < compacted_rv_) {
-    watcher->lines.push_back(Line(
-        "ERROR", StatusJson(410, "Expired",
-                            "too old resource version: " + rv_text + " (" +
-                                std::to_string(compacted_rv_) + ")")));
+    watcher->lines.push_back(
+        Line("ERROR", StatusJson(410, "Expired",
+                                 "too old resource version: " + rv_text + " (" +
+                                     std::to_string(compacted_rv_) + ")")));
     watcher->end = true;
   } else {
     const std::int64_t from = std::stoll(rv_text);

@@ -20,13 +20,12 @@
 // gets 401 and a Status body. Stop() closes open watches abruptly (no final
 // chunk), like a crashed API server.
 
-#include <nlohmann/json.hpp>
-
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +43,7 @@ struct FakePod {
   std::string ns = "default";
   std::string name;
   std::map<std::string, std::string> labels;
-  std::string ip = "127.0.0.1";  ///< status.podIP ("" = not assigned yet).
+  std::string ip = "127.0.0.1";     ///< status.podIP ("" = not assigned yet).
   std::string port_name = "mysql";  ///< Name of the one container port.
   int port = 3306;                  ///< Its containerPort.
   std::string phase = "Running";
@@ -124,14 +123,13 @@ class FakeKubeApi {
   struct Watcher;
   struct Event {
     std::int64_t rv;
-    std::string type;        // ADDED, MODIFIED, DELETED
-    nlohmann::json before;   // null for ADDED
-    nlohmann::json after;    // the object after the change (DELETED: last state)
+    std::string type;       // ADDED, MODIFIED, DELETED
+    nlohmann::json before;  // null for ADDED
+    nlohmann::json after;   // the object after the change (DELETED: last state)
   };
 
   void Serve(int port);
-  void Handle(const httplib::Request& request, httplib::Response& response,
-              const std::string& ns);
+  void Handle(const httplib::Request& request, httplib::Response& response, const std::string& ns);
   bool Matches(const Watcher& watcher, const nlohmann::json& pod) const;
   std::vector<std::string> EventLines(const Watcher& watcher, const Event& event) const;
   void EmitLocked(const std::string& type, const nlohmann::json& before,

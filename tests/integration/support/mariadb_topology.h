@@ -112,6 +112,8 @@ class MariadbTopology {
   int size() const { return static_cast<int>(servers_.size()); }
   const TempDir& dir() const { return dir_; }
   const std::string& exporter_password() const { return exporter_password_; }
+  /// Password of the `repl` user (on every server).
+  const std::string& repl_password() const { return repl_password_; }
 
   /// Pod name of server i: `pod_prefix + i`.
   std::string Pod(int i, const std::string& pod_prefix = "mysql-") const;

@@ -141,6 +141,14 @@ void RedisServer::Kill() {
   if (process_ != nullptr) process_->Kill();
 }
 
+void RedisServer::Freeze() {
+  if (process_ != nullptr) process_->Pause();
+}
+
+void RedisServer::Thaw() {
+  if (process_ != nullptr) process_->Resume();
+}
+
 void RedisServer::Stop() {
   if (process_ != nullptr) process_->Stop();
 }

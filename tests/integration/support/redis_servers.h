@@ -40,6 +40,10 @@ class RedisServer {
   void Kill();
   /// SIGTERM (redis-server shuts down cleanly and keeps nodes.conf).
   void Stop();
+  /// SIGSTOP: the kernel still accepts connections, nothing answers.
+  void Freeze();
+  /// SIGCONT after Freeze().
+  void Thaw();
   bool IsRunning() { return process_ != nullptr && process_->IsRunning(); }
 
   /// Runs one command as the default user over a fresh connection (5 s

@@ -42,9 +42,9 @@ struct KubernetesConfig {
 enum class DiscoveryLogLevel { kDebug, kInfo, kWarn, kError };
 /// One log line: level, message ("kubernetes list ok"), key/value fields.
 /// Fields never hold a secret (tokens and keys are not logged).
-using DiscoveryLogFn = std::function<void(DiscoveryLogLevel level, const std::string& msg,
-                                          const std::vector<std::pair<std::string, std::string>>&
-                                              fields)>;
+using DiscoveryLogFn =
+    std::function<void(DiscoveryLogLevel level, const std::string& msg,
+                       const std::vector<std::pair<std::string, std::string>>& fields)>;
 
 /// Knobs of the list/watch loop; the defaults suit a real cluster.
 struct KubernetesDiscoveryOptions {

@@ -1,0 +1,200 @@
+#pragma once
+
+// The remediation hook (design.md "remediation", scenario 3).
+//
+// Detection (analysis findings) and recovery are separate, as in orchestrator
+// and Vitess VTOrc. Every action, whoever asks for it, goes through the same
+// sequence:
+//
+//   1. resolve  the unit (namespace, db_cluster, component) and the pods named
+//               in the request against discovery's current targets;
+//   2. lock     the unit: one action in flight per unit (409 otherwise);
+//   3. re-read  every member of the unit with fresh probes (never the
+//               snapshot alone) and analyse that read;
+//   4. confirm  the problem and the preconditions on the fresh read (pure
+//               policy, policy.h): the whole unit is visible, the candidate's
+//               link is up and within max_lag, exactly one legitimate primary
+//               for a fence, ...;
+//   5. act      unless dry run (remediation.enabled false): record "dry_run"
+//               with the steps it would take, change nothing;
+//   6. verify   with fresh probes until the new state holds or the timeout
+//               passes;
+//   7. record   log line, dbtopo_remediation_actions_total{action,result},
+//               and the record in Status() (shown in /api/v1/topology).
+//
+// Threads: OnTopology() only stores the round's topology and wakes the
+// remediator's own thread (the poll loop never waits on remediation); that
+// thread runs the automatic fencing (remediation.fence_stray_primaries). API
+// switchovers run on the calling (HTTP) thread; alert-triggered actions run
+// on threads of their own. Status() takes one mutex that no action holds
+// while it talks to a server.
+//
+// Credentials: the remediator asks Discovery for the unit's targets (and the
+// credentials to log in with) when it acts; credentials never enter a
+// Topology, a Snapshot, a record, a log line or an HTTP answer.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "dbtopo/analysis/analysis.h"
+#include "dbtopo/collectors/discovery.h"
+#include "dbtopo/collectors/secret.h"
+#include "dbtopo/remediation/remediation_config.h"
+#include "dbtopo/remediation/status.h"
+
+namespace dbtopo {
+
+/// Severity of a remediation log line.
+enum class RemediationLogLevel { kDebug, kInfo, kWarn, kError };
+/// One log line: level, message, key/value fields (at most 10; never a
+/// secret).
+using RemediationLogFn =
+    std::function<void(RemediationLogLevel level, const std::string& msg,
+                       const std::vector<std::pair<std::string, std::string>>& fields)>;
+
+/// Reads one target once with its own connection (a fresh probe). Must not
+/// take much longer than `timeout` and must not throw.
+using FreshProbeFn = std::function<Observation(const Target& target, const Credentials& credentials,
+                                               std::chrono::milliseconds timeout)>;
+
+/// The slice of the Kubernetes API the kubeblocks action needs.
+class KubeApi {
+ public:
+  struct Response {
+    int status = 0;     ///< HTTP status; 0 when no response arrived.
+    std::string body;   ///< Response body.
+    std::string error;  ///< Transport error when status is 0.
+  };
+  virtual ~KubeApi() = default;
+  /// POST `path` with a JSON `body`.
+  virtual Response Post(const std::string& path, const std::string& body) = 0;
+  /// GET `path`.
+  virtual Response Get(const std::string& path) = 0;
+  /// "https://host:port (kubeconfig ...)" for messages; no secrets.
+  virtual std::string Describe() const = 0;
+};
+
+/// A KubeApi over the collectors' Kubernetes client, for `kubeconfig` (""
+/// => $KUBECONFIG, else the in-cluster service account). Returns an error
+/// message (naming the kubeconfig problem) when it cannot be set up.
+std::variant<std::unique_ptr<KubeApi>, std::string> MakeKubeApi(const std::string& kubeconfig);
+
+struct RemediatorOptions {
+  /// `remediation:` (token, dry run, switchover policy, cooldown, ...).
+  RemediationConfig config;
+  /// Current targets with their credentials (not owned; must outlive the
+  /// Remediator). Targets() is called from remediation threads.
+  Discovery* discovery = nullptr;
+  /// The replication user of a unit (`clusters[].replication_credentials`),
+  /// used in CHANGE MASTER when replicas are re-pointed; null when none.
+  std::function<std::shared_ptr<const Credentials>(const UnitId&)> replication_credentials;
+  /// Same thresholds as the poll loop (Redis lag in bytes).
+  AnalysisOptions analysis;
+  /// Timeout of every fresh probe and of every admin statement that is not a
+  /// bounded wait.
+  std::chrono::milliseconds probe_timeout{2000};
+  /// Automatic fencing acts only after a dual_primary / writable_replica
+  /// finding was present in this many consecutive rounds.
+  int auto_rounds = 2;
+  /// Records kept per unit for Status().
+  std::size_t history_per_unit = 10;
+  /// Pause between two fresh re-reads while verifying.
+  std::chrono::milliseconds verify_interval{500};
+  /// How long POST /api/v1/alerts waits for the actions it started before
+  /// it answers "in_progress" for the ones still running.
+  std::chrono::milliseconds alert_reply_wait{5000};
+  /// Fresh probe; null => MakeProbe(target, credentials, {timeout})->Collect().
+  FreshProbeFn probe;
+  /// Kubernetes API for switchover.action kubeblocks; null => such a
+  /// switchover is refused with a reason.
+  std::shared_ptr<KubeApi> kube;
+  /// Where log lines go; null => spdlog's default logger, logfmt-style text.
+  RemediationLogFn log;
+  /// Test seam: called before each step runs, with the step name and pod.
+  std::function<void(const std::string& step, const std::string& pod)> on_step;
+};
+
+/// A switchover request (POST /api/v1/switchover, or an alert).
+struct SwitchoverRequest {
+  std::string ns;  ///< `namespace`; only used when ns_set.
+  bool ns_set = false;
+  std::string db_cluster;  ///< Required.
+  std::string component;   ///< Only used when component_set.
+  bool component_set = false;
+  /// Pod to promote; "" => the best healthy replica (alert-triggered).
+  std::string candidate;
+  /// Force a dry run even when remediation is enabled.
+  bool dry_run = false;
+};
+
+/// A fence request (an alert, or the automatic path).
+struct FenceRequest {
+  std::string ns;
+  bool ns_set = false;
+  std::string db_cluster;
+  std::string component;
+  bool component_set = false;
+  /// Only fence this pod; "" => every stray primary of the unit.
+  std::string pod;
+  bool dry_run = false;
+};
+
+/// An HTTP answer: status and a JSON body.
+struct HttpReply {
+  int status = 200;
+  std::string body;
+};
+
+class Remediator {
+ public:
+  /// Starts the remediator's thread. `options.discovery` is required.
+  explicit Remediator(RemediatorOptions options);
+  /// Stops the thread and waits for actions in flight (each is bounded by
+  /// remediation.switchover.timeout).
+  ~Remediator();
+  Remediator(const Remediator&) = delete;
+  Remediator& operator=(const Remediator&) = delete;
+
+  /// Hands the latest round to the remediator. Never blocks on an action:
+  /// stores the pointer and wakes the remediator's thread.
+  void OnTopology(std::shared_ptr<const Topology> topology);
+
+  /// POST /api/v1/switchover. `authorization` is the Authorization header,
+  /// `body` {"db_cluster", "candidate", optional "namespace", "component",
+  /// "dry_run"}. Answers 401 without the right Bearer token, 400 for a
+  /// malformed body, else the record of the decision as JSON with status 200
+  /// (success, dry_run), 404 (unknown unit/candidate), 409 (action in
+  /// flight), 422 (policy refused), 500 (a step failed; see failed_step) or
+  /// 503 (nothing discovered yet).
+  HttpReply HandleSwitchover(std::string_view authorization, std::string_view body);
+
+  /// POST /api/v1/alerts: an Alertmanager webhook (version 4) payload.
+  /// Firing alerts whose alertname is in remediation.alert_actions run that
+  /// action on the unit named by their labels (namespace, db_cluster,
+  /// component; fence also `pod`). Answers 401 without the right token, 400
+  /// for a malformed payload, else 200 with {"alerts": [{alertname, status,
+  /// action, decision, reason, record}]}; decision is one of ignored,
+  /// refused, dry_run, success, failure, in_progress.
+  HttpReply HandleAlerts(std::string_view authorization, std::string_view body);
+
+  /// Runs a switchover now on the calling thread; returns its record.
+  RemediationRecord Switchover(const SwitchoverRequest& request, const std::string& trigger);
+  /// Runs a fence now on the calling thread; returns its record.
+  RemediationRecord Fence(const FenceRequest& request, const std::string& trigger);
+
+  /// Counters and recent records; cheap, never waits on an action.
+  RemediationStatus Status() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dbtopo

@@ -1,0 +1,106 @@
+#pragma once
+
+// What the remediator decided and did, as plain values: one record per
+// decision (an action run, a dry run, a refusal) and counters per
+// (action, result). The poll loop copies a RemediationStatus into every
+// Snapshot, so /metrics and /api/v1/topology show it without ever waiting on
+// an action in flight. Nothing here holds a secret.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dbtopo/analysis/model.h"
+
+namespace dbtopo {
+
+/// `action` label values of dbtopo_remediation_actions_total.
+namespace remediation_action {
+inline constexpr char kSwitchover[] = "switchover";
+inline constexpr char kFence[] = "fence";
+}  // namespace remediation_action
+
+/// `result` label values of dbtopo_remediation_actions_total.
+namespace remediation_result {
+/// The action ran and the fresh re-read afterwards confirmed the new state.
+inline constexpr char kSuccess[] = "success";
+/// The action ran (or started) and a step failed or timed out.
+inline constexpr char kFailure[] = "failure";
+/// remediation.enabled is false (or the request asked for a dry run): the
+/// policy accepted the action, nothing was changed.
+inline constexpr char kDryRun[] = "dry_run";
+/// The policy said no (unknown unit or candidate, unit not fully visible,
+/// broken or lagging candidate, no single legitimate primary, cooldown,
+/// another action in flight); nothing was changed.
+inline constexpr char kRefused[] = "refused";
+}  // namespace remediation_result
+
+/// One step of an action, in the order run (or, for a dry run, planned).
+struct RemediationStep {
+  std::string name;  ///< e.g. "set_read_only", "wait_catch_up", "verify".
+  std::string pod;   ///< Member it acted on ("" for unit-wide steps).
+  /// "ok", "failed", "planned" (dry run) or "skipped".
+  std::string status;
+  std::string detail;  ///< What was done or why it failed; never a secret.
+  double duration_seconds = 0;
+};
+
+/// One decision of the remediator.
+struct RemediationRecord {
+  std::uint64_t id = 0;         ///< 1, 2, ... per process.
+  double started_unix = 0;      ///< Unix time the decision started, seconds.
+  double duration_seconds = 0;  ///< Wall time of the whole decision, seconds.
+  UnitId unit;
+  std::string action;  ///< remediation_action::*.
+  /// How the action is carried out: "native", "kubeblocks", "exec",
+  /// "webhook" (switchover); always "native" for fence.
+  std::string method;
+  /// Who asked: "api", "alert:<alertname>", "auto:<finding kind>".
+  std::string trigger;
+  std::string result;  ///< remediation_result::*.
+  /// One line: why it was refused or failed, or what it achieved.
+  std::string reason;
+  std::string old_primary;          ///< Pod (switchover) / legitimate primary (fence).
+  std::string candidate;            ///< Pod to promote (switchover).
+  std::vector<std::string> fenced;  ///< Pods fenced (fence).
+  std::string failed_step;          ///< Name of the step that failed ("" if none).
+  /// On failure: the state the unit was left in and how a person finishes.
+  std::string recovery;
+  std::vector<RemediationStep> steps;
+  /// HTTP status the API answers with for this record (200, 404, 409, 422,
+  /// 429, 500, 503); not part of the JSON.
+  int http_status = 200;
+};
+
+/// Everything /metrics and /api/v1/topology show about remediation.
+struct RemediationStatus {
+  /// False when no remediator is wired in (then nothing is rendered).
+  bool present = false;
+  bool enabled = false;  ///< remediation.enabled (false = dry run).
+  bool fence_stray_primaries = false;
+  std::string switchover_action;  ///< remediation.switchover.action.
+  /// (action, result) -> decisions counted since start. Pre-seeded with 0
+  /// for every known pair so rate() works from the first scrape.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total;
+  /// Units with an action in flight, with the action name.
+  std::vector<std::pair<UnitId, std::string>> in_flight;
+  /// The last records, oldest first, at most N per unit.
+  std::vector<RemediationRecord> recent;
+};
+
+/// A record as JSON: {id, started_unix, duration_seconds, namespace,
+/// db_cluster, component, action, method, trigger, result, reason,
+/// old_primary, candidate, fenced[], failed_step, recovery, steps[{name, pod,
+/// status, detail, duration_seconds}]}.
+nlohmann::json RemediationRecordJson(const RemediationRecord& record);
+
+/// The "remediation" section of /api/v1/topology: {enabled, dry_run,
+/// fence_stray_primaries, switchover_action, in_flight[{namespace,
+/// db_cluster, component, action}], actions_total[{action, result, count}],
+/// units[{namespace, db_cluster, component, last_actions[record...]}]}.
+nlohmann::json RemediationStatusJson(const RemediationStatus& status);
+
+}  // namespace dbtopo

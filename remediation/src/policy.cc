@@ -1,0 +1,590 @@
+#include "policy.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace dbtopo::remediation {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool IEqualsAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void Sha256(std::string_view data, unsigned char out[SHA256_DIGEST_LENGTH]) {
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
+}
+
+const MemberView* FindMember(const UnitView& unit, const std::string& pod) {
+  for (const MemberView& m : unit.members) {
+    if (m.target.pod == pod) return &m;
+  }
+  return nullptr;
+}
+
+bool Writable(const MemberView& m) { return m.observation.up && m.observation.writable == true; }
+
+bool HasLinkUp(const MemberView& m) {
+  for (const ChannelView& cv : m.channels) {
+    if (cv.link_up) return true;
+  }
+  return false;
+}
+
+/// The channel of `m` whose source resolves to a member, or nullptr.
+const ChannelView* MemberChannel(const MemberView& m) {
+  for (const ChannelView& cv : m.channels) {
+    if (!cv.source_pod.empty()) return &cv;
+  }
+  return nullptr;
+}
+
+/// The channel of `m` whose source is `pod`, or nullptr.
+const ChannelView* ChannelTo(const MemberView& m, const std::string& pod) {
+  for (const ChannelView& cv : m.channels) {
+    if (cv.source_pod == pod) return &cv;
+  }
+  return nullptr;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+std::string Number(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", value);
+  return buf;
+}
+
+std::string SourceOf(const ReplicationChannel& c) {
+  return c.source_host + ":" + std::to_string(c.source_port);
+}
+
+/// Why a link is not up, in the server's own words.
+std::string LinkText(const ReplicationChannel& c) {
+  std::string text = "IO " + (c.io_state.empty() ? std::string("unknown") : c.io_state);
+  if (c.sql_running.has_value()) text += ", SQL " + std::string(*c.sql_running ? "Yes" : "No");
+  if (c.last_io_errno != 0) {
+    text += "; last IO error " + std::to_string(c.last_io_errno) + ": " + c.last_io_error;
+  }
+  if (c.last_sql_errno != 0) {
+    text += "; last SQL error " + std::to_string(c.last_sql_errno) + ": " + c.last_sql_error;
+  }
+  return text;
+}
+
+Refusal Refuse(int status, std::string reason) { return Refusal{status, std::move(reason)}; }
+
+std::vector<std::string> Pods(const UnitView& unit) {
+  std::vector<std::string> pods;
+  for (const MemberView& m : unit.members) pods.push_back(m.target.pod);
+  return pods;
+}
+
+std::optional<Refusal> CheckAllUp(const UnitView& unit) {
+  std::vector<std::string> down;
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up) {
+      down.push_back(m.target.pod + " (" +
+                     (m.observation.error.empty() ? std::string("down") : m.observation.error) +
+                     ")");
+    }
+  }
+  if (down.empty()) return std::nullopt;
+  return Refuse(422, "unit " + UnitName(unit.unit) +
+                         " is not fully visible, so nothing is changed: " + Join(down) +
+                         (down.size() == 1 ? " is" : " are") + " down");
+}
+
+// The lag checks of a candidate's link; "" when within the limits.
+std::string LagProblem(Engine engine, const MemberView& candidate, const ChannelView& cv,
+                       const SwitchoverLimits& limits) {
+  const ReplicationChannel& c = cv.channel;
+  const double max_s = std::chrono::duration<double>(limits.max_lag).count();
+  if (engine == Engine::kMysql) {
+    if (!c.lag_seconds) {
+      return "candidate " + candidate.target.pod +
+             " has unknown lag (Seconds_Behind_Master is NULL)";
+    }
+    if (*c.lag_seconds > max_s) {
+      return "candidate " + candidate.target.pod + " is " + Number(*c.lag_seconds) +
+             "s behind, more than max_lag " + FormatDuration(limits.max_lag);
+    }
+    return "";
+  }
+  if (!c.lag_bytes) {
+    return "candidate " + candidate.target.pod +
+           " has unknown lag (replication offsets not comparable)";
+  }
+  if (*c.lag_bytes > limits.max_lag_bytes) {
+    return "candidate " + candidate.target.pod + " is " + std::to_string(*c.lag_bytes) +
+           " bytes behind, more than " + std::to_string(limits.max_lag_bytes);
+  }
+  // master_last_io_seconds_ago is no lag measure: an idle master only pings
+  // every repl-ping-replica-period (10 s). The offsets are.
+  return "";
+}
+
+// Checks the candidate's link to its source: up, within limits.
+std::optional<Refusal> CheckCandidateLink(const UnitView& unit, const MemberView& cand,
+                                          const ChannelView** out, const SwitchoverLimits& limits) {
+  const ChannelView* cv = MemberChannel(cand);
+  if (cv == nullptr) {
+    if (cand.channels.empty()) {
+      return Refuse(422, "candidate " + cand.target.pod +
+                             " does not replicate from any member (it is not a replica)");
+    }
+    return Refuse(422, "candidate " + cand.target.pod + " replicates from " +
+                           SourceOf(cand.channels.front().channel) +
+                           ", which is not a member of unit " + UnitName(unit.unit));
+  }
+  if (cv->source_pod == cand.target.pod) {
+    return Refuse(422, "candidate " + cand.target.pod + " replicates from itself");
+  }
+  if (!cv->link_up) {
+    return Refuse(422, "candidate " + cand.target.pod + "'s replication link to " + cv->source_pod +
+                           " is broken (" + LinkText(cv->channel) + ")");
+  }
+  if (std::string lag = LagProblem(unit.engine, cand, *cv, limits); !lag.empty()) {
+    return Refuse(422, lag);
+  }
+  *out = cv;
+  return std::nullopt;
+}
+
+double LagKey(const MemberView& m) {
+  const ChannelView* cv = MemberChannel(m);
+  if (cv == nullptr) return 1e300;
+  if (cv->channel.lag_seconds) return *cv->channel.lag_seconds;
+  if (cv->channel.lag_bytes) return static_cast<double>(*cv->channel.lag_bytes);
+  return 1e299;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- auth
+
+bool BearerTokenMatches(std::string_view authorization, const Secret& expected) {
+  if (expected.empty()) return false;
+  std::string_view header = Trim(authorization);
+  const std::size_t space = header.find(' ');
+  if (space == std::string_view::npos) return false;
+  if (!IEqualsAscii(header.substr(0, space), "bearer")) return false;
+  const std::string_view token = Trim(header.substr(space + 1));
+  unsigned char got[SHA256_DIGEST_LENGTH];
+  unsigned char want[SHA256_DIGEST_LENGTH];
+  Sha256(token, got);
+  Sha256(expected.Reveal(), want);
+  return CRYPTO_memcmp(got, want, SHA256_DIGEST_LENGTH) == 0;
+}
+
+// ---------------------------------------------------------------- units
+
+std::string UnitName(const UnitId& unit) {
+  return (unit.ns.empty() ? std::string("-") : unit.ns) + "/" + unit.db_cluster + "/" +
+         unit.component;
+}
+
+std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
+                                          const UnitSelector& selector) {
+  if (selector.db_cluster.empty()) return Refuse(400, "db_cluster is required");
+  std::vector<UnitId> matches;
+  for (const UnitId& u : known) {
+    if (u.db_cluster != selector.db_cluster) continue;
+    if (selector.ns_set && u.ns != selector.ns) continue;
+    if (selector.component_set && u.component != selector.component) continue;
+    if (std::find(matches.begin(), matches.end(), u) == matches.end()) matches.push_back(u);
+  }
+  if (matches.size() == 1) return matches.front();
+  std::string wanted = "db_cluster \"" + selector.db_cluster + "\"";
+  if (selector.ns_set) wanted += " namespace \"" + selector.ns + "\"";
+  if (selector.component_set) wanted += " component \"" + selector.component + "\"";
+  if (matches.empty()) return Refuse(404, "unknown unit: no discovered target has " + wanted);
+  std::vector<std::string> names;
+  for (const UnitId& u : matches) names.push_back(UnitName(u));
+  return Refuse(
+      400, wanted + " is ambiguous (" + Join(names) + "): add \"namespace\" and/or \"component\"");
+}
+
+// ---------------------------------------------------------------- switchover
+
+std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
+                                                     const std::string& candidate,
+                                                     const SwitchoverLimits& limits) {
+  const MemberView* cand = FindMember(unit, candidate);
+  if (cand == nullptr) {
+    return Refuse(404, "unknown candidate \"" + candidate + "\" in unit " + UnitName(unit.unit) +
+                           " (members: " + Join(Pods(unit)) + ")");
+  }
+  if (auto down = CheckAllUp(unit)) return *down;
+  std::vector<std::string> writable;
+  for (const MemberView& m : unit.members) {
+    if (Writable(m)) writable.push_back(m.target.pod);
+  }
+  if (unit.engine != Engine::kRedisCluster && writable.size() > 1) {
+    return Refuse(422, "more than one member accepts writes (" + Join(writable) +
+                           "): fence the stray primary first");
+  }
+  if (unit.engine == Engine::kRedisCluster && unit.dual_primary) {
+    return Refuse(422, "two masters claim the same slots in unit " + UnitName(unit.unit));
+  }
+
+  SwitchoverPlan plan;
+  plan.candidate = candidate;
+  const bool cand_is_primary = Writable(*cand) && cand->channels.empty();
+
+  if (cand_is_primary) {
+    std::vector<std::string> not_following;
+    for (const MemberView& m : unit.members) {
+      if (&m == cand) continue;
+      const ChannelView* cv = ChannelTo(m, candidate);
+      if (cv == nullptr || !cv->link_up) not_following.push_back(m.target.pod);
+    }
+    if (not_following.empty()) {
+      return Refuse(422, "candidate " + candidate +
+                             " is already the primary and every member replicates from it");
+    }
+    if (unit.engine == Engine::kRedisCluster) {
+      return Refuse(422, "candidate " + candidate + " is already a master");
+    }
+    // A switchover that half happened: finish it by re-pointing the others.
+    // The old primary is the member the others still follow, else the one
+    // labelled primary, else a read-only member that replicates from nobody.
+    std::map<std::string, int> followed;
+    for (const MemberView& m : unit.members) {
+      if (&m == cand) continue;
+      if (const ChannelView* cv = MemberChannel(m); cv != nullptr && cv->source_pod != candidate) {
+        ++followed[cv->source_pod];
+      }
+    }
+    std::string old;
+    int best = 0;
+    for (const auto& [pod, votes] : followed) {
+      if (votes > best) old = pod, best = votes;
+    }
+    if (old.empty()) {
+      for (const MemberView& m : unit.members) {
+        if (&m != cand && m.target.labelled_role == Role::kPrimary) old = m.target.pod;
+      }
+    }
+    if (old.empty()) {
+      for (const MemberView& m : unit.members) {
+        if (&m != cand && m.channels.empty()) old = m.target.pod;
+      }
+    }
+    plan.old_primary = old;
+    plan.resume = true;
+    plan.old_primary_was_read_only = true;
+    for (const MemberView& m : unit.members) {
+      if (&m == cand || m.target.pod == old) continue;
+      const ChannelView* cv = MemberChannel(m);
+      plan.others[m.target.pod] = cv != nullptr        ? cv->channel.name
+                                  : m.channels.empty() ? ""
+                                                       : m.channels.front().channel.name;
+    }
+    return plan;
+  }
+
+  if (Writable(*cand)) {
+    return Refuse(422, "candidate " + candidate +
+                           " accepts writes while it replicates (writable replica): fence it "
+                           "first");
+  }
+  if (unit.engine == Engine::kRedisCluster && cand->observed_role != Role::kReplica) {
+    return Refuse(422, "candidate " + candidate + " is not a replica (role " +
+                           RoleName(cand->observed_role) + ")");
+  }
+  const ChannelView* link = nullptr;
+  if (auto refused = CheckCandidateLink(unit, *cand, &link, limits)) return *refused;
+  const MemberView* old = FindMember(unit, link->source_pod);
+  if (old == nullptr) {
+    return Refuse(422, "candidate " + candidate + "'s source " + link->source_pod +
+                           " is not a member of the unit");
+  }
+  if (HasLinkUp(*old)) {
+    return Refuse(422, "candidate " + candidate + "'s source " + old->target.pod +
+                           " is itself a replica: switch over at the top of the chain");
+  }
+  for (const std::string& pod : writable) {
+    if (pod != old->target.pod) {
+      return Refuse(422, pod + " accepts writes but candidate " + candidate + " replicates from " +
+                             old->target.pod);
+    }
+  }
+  plan.old_primary = old->target.pod;
+  plan.candidate_channel = link->channel.name;
+  plan.old_primary_was_read_only = !Writable(*old);
+  for (const MemberView& m : unit.members) {
+    if (&m == cand || &m == old) continue;
+    const ChannelView* cv = ChannelTo(m, old->target.pod);
+    if (cv == nullptr) cv = MemberChannel(m);
+    plan.others[m.target.pod] = cv != nullptr        ? cv->channel.name
+                                : m.channels.empty() ? ""
+                                                     : m.channels.front().channel.name;
+  }
+  return plan;
+}
+
+std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
+                                                   const SwitchoverLimits& limits) {
+  if (auto down = CheckAllUp(unit)) return *down;
+  std::string primary = unit.primary_pod;
+  if (primary.empty() && unit.primaries == 0) {
+    // No writable primary (scenario 3: the old one was demoted and nobody
+    // promoted): switch over from the member most replicas still follow.
+    std::map<std::string, int> followed;
+    for (const MemberView& m : unit.members) {
+      if (const ChannelView* cv = MemberChannel(m)) ++followed[cv->source_pod];
+    }
+    int best = 0;
+    for (const auto& [pod, votes] : followed) {
+      if (votes > best) primary = pod, best = votes;
+    }
+  }
+  if (primary.empty()) {
+    return Refuse(422, "unit " + UnitName(unit.unit) +
+                           " has no single primary to switch over from (" +
+                           std::to_string(unit.primaries) + " primaries)");
+  }
+  std::vector<const MemberView*> replicas;
+  for (const MemberView& m : unit.members) {
+    if (ChannelTo(m, primary) != nullptr) replicas.push_back(&m);
+  }
+  std::sort(replicas.begin(), replicas.end(), [](const MemberView* a, const MemberView* b) {
+    const double la = LagKey(*a), lb = LagKey(*b);
+    if (la != lb) return la < lb;
+    return a->target.pod < b->target.pod;
+  });
+  std::vector<std::string> reasons;
+  for (const MemberView* m : replicas) {
+    auto plan = PlanSwitchover(unit, m->target.pod, limits);
+    if (std::holds_alternative<SwitchoverPlan>(plan)) return m->target.pod;
+    reasons.push_back(std::get<Refusal>(plan).reason);
+  }
+  if (reasons.empty()) {
+    return Refuse(422, "no replica of " + primary + " in unit " + UnitName(unit.unit));
+  }
+  return Refuse(422, "no replica qualifies as candidate: " + Join(reasons));
+}
+
+std::string VerifySwitchover(const UnitView& unit, const std::string& candidate) {
+  const MemberView* cand = FindMember(unit, candidate);
+  if (cand == nullptr) return "candidate " + candidate + " is no longer a member";
+  std::vector<std::string> problems;
+  if (!cand->observation.up) {
+    problems.push_back(candidate + " is down (" + cand->observation.error + ")");
+  } else if (!Writable(*cand) || !cand->channels.empty()) {
+    problems.push_back(candidate + " is not the primary yet (writable " +
+                       std::string(cand->observation.writable == true ? "yes" : "no") +
+                       ", replication channels " + std::to_string(cand->channels.size()) + ")");
+  }
+  for (const MemberView& m : unit.members) {
+    if (&m == cand) continue;
+    if (!m.observation.up) {
+      problems.push_back(m.target.pod + " is down (" + m.observation.error + ")");
+      continue;
+    }
+    if (Writable(m)) problems.push_back(m.target.pod + " still accepts writes");
+    const ChannelView* cv = ChannelTo(m, candidate);
+    if (cv == nullptr) {
+      problems.push_back(m.target.pod + " does not replicate from " + candidate + " yet");
+    } else if (!cv->link_up) {
+      problems.push_back(m.target.pod + "'s link to " + candidate + " is not up (" +
+                         LinkText(cv->channel) + ")");
+    }
+  }
+  return Join(problems);
+}
+
+// ---------------------------------------------------------------- fence
+
+std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod) {
+  if (unit.engine == Engine::kRedisCluster) {
+    return Refuse(422,
+                  "fencing is not supported for redis-cluster (masters of one shard are "
+                  "resolved by the cluster's config epochs)");
+  }
+  if (!only_pod.empty() && FindMember(unit, only_pod) == nullptr) {
+    return Refuse(404, "unknown pod \"" + only_pod + "\" in unit " + UnitName(unit.unit) +
+                           " (members: " + Join(Pods(unit)) + ")");
+  }
+  if (auto down = CheckAllUp(unit)) return *down;
+  std::vector<const MemberView*> writable;
+  for (const MemberView& m : unit.members) {
+    if (Writable(m)) writable.push_back(&m);
+  }
+  if (writable.size() <= 1) {
+    return Refuse(422, writable.empty() ? "nothing to fence: no member accepts writes"
+                                        : "nothing to fence: only " + writable.front()->target.pod +
+                                              " accepts writes");
+  }
+  // Votes: replicas whose link resolves to each writable member.
+  std::map<std::string, int> votes;
+  int replicas = 0;
+  for (const MemberView& m : unit.members) {
+    const ChannelView* cv = MemberChannel(m);
+    if (cv == nullptr) continue;
+    ++replicas;
+    ++votes[cv->source_pod];
+  }
+  std::vector<const MemberView*> legit;
+  std::vector<std::string> why;
+  for (const MemberView* w : writable) {
+    const std::string& pod = w->target.pod;
+    const int v = votes[pod];
+    std::string no;
+    if (w->target.labelled_role != Role::kPrimary) {
+      no = "not labelled primary";
+    } else if (HasLinkUp(*w)) {
+      no = "replicates from another member";
+    } else if (replicas > 0 && v * 2 <= replicas) {
+      no = "followed by " + std::to_string(v) + " of " + std::to_string(replicas) + " replicas";
+    }
+    if (no.empty()) {
+      legit.push_back(w);
+      why.push_back(pod + ": labelled primary, followed by " + std::to_string(v) + " of " +
+                    std::to_string(replicas) + " replicas");
+    } else {
+      why.push_back(pod + ": " + no);
+    }
+  }
+  if (legit.size() != 1) {
+    return Refuse(422,
+                  "cannot identify exactly one legitimate primary among the writable "
+                  "members (" +
+                      Join(why) + "); refusing to fence");
+  }
+  FencePlan plan;
+  plan.legit_primary = legit.front()->target.pod;
+  for (const MemberView* w : writable) {
+    if (w == legit.front()) continue;
+    if (!only_pod.empty() && w->target.pod != only_pod) continue;
+    plan.strays.push_back(w->target.pod);
+  }
+  if (!only_pod.empty() && plan.strays.empty()) {
+    if (only_pod == plan.legit_primary) {
+      return Refuse(
+          422, only_pod + " is the legitimate primary (" + Join(why) + "); refusing to fence it");
+    }
+    return Refuse(422, "nothing to fence: " + only_pod + " does not accept writes");
+  }
+  return plan;
+}
+
+std::string VerifyFence(const UnitView& unit, const std::vector<std::string>& fenced) {
+  std::vector<std::string> problems;
+  for (const std::string& pod : fenced) {
+    const MemberView* m = FindMember(unit, pod);
+    if (m == nullptr) {
+      problems.push_back(pod + " is no longer a member");
+    } else if (!m->observation.up) {
+      problems.push_back(pod + " is down (" + m->observation.error + ")");
+    } else if (m->observation.writable != false) {
+      problems.push_back(pod + " still accepts writes");
+    }
+  }
+  return Join(problems);
+}
+
+// ---------------------------------------------------------------- automatic
+
+bool IsFenceTrigger(const std::string& kind) {
+  return kind == finding::kDualPrimary || kind == finding::kWritableReplica;
+}
+
+std::vector<std::pair<UnitId, std::string>> Persistence::Observe(const Topology& topology,
+                                                                 int rounds) {
+  std::set<UnitId> fenceable;
+  for (const UnitView& u : topology.units) {
+    if (u.engine != Engine::kRedisCluster) fenceable.insert(u.unit);
+  }
+  std::map<UnitId, std::string> present;
+  for (const Finding& f : topology.findings) {
+    if (IsFenceTrigger(f.kind) && fenceable.contains(f.unit)) present.emplace(f.unit, f.kind);
+  }
+  for (auto it = counts_.begin(); it != counts_.end();) {
+    it = present.contains(it->first) ? std::next(it) : counts_.erase(it);
+  }
+  std::vector<std::pair<UnitId, std::string>> due;
+  for (const auto& [unit, kind] : present) {
+    const int count = ++counts_[unit];
+    if (count >= rounds) due.emplace_back(unit, kind);
+  }
+  return due;
+}
+
+bool InCooldown(std::optional<std::chrono::steady_clock::time_point> last,
+                std::chrono::steady_clock::time_point now, std::chrono::milliseconds cooldown) {
+  return last.has_value() && now - *last < cooldown;
+}
+
+// ---------------------------------------------------------------- alerts
+
+std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body) {
+  const nlohmann::json root = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) return std::string("body is not JSON");
+  if (!root.is_object()) return std::string("body is not a JSON object");
+  if (root.contains("version") && root["version"].is_string() && root["version"] != "4") {
+    return "unsupported Alertmanager webhook version \"" + root["version"].get<std::string>() +
+           "\" (want 4)";
+  }
+  if (!root.contains("alerts") || !root["alerts"].is_array()) {
+    return std::string("\"alerts\" must be an array");
+  }
+  std::vector<Alert> alerts;
+  for (const nlohmann::json& a : root["alerts"]) {
+    if (!a.is_object()) return std::string("every alert must be an object");
+    Alert alert;
+    if (a.contains("status") && a["status"].is_string()) {
+      alert.status = a["status"].get<std::string>();
+    } else if (root.contains("status") && root["status"].is_string()) {
+      alert.status = root["status"].get<std::string>();
+    }
+    if (a.contains("labels")) {
+      if (!a["labels"].is_object()) return std::string("alert labels must be an object");
+      for (const auto& [k, v] : a["labels"].items()) {
+        if (v.is_string()) alert.labels[k] = v.get<std::string>();
+      }
+    }
+    alerts.push_back(std::move(alert));
+  }
+  return alerts;
+}
+
+// ---------------------------------------------------------------- misc
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  const long long ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return Number(static_cast<double>(ms) / 1000.0) + "s";
+}
+
+}  // namespace dbtopo::remediation

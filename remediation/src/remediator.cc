@@ -1,0 +1,748 @@
+#include "dbtopo/remediation/remediator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "actions.h"
+#include "dbtopo/collectors/probe.h"
+#include "policy.h"
+
+namespace dbtopo {
+
+using remediation::ActionContext;
+using remediation::ActionOutcome;
+using remediation::Clock;
+using remediation::FencePlan;
+using remediation::MemberAccess;
+using remediation::MemberMap;
+using remediation::Refusal;
+using remediation::SwitchoverPlan;
+using remediation::UnitName;
+
+namespace {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string ErrorJson(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump();
+}
+
+// logfmt-style text for the default logger (no exporter logger wired in).
+void DefaultLog(RemediationLogLevel level, const std::string& msg, const Fields& fields) {
+  std::string line = "msg=\"" + msg + "\"";
+  for (const auto& [k, v] : fields) {
+    line += " " + k + "=";
+    const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
+    if (!quote) {
+      line += v;
+      continue;
+    }
+    line += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') line += '\\';
+      line += c;
+    }
+    line += '"';
+  }
+  const spdlog::level::level_enum to = level == RemediationLogLevel::kDebug  ? spdlog::level::debug
+                                       : level == RemediationLogLevel::kInfo ? spdlog::level::info
+                                       : level == RemediationLogLevel::kWarn ? spdlog::level::warn
+                                                                             : spdlog::level::err;
+  spdlog::default_logger_raw()->log(to, "{}", line);
+}
+
+bool OptionalString(const nlohmann::json& body, const char* key, std::string* out, bool* set,
+                    std::string* error) {
+  if (!body.contains(key)) return true;
+  if (!body[key].is_string()) {
+    *error = std::string("\"") + key + "\" must be a string";
+    return false;
+  }
+  *out = body[key].get<std::string>();
+  if (set != nullptr) *set = true;
+  return true;
+}
+
+}  // namespace
+
+class Remediator::Impl {
+ public:
+  explicit Impl(RemediatorOptions options) : opt_(std::move(options)) {
+    for (const char* action : {remediation_action::kSwitchover, remediation_action::kFence}) {
+      for (const char* result : {remediation_result::kSuccess, remediation_result::kFailure,
+                                 remediation_result::kDryRun, remediation_result::kRefused}) {
+        counters_[{action, result}] = 0;
+      }
+    }
+    Log(RemediationLogLevel::kInfo, "remediation hook ready",
+        {{"enabled", opt_.config.enabled ? "true" : "false"},
+         {"dry_run", opt_.config.enabled ? "false" : "true"},
+         {"switchover_action", opt_.config.switchover.action},
+         {"fence_stray_primaries", opt_.config.fence_stray_primaries ? "true" : "false"},
+         {"cooldown", remediation::FormatDuration(opt_.config.cooldown)},
+         {"token", opt_.config.token.empty() ? "none (POST endpoints answer 401)" : "set"}});
+    monitor_ = std::thread([this] { MonitorLoop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    monitor_.join();
+    std::unique_lock lock(mu_);
+    jobs_cv_.wait(lock, [this] { return running_jobs_ == 0; });
+  }
+
+  // ------------------------------------------------------------ inputs
+
+  void OnTopology(std::shared_ptr<const Topology> topology) {
+    {
+      std::lock_guard lock(mu_);
+      latest_ = std::move(topology);
+      ++topology_seq_;
+    }
+    cv_.notify_all();
+  }
+
+  RemediationStatus Status() const {
+    RemediationStatus status;
+    status.present = true;
+    status.enabled = opt_.config.enabled;
+    status.fence_stray_primaries = opt_.config.fence_stray_primaries;
+    status.switchover_action = opt_.config.switchover.action;
+    std::lock_guard lock(mu_);
+    status.actions_total = counters_;
+    for (const auto& [unit, action] : in_flight_) status.in_flight.emplace_back(unit, action);
+    status.recent.assign(recent_.begin(), recent_.end());
+    return status;
+  }
+
+  // ------------------------------------------------------------ HTTP
+
+  HttpReply HandleSwitchover(std::string_view authorization, std::string_view body_text) {
+    if (auto denied = CheckToken(authorization, "/api/v1/switchover")) return *denied;
+    const nlohmann::json body = nlohmann::json::parse(body_text, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return {400, ErrorJson("body must be a JSON object {\"db_cluster\", \"candidate\"}")};
+    }
+    static const std::set<std::string> kKeys = {"db_cluster", "candidate", "namespace", "component",
+                                                "dry_run"};
+    for (const auto& [key, value] : body.items()) {
+      if (!kKeys.contains(key)) {
+        return {400, ErrorJson("unknown key \"" + key +
+                               "\" (want db_cluster, candidate, namespace, component, dry_run)")};
+      }
+    }
+    SwitchoverRequest request;
+    std::string error;
+    if (!OptionalString(body, "db_cluster", &request.db_cluster, nullptr, &error) ||
+        !OptionalString(body, "candidate", &request.candidate, nullptr, &error) ||
+        !OptionalString(body, "namespace", &request.ns, &request.ns_set, &error) ||
+        !OptionalString(body, "component", &request.component, &request.component_set, &error)) {
+      return {400, ErrorJson(error)};
+    }
+    if (body.contains("dry_run")) {
+      if (!body["dry_run"].is_boolean()) return {400, ErrorJson("\"dry_run\" must be a boolean")};
+      request.dry_run = body["dry_run"].get<bool>();
+    }
+    if (request.db_cluster.empty()) return {400, ErrorJson("\"db_cluster\" is required")};
+    if (request.candidate.empty()) return {400, ErrorJson("\"candidate\" is required")};
+    const RemediationRecord record = RunSwitchover(request, "api", /*automatic=*/false);
+    return {record.http_status, RemediationRecordJson(record).dump(
+                                    -1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  }
+
+  HttpReply HandleAlerts(std::string_view authorization, std::string_view body_text) {
+    if (auto denied = CheckToken(authorization, "/api/v1/alerts")) return *denied;
+    auto parsed = remediation::ParseAlertmanagerPayload(body_text);
+    if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
+    const auto& alerts = std::get<std::vector<remediation::Alert>>(parsed);
+
+    struct Job {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      RemediationRecord record;
+    };
+    struct Entry {
+      nlohmann::json json;
+      std::shared_ptr<Job> job;
+    };
+    std::vector<Entry> entries;
+    std::set<std::string> started;  // action|unit selector, to skip duplicates
+    for (const remediation::Alert& alert : alerts) {
+      auto label = [&](const char* key) {
+        auto it = alert.labels.find(key);
+        return it == alert.labels.end() ? std::string() : it->second;
+      };
+      Entry entry;
+      const std::string alertname = label("alertname");
+      entry.json = {{"alertname", alertname},          {"status", alert.status},
+                    {"namespace", label("namespace")}, {"db_cluster", label("db_cluster")},
+                    {"component", label("component")}, {"pod", label("pod")}};
+      auto ignore = [&](const std::string& why) {
+        entry.json["decision"] = "ignored";
+        entry.json["reason"] = why;
+        entries.push_back(std::move(entry));
+      };
+      if (alert.status != "firing") {
+        ignore("alert is " + (alert.status.empty() ? std::string("not firing") : alert.status));
+        continue;
+      }
+      auto mapped = opt_.config.alert_actions.find(alertname);
+      if (mapped == opt_.config.alert_actions.end()) {
+        ignore("no remediation.alert_actions entry for alertname \"" + alertname + "\"");
+        continue;
+      }
+      const std::string action = mapped->second;
+      entry.json["action"] = action;
+      const std::string key = action + "|" + label("namespace") + "|" + label("db_cluster") + "|" +
+                              label("component") + "|" + (action == "fence" ? label("pod") : "");
+      if (!started.insert(key).second) {
+        ignore("duplicate of an earlier alert in this notification");
+        continue;
+      }
+      auto job = std::make_shared<Job>();
+      const bool ns_set = alert.labels.contains("namespace");
+      const bool component_set = alert.labels.contains("component");
+      const std::string trigger = "alert:" + alertname;
+      std::function<RemediationRecord()> run;
+      if (action == "switchover") {
+        SwitchoverRequest r;
+        r.ns = label("namespace");
+        r.ns_set = ns_set;
+        r.db_cluster = label("db_cluster");
+        r.component = label("component");
+        r.component_set = component_set;
+        run = [this, r, trigger] { return RunSwitchover(r, trigger, /*automatic=*/true); };
+      } else {
+        FenceRequest r;
+        r.ns = label("namespace");
+        r.ns_set = ns_set;
+        r.db_cluster = label("db_cluster");
+        r.component = label("component");
+        r.component_set = component_set;
+        r.pod = label("pod");
+        run = [this, r, trigger] { return RunFence(r, trigger, /*automatic=*/true); };
+      }
+      {
+        std::lock_guard lock(mu_);
+        ++running_jobs_;
+      }
+      std::thread([this, job, run] {
+        RemediationRecord record = run();
+        {
+          std::lock_guard lock(job->mu);
+          job->record = std::move(record);
+          job->done = true;
+        }
+        job->cv.notify_all();
+        std::lock_guard lock(mu_);
+        --running_jobs_;
+        jobs_cv_.notify_all();
+      }).detach();
+      entry.job = job;
+      entries.push_back(std::move(entry));
+    }
+    const auto until = Clock::now() + opt_.alert_reply_wait;
+    nlohmann::json out = nlohmann::json::array();
+    for (Entry& entry : entries) {
+      if (entry.job != nullptr) {
+        std::unique_lock lock(entry.job->mu);
+        if (entry.job->cv.wait_until(lock, until, [&] { return entry.job->done; })) {
+          entry.json["decision"] = entry.job->record.result;
+          entry.json["reason"] = entry.job->record.reason;
+          entry.json["record"] = RemediationRecordJson(entry.job->record);
+        } else {
+          entry.json["decision"] = "in_progress";
+          entry.json["reason"] =
+              "still running; its result will be in /api/v1/topology (remediation)";
+        }
+      }
+      out.push_back(std::move(entry.json));
+    }
+    return {200, nlohmann::json{{"alerts", out}}.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)};
+  }
+
+  // ------------------------------------------------------------ decisions
+
+  RemediationRecord RunSwitchover(const SwitchoverRequest& request, const std::string& trigger,
+                                  bool automatic) {
+    const Clock::time_point start = Clock::now();
+    RemediationRecord r;
+    r.action = remediation_action::kSwitchover;
+    r.method = opt_.config.switchover.action;
+    r.trigger = trigger;
+    r.started_unix = UnixNow();
+    r.candidate = request.candidate;
+    r.unit = {request.ns, request.db_cluster, request.component};
+
+    std::vector<DiscoveredTarget> targets;
+    UnitId unit;
+    if (auto refused = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
+                                request.component_set},
+                               &unit, &targets)) {
+      return Finish(Refuse(std::move(r), *refused), start);
+    }
+    r.unit = unit;
+    std::optional<Refusal> busy = Acquire(unit, r.action, automatic);
+    if (busy) return Finish(Refuse(std::move(r), *busy), start);
+    RemediationRecord done = Switchover(std::move(r), request, unit, targets);
+    Release(unit, automatic, done);
+    return Finish(std::move(done), start);
+  }
+
+  RemediationRecord RunFence(const FenceRequest& request, const std::string& trigger,
+                             bool automatic) {
+    const Clock::time_point start = Clock::now();
+    RemediationRecord r;
+    r.action = remediation_action::kFence;
+    r.method = "native";
+    r.trigger = trigger;
+    r.started_unix = UnixNow();
+    r.unit = {request.ns, request.db_cluster, request.component};
+    std::vector<DiscoveredTarget> targets;
+    UnitId unit;
+    if (auto refused = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
+                                request.component_set},
+                               &unit, &targets)) {
+      return Finish(Refuse(std::move(r), *refused), start);
+    }
+    r.unit = unit;
+    std::optional<Refusal> busy = Acquire(unit, r.action, automatic);
+    if (busy) return Finish(Refuse(std::move(r), *busy), start);
+    RemediationRecord done = Fence(std::move(r), request, unit, targets);
+    Release(unit, automatic, done);
+    return Finish(std::move(done), start);
+  }
+
+ private:
+  // ------------------------------------------------------------ helpers
+
+  void Log(RemediationLogLevel level, const std::string& msg, const Fields& fields) const {
+    if (opt_.log) {
+      opt_.log(level, msg, fields);
+    } else {
+      DefaultLog(level, msg, fields);
+    }
+  }
+
+  std::optional<HttpReply> CheckToken(std::string_view authorization, const char* path) const {
+    if (remediation::BearerTokenMatches(authorization, opt_.config.token)) return std::nullopt;
+    const std::string why = opt_.config.token.empty()
+                                ? "remediation.token_file is not configured: every POST is refused"
+                            : authorization.empty() ? "missing Authorization: Bearer <token> header"
+                                                    : "wrong or malformed bearer token";
+    Log(RemediationLogLevel::kWarn, "remediation request rejected",
+        {{"path", path}, {"status", "401"}, {"reason", why}});
+    return HttpReply{401, ErrorJson(why)};
+  }
+
+  static RemediationRecord Refuse(RemediationRecord r, const Refusal& refusal) {
+    r.result = remediation_result::kRefused;
+    r.reason = refusal.reason;
+    r.http_status = refusal.http_status;
+    return r;
+  }
+
+  // Resolves the unit against discovery's current targets; fills the unit's
+  // targets.
+  std::optional<Refusal> Resolve(const remediation::UnitSelector& selector, UnitId* unit,
+                                 std::vector<DiscoveredTarget>* unit_targets) const {
+    if (opt_.discovery == nullptr) return Refusal{503, "no discovery wired into remediation"};
+    const std::vector<DiscoveredTarget> all = opt_.discovery->Targets();
+    if (all.empty()) return Refusal{503, "no target discovered yet"};
+    std::vector<UnitId> known;
+    for (const DiscoveredTarget& t : all) known.push_back(t.target.unit);
+    auto resolved = remediation::ResolveUnit(known, selector);
+    if (auto* refusal = std::get_if<Refusal>(&resolved)) return *refusal;
+    *unit = std::get<UnitId>(resolved);
+    for (const DiscoveredTarget& t : all) {
+      if (t.target.unit == *unit) unit_targets->push_back(t);
+    }
+    return std::nullopt;
+  }
+
+  // Takes the unit's lock (and, for automatic actions, checks the cooldown).
+  std::optional<Refusal> Acquire(const UnitId& unit, const std::string& action, bool automatic) {
+    std::lock_guard lock(mu_);
+    if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
+      return Refusal{409,
+                     "another action (" + it->second + ") is in flight on unit " + UnitName(unit)};
+    }
+    if (automatic) {
+      auto last = last_action_.find(unit);
+      const auto now = Clock::now();
+      if (last != last_action_.end() &&
+          remediation::InCooldown(last->second, now, opt_.config.cooldown)) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            opt_.config.cooldown - (now - last->second));
+        return Refusal{429, "unit " + UnitName(unit) + " is in its cooldown (" +
+                                remediation::FormatDuration(opt_.config.cooldown) +
+                                " after the last action; " + remediation::FormatDuration(left) +
+                                " left)"};
+      }
+    }
+    in_flight_[unit] = action;
+    return std::nullopt;
+  }
+
+  // Releases the lock and starts the cooldown: after any decision of an
+  // automatic trigger, and after an API action that changed something.
+  void Release(const UnitId& unit, bool automatic, const RemediationRecord& record) {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(unit);
+    const bool acted = record.result == remediation_result::kSuccess ||
+                       record.result == remediation_result::kFailure;
+    if (automatic || acted) last_action_[unit] = Clock::now();
+  }
+
+  RemediationRecord Finish(RemediationRecord r, Clock::time_point start) {
+    r.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    {
+      std::lock_guard lock(mu_);
+      r.id = next_id_++;
+      ++counters_[{r.action, r.result}];
+      recent_.push_back(r);
+      // Keep at most history_per_unit records per unit.
+      std::size_t same = 0;
+      for (const RemediationRecord& x : recent_) same += x.unit == r.unit;
+      if (same > opt_.history_per_unit) {
+        for (auto it = recent_.begin(); it != recent_.end(); ++it) {
+          if (it->unit == r.unit) {
+            recent_.erase(it);
+            break;
+          }
+        }
+      }
+    }
+    std::string pods = r.candidate;
+    for (const std::string& p : r.fenced) pods += (pods.empty() ? "" : ",") + p;
+    const RemediationLogLevel level =
+        r.result == remediation_result::kSuccess || r.result == remediation_result::kDryRun
+            ? RemediationLogLevel::kInfo
+            : RemediationLogLevel::kWarn;
+    Log(level, "remediation decision",
+        {{"action", r.action},
+         {"result", r.result},
+         {"trigger", r.trigger},
+         {"method", r.method},
+         {"namespace", r.unit.ns},
+         {"db_cluster", r.unit.db_cluster},
+         {"component", r.unit.component},
+         {"pods", pods},
+         {"failed_step", r.failed_step},
+         {"reason", r.reason}});
+    return r;
+  }
+
+  Observation ProbeOnce(const DiscoveredTarget& t) const {
+    static const Credentials kNone;
+    const Credentials& credentials = t.credentials ? *t.credentials : kNone;
+    if (opt_.probe) return opt_.probe(t.target, credentials, opt_.probe_timeout);
+    std::unique_ptr<Probe> probe =
+        MakeProbe(t.target, credentials, ProbeOptions{opt_.probe_timeout});
+    if (probe == nullptr) {
+      Observation o;
+      o.error = std::string("no probe for engine ") + EngineName(t.target.engine);
+      return o;
+    }
+    return probe->Collect();
+  }
+
+  // Fresh probes of every target of the unit (in parallel), analysed.
+  std::optional<UnitView> ReRead(const UnitId& unit,
+                                 const std::vector<DiscoveredTarget>& targets) const {
+    std::vector<Member> members(targets.size());
+    {
+      std::vector<std::thread> threads;
+      threads.reserve(targets.size());
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        threads.emplace_back([&, i] {
+          members[i].target = targets[i].target;
+          members[i].observation = ProbeOnce(targets[i]);
+        });
+      }
+      for (std::thread& t : threads) t.join();
+    }
+    Topology topology = Analyze(members, opt_.analysis);
+    for (UnitView& u : topology.units) {
+      if (u.unit == unit) return std::move(u);
+    }
+    return std::nullopt;
+  }
+
+  std::vector<DiscoveredTarget> CurrentTargets(const UnitId& unit) const {
+    std::vector<DiscoveredTarget> out;
+    for (DiscoveredTarget& t : opt_.discovery->Targets()) {
+      if (t.target.unit == unit) out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  std::shared_ptr<const Topology> WaitTopology(
+      const std::function<bool(const Topology&)>& predicate, Clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    std::shared_ptr<const Topology> last = latest_;
+    while (true) {
+      last = latest_;
+      if (last != nullptr && predicate(*last)) return last;
+      const std::uint64_t seen = topology_seq_;
+      if (!cv_.wait_until(lock, deadline, [&] { return stop_ || topology_seq_ != seen; })) {
+        return latest_;
+      }
+      if (stop_) return latest_;
+    }
+  }
+
+  ActionContext MakeContext(const UnitId& unit, const std::string& action, bool dry_run) {
+    ActionContext::Options o;
+    o.deadline = Clock::now() + opt_.config.switchover.timeout;
+    o.dry_run = dry_run;
+    o.statement_timeout = opt_.probe_timeout;
+    o.poll_interval = opt_.verify_interval;
+    o.reread = [this, unit] { return ReRead(unit, CurrentTargets(unit)); };
+    o.wait_topology = [this](const std::function<bool(const Topology&)>& predicate,
+                             Clock::time_point deadline) {
+      return WaitTopology(predicate, deadline);
+    };
+    o.on_step = opt_.on_step;
+    o.log_step = [this, unit, action](const RemediationStep& step) {
+      Log(step.status == "failed" ? RemediationLogLevel::kWarn : RemediationLogLevel::kInfo,
+          "remediation step",
+          {{"action", action},
+           {"namespace", unit.ns},
+           {"db_cluster", unit.db_cluster},
+           {"component", unit.component},
+           {"step", step.name},
+           {"pod", step.pod},
+           {"status", step.status},
+           {"detail", step.detail}});
+    };
+    return ActionContext(std::move(o));
+  }
+
+  static MemberMap Members(const std::vector<DiscoveredTarget>& targets) {
+    MemberMap members;
+    for (const DiscoveredTarget& t : targets) {
+      members[t.target.pod] = MemberAccess{t.target, t.credentials};
+    }
+    return members;
+  }
+
+  // Applies an action's outcome to the record.
+  static void Conclude(RemediationRecord& r, ActionContext& ctx, const ActionOutcome& outcome,
+                       bool dry_run) {
+    r.steps = ctx.steps();
+    if (!ctx.changed() && !outcome.ok) {
+      // Only read steps ran (preflight, position check): nothing changed.
+      r.result = remediation_result::kRefused;
+      r.http_status = 422;
+      r.reason = outcome.summary;
+      r.failed_step = ctx.failed_step();
+    } else if (dry_run) {
+      r.result = remediation_result::kDryRun;
+    } else if (outcome.ok) {
+      r.result = remediation_result::kSuccess;
+      r.reason = outcome.summary;
+    } else {
+      r.result = remediation_result::kFailure;
+      r.http_status = 500;
+      r.reason = outcome.summary;
+      r.failed_step = ctx.failed_step();
+      r.recovery = outcome.recovery;
+    }
+  }
+
+  RemediationRecord Switchover(RemediationRecord r, const SwitchoverRequest& request,
+                               const UnitId& unit, const std::vector<DiscoveredTarget>& targets) {
+    std::optional<UnitView> fresh = ReRead(unit, targets);
+    if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    const remediation::SwitchoverLimits limits{opt_.config.switchover.max_lag,
+                                               opt_.analysis.max_replication_lag_bytes};
+    std::string candidate = request.candidate;
+    if (candidate.empty()) {
+      auto chosen = remediation::ChooseCandidate(*fresh, limits);
+      if (auto* refusal = std::get_if<Refusal>(&chosen)) return Refuse(std::move(r), *refusal);
+      candidate = std::get<std::string>(chosen);
+      r.candidate = candidate;
+    }
+    auto planned = remediation::PlanSwitchover(*fresh, candidate, limits);
+    if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
+    const SwitchoverPlan& plan = std::get<SwitchoverPlan>(planned);
+    r.old_primary = plan.old_primary;
+    const std::string& method = opt_.config.switchover.action;
+    if (plan.resume && method != "native") {
+      return Refuse(std::move(r), {422, "candidate " + candidate +
+                                            " already accepts writes; only the native action "
+                                            "finishes a half-done switchover"});
+    }
+    std::shared_ptr<const Credentials> replication;
+    if (method == "native" && fresh->engine == Engine::kMysql) {
+      if (opt_.replication_credentials) replication = opt_.replication_credentials(unit);
+      if (replication == nullptr) {
+        return Refuse(std::move(r),
+                      {422, "clusters[].replication_credentials is not configured for unit " +
+                                UnitName(unit) +
+                                ": needed to re-point replicas (CHANGE MASTER ... MASTER_USER)"});
+      }
+    }
+    if (method == "kubeblocks") {
+      if (unit.ns.empty()) {
+        return Refuse(std::move(r), {422, "the kubeblocks action needs a namespace; unit " +
+                                              UnitName(unit) + " has none"});
+      }
+      if (opt_.kube == nullptr) {
+        return Refuse(std::move(r), {503,
+                                     "no Kubernetes API client is configured for the "
+                                     "kubeblocks action"});
+      }
+    }
+    const bool dry_run = !opt_.config.enabled || request.dry_run;
+    ActionContext ctx = MakeContext(unit, r.action, dry_run);
+    const MemberMap members = Members(targets);
+    ActionOutcome outcome;
+    if (method == "kubeblocks") {
+      outcome = remediation::KubeblocksSwitchover(unit, plan, opt_.kube.get(), ctx);
+    } else if (method == "exec") {
+      outcome = remediation::ExecSwitchover(unit, plan, opt_.config.switchover.command, ctx);
+    } else if (method == "webhook") {
+      outcome = remediation::WebhookSwitchover(unit, plan, opt_.config.switchover.url, ctx);
+    } else if (fresh->engine == Engine::kMysql) {
+      outcome = remediation::MysqlSwitchover(plan, members, *replication, ctx);
+    } else if (fresh->engine == Engine::kRedis) {
+      outcome = remediation::RedisSwitchover(plan, members, ctx);
+    } else {
+      outcome = remediation::RedisClusterFailover(plan, members, ctx);
+    }
+    Conclude(r, ctx, outcome, dry_run);
+    if (r.result == remediation_result::kDryRun) {
+      r.reason = std::string("dry run (") +
+                 (request.dry_run ? "requested" : "remediation.enabled is false") +
+                 "): would switch " + UnitName(unit) + " over from " + plan.old_primary + " to " +
+                 candidate + (plan.resume ? " (finishing a half-done switchover)" : "");
+    }
+    return r;
+  }
+
+  RemediationRecord Fence(RemediationRecord r, const FenceRequest& request, const UnitId& unit,
+                          const std::vector<DiscoveredTarget>& targets) {
+    std::optional<UnitView> fresh = ReRead(unit, targets);
+    if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    auto planned = remediation::PlanFence(*fresh, request.pod);
+    if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
+    const FencePlan& plan = std::get<FencePlan>(planned);
+    r.old_primary = plan.legit_primary;
+    r.fenced = plan.strays;
+    const bool dry_run = !opt_.config.enabled || request.dry_run;
+    ActionContext ctx = MakeContext(unit, r.action, dry_run);
+    const MemberMap members = Members(targets);
+    const ActionOutcome outcome = fresh->engine == Engine::kMysql
+                                      ? remediation::MysqlFence(plan, members, ctx)
+                                      : remediation::RedisFence(plan, members, ctx);
+    Conclude(r, ctx, outcome, dry_run);
+    if (r.result == remediation_result::kDryRun) {
+      std::string pods;
+      for (const std::string& p : plan.strays) pods += (pods.empty() ? "" : ", ") + p;
+      r.reason = std::string("dry run (") +
+                 (request.dry_run ? "requested" : "remediation.enabled is false") +
+                 "): would fence " + pods + "; legitimate primary " + plan.legit_primary;
+    }
+    return r;
+  }
+
+  // The remediator's own thread: automatic fencing from each round's
+  // findings (persistence, cooldown, lock, fresh re-read, dry run).
+  void MonitorLoop() {
+    while (true) {
+      std::shared_ptr<const Topology> topology;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || topology_seq_ != processed_seq_; });
+        if (stop_) return;
+        topology = latest_;
+        processed_seq_ = topology_seq_;
+      }
+      if (!opt_.config.fence_stray_primaries || topology == nullptr) continue;
+      for (const auto& [unit, kind] : persistence_.Observe(*topology, opt_.auto_rounds)) {
+        {
+          std::lock_guard lock(mu_);
+          if (in_flight_.contains(unit)) continue;
+          auto last = last_action_.find(unit);
+          if (last != last_action_.end() &&
+              remediation::InCooldown(last->second, Clock::now(), opt_.config.cooldown)) {
+            continue;  // Decided recently; the record of that decision stands.
+          }
+        }
+        FenceRequest request;
+        request.ns = unit.ns;
+        request.ns_set = true;
+        request.db_cluster = unit.db_cluster;
+        request.component = unit.component;
+        request.component_set = true;
+        RunFence(request, "auto:" + kind, /*automatic=*/true);
+        persistence_.Reset(unit);
+      }
+    }
+  }
+
+  RemediatorOptions opt_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable jobs_cv_;
+  std::shared_ptr<const Topology> latest_;
+  std::uint64_t topology_seq_ = 0;
+  std::uint64_t processed_seq_ = 0;
+  bool stop_ = false;
+  int running_jobs_ = 0;
+  std::map<UnitId, std::string> in_flight_;
+  std::map<UnitId, Clock::time_point> last_action_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> counters_;
+  std::deque<RemediationRecord> recent_;
+  std::uint64_t next_id_ = 1;
+  remediation::Persistence persistence_;  // Monitor thread only.
+  std::thread monitor_;
+};
+
+Remediator::Remediator(RemediatorOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Remediator::~Remediator() = default;
+
+void Remediator::OnTopology(std::shared_ptr<const Topology> topology) {
+  impl_->OnTopology(std::move(topology));
+}
+
+HttpReply Remediator::HandleSwitchover(std::string_view authorization, std::string_view body) {
+  return impl_->HandleSwitchover(authorization, body);
+}
+
+HttpReply Remediator::HandleAlerts(std::string_view authorization, std::string_view body) {
+  return impl_->HandleAlerts(authorization, body);
+}
+
+RemediationRecord Remediator::Switchover(const SwitchoverRequest& request,
+                                         const std::string& trigger) {
+  return impl_->RunSwitchover(request, trigger, /*automatic=*/false);
+}
+
+RemediationRecord Remediator::Fence(const FenceRequest& request, const std::string& trigger) {
+  return impl_->RunFence(request, trigger, /*automatic=*/false);
+}
+
+RemediationStatus Remediator::Status() const { return impl_->Status(); }
+
+}  // namespace dbtopo

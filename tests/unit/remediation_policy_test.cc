@@ -1,0 +1,461 @@
+// The pure remediation policy (remediation/src/policy.h): token check, unit
+// resolution, switchover and fence decisions on analysed topologies,
+// persistence, cooldown, Alertmanager payloads.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "analysis_fixtures.h"
+#include "policy.h"
+
+namespace dbtopo::remediation {
+namespace {
+
+using fixtures::Down;
+using fixtures::HealthyOrders;
+using fixtures::MysqlPrimary;
+using fixtures::MysqlReplicaOf;
+using fixtures::OrdersUnit;
+using fixtures::SetRoleLabel;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+UnitView Analysed(const std::vector<Member>& members) {
+  Topology t = Analyze(members, AnalysisOptions{});
+  EXPECT_EQ(t.units.size(), 1u);
+  return t.units.front();
+}
+
+SwitchoverLimits Limits() { return SwitchoverLimits{std::chrono::seconds(10), 1 << 20}; }
+
+// By value: the variant is usually a temporary.
+template <typename Plan>
+Refusal RefusalOf(const std::variant<Plan, Refusal>& v) {
+  EXPECT_TRUE(std::holds_alternative<Refusal>(v)) << "expected a refusal";
+  return std::holds_alternative<Refusal>(v) ? std::get<Refusal>(v) : Refusal{0, "(no refusal)"};
+}
+
+// ---------------------------------------------------------------- token
+
+TEST(BearerTokenTest, AcceptsOnlyTheExactToken) {
+  const Secret token("s3cret-token");
+  EXPECT_TRUE(BearerTokenMatches("Bearer s3cret-token", token));
+  EXPECT_TRUE(BearerTokenMatches("bearer s3cret-token", token));
+  EXPECT_TRUE(BearerTokenMatches("  Bearer   s3cret-token  ", token));
+  EXPECT_FALSE(BearerTokenMatches("Bearer s3cret-toke", token));
+  EXPECT_FALSE(BearerTokenMatches("Bearer s3cret-token2", token));
+  EXPECT_FALSE(BearerTokenMatches("Bearer ", token));
+  EXPECT_FALSE(BearerTokenMatches("s3cret-token", token));
+  EXPECT_FALSE(BearerTokenMatches("Basic s3cret-token", token));
+  EXPECT_FALSE(BearerTokenMatches("", token));
+}
+
+TEST(BearerTokenTest, NoConfiguredTokenMatchesNothing) {
+  EXPECT_FALSE(BearerTokenMatches("Bearer ", Secret()));
+  EXPECT_FALSE(BearerTokenMatches("Bearer x", Secret()));
+}
+
+// ---------------------------------------------------------------- units
+
+TEST(ResolveUnitTest, NamesOneUnit) {
+  const std::vector<UnitId> known = {{"a", "orders", "mysql"},
+                                     {"b", "orders", "mysql"},
+                                     {"a", "cache", "redis"},
+                                     {"a", "cache", "redis"}};
+  auto r = ResolveUnit(known, {"a", true, "orders", "", false});
+  ASSERT_TRUE(std::holds_alternative<UnitId>(r));
+  EXPECT_EQ(std::get<UnitId>(r), (UnitId{"a", "orders", "mysql"}));
+  // Duplicates (one per target) are one unit.
+  auto cache = ResolveUnit(known, {"", false, "cache", "", false});
+  ASSERT_TRUE(std::holds_alternative<UnitId>(cache));
+}
+
+TEST(ResolveUnitTest, AmbiguousUnknownAndMissing) {
+  const std::vector<UnitId> known = {{"a", "orders", "mysql"}, {"b", "orders", "mysql"}};
+  auto ambiguous = ResolveUnit(known, {"", false, "orders", "", false});
+  ASSERT_TRUE(std::holds_alternative<Refusal>(ambiguous));
+  EXPECT_EQ(std::get<Refusal>(ambiguous).http_status, 400);
+  EXPECT_THAT(std::get<Refusal>(ambiguous).reason, HasSubstr("ambiguous"));
+  EXPECT_THAT(std::get<Refusal>(ambiguous).reason, HasSubstr("a/orders/mysql"));
+
+  auto unknown = ResolveUnit(known, {"a", true, "orders", "redis", true});
+  ASSERT_TRUE(std::holds_alternative<Refusal>(unknown));
+  EXPECT_EQ(std::get<Refusal>(unknown).http_status, 404);
+
+  auto missing = ResolveUnit(known, {"", false, "", "", false});
+  ASSERT_TRUE(std::holds_alternative<Refusal>(missing));
+  EXPECT_EQ(std::get<Refusal>(missing).http_status, 400);
+}
+
+// ---------------------------------------------------------------- switchover (MySQL)
+
+TEST(PlanSwitchoverTest, HealthyReplicaIsAccepted) {
+  const UnitView unit = Analysed(HealthyOrders());
+  auto v = PlanSwitchover(unit, "orders-mysql-1", Limits());
+  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
+  const SwitchoverPlan& plan = std::get<SwitchoverPlan>(v);
+  EXPECT_EQ(plan.old_primary, "orders-mysql-0");
+  EXPECT_EQ(plan.candidate, "orders-mysql-1");
+  EXPECT_EQ(plan.candidate_channel, "");
+  EXPECT_THAT(plan.others, ElementsAre(Pair("orders-mysql-2", "")));
+  EXPECT_FALSE(plan.resume);
+  EXPECT_FALSE(plan.old_primary_was_read_only);
+}
+
+TEST(PlanSwitchoverTest, UnknownCandidateIs404) {
+  const Refusal r =
+      RefusalOf(PlanSwitchover(Analysed(HealthyOrders()), "orders-mysql-9", Limits()));
+  EXPECT_EQ(r.http_status, 404);
+  EXPECT_THAT(r.reason, HasSubstr("unknown candidate"));
+  EXPECT_THAT(r.reason, HasSubstr("orders-mysql-0, orders-mysql-1, orders-mysql-2"));
+}
+
+TEST(PlanSwitchoverTest, UnitNotFullyVisibleIsRefused) {
+  std::vector<Member> m = HealthyOrders();
+  m[2] = Down(m[2]);
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("not fully visible"));
+  EXPECT_THAT(r.reason, HasSubstr("orders-mysql-2"));
+}
+
+TEST(PlanSwitchoverTest, BrokenCandidateIsRefused) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.channels[0].sql_running = false;
+  m[1].observation.channels[0].last_sql_errno = 1062;
+  m[1].observation.channels[0].last_sql_error = "Duplicate entry";
+  m[1].observation.channels[0].lag_seconds.reset();
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("broken"));
+  EXPECT_THAT(r.reason, HasSubstr("1062"));
+}
+
+TEST(PlanSwitchoverTest, LaggingOrUnknownLagIsRefused) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.channels[0].lag_seconds = 42;
+  Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("42s behind, more than max_lag 10s"));
+
+  m[1].observation.channels[0].lag_seconds.reset();
+  r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_THAT(r.reason, HasSubstr("unknown lag"));
+
+  m[1].observation.channels[0].lag_seconds = 10;  // At the limit is fine.
+  EXPECT_TRUE(std::holds_alternative<SwitchoverPlan>(
+      PlanSwitchover(Analysed(m), "orders-mysql-1", Limits())));
+}
+
+TEST(PlanSwitchoverTest, DualPrimaryMustBeFencedFirst) {
+  std::vector<Member> m = HealthyOrders();
+  m[2].observation.channels.clear();
+  m[2].observation.writable = true;
+  m[2].observation.read_only = false;
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_THAT(r.reason, HasSubstr("fence the stray primary first"));
+}
+
+TEST(PlanSwitchoverTest, CandidateAlreadyPrimaryIsRefused) {
+  const Refusal r =
+      RefusalOf(PlanSwitchover(Analysed(HealthyOrders()), "orders-mysql-0", Limits()));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("already the primary"));
+}
+
+TEST(PlanSwitchoverTest, HalfDoneSwitchoverIsResumed) {
+  // Scenario 3: the candidate was promoted, the old primary set read-only,
+  // but mysql-2 still follows the old primary and the labels are old.
+  Member old = fixtures::MysqlServer("orders-mysql-0", "10.0.0.1", 3306, /*writable=*/false);
+  SetRoleLabel(old, Role::kPrimary);
+  Member cand = fixtures::MysqlServer("orders-mysql-1", "10.0.0.2", 3306, /*writable=*/true);
+  SetRoleLabel(cand, Role::kReplica);
+  Member other = MysqlReplicaOf("orders-mysql-2", "10.0.0.3", 3306, old);
+  auto v = PlanSwitchover(Analysed({old, cand, other}), "orders-mysql-1", Limits());
+  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
+  const SwitchoverPlan& plan = std::get<SwitchoverPlan>(v);
+  EXPECT_TRUE(plan.resume);
+  EXPECT_EQ(plan.old_primary, "orders-mysql-0");
+  EXPECT_THAT(plan.others, ElementsAre(Pair("orders-mysql-2", "")));
+}
+
+TEST(PlanSwitchoverTest, NoWritablePrimaryStillSwitchesFromTheSource) {
+  // Scenario 3, the other outcome: nobody writable, replicas follow mysql-0.
+  std::vector<Member> m = HealthyOrders();
+  m[0].observation.writable = false;
+  m[0].observation.read_only = true;
+  auto v = PlanSwitchover(Analysed(m), "orders-mysql-2", Limits());
+  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
+  EXPECT_EQ(std::get<SwitchoverPlan>(v).old_primary, "orders-mysql-0");
+  EXPECT_TRUE(std::get<SwitchoverPlan>(v).old_primary_was_read_only);
+}
+
+TEST(PlanSwitchoverTest, ChainedSourceIsRefused) {
+  Member p = MysqlPrimary("orders-mysql-0", "10.0.0.1");
+  Member mid = MysqlReplicaOf("orders-mysql-1", "10.0.0.2", 3306, p);
+  Member leaf = MysqlReplicaOf("orders-mysql-2", "10.0.0.3", 3306, mid);
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed({p, mid, leaf}), "orders-mysql-2", Limits()));
+  EXPECT_THAT(r.reason, HasSubstr("is itself a replica"));
+}
+
+TEST(PlanSwitchoverTest, WritableReplicaCandidateIsRefused) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.writable = true;
+  m[1].observation.read_only = false;
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "orders-mysql-1", Limits()));
+  EXPECT_THAT(r.reason, HasSubstr("fence"));
+}
+
+TEST(ChooseCandidateTest, PicksTheLeastLaggingHealthyReplica) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.channels[0].lag_seconds = 3;
+  m[2].observation.channels[0].lag_seconds = 1;
+  auto v = ChooseCandidate(Analysed(m), Limits());
+  ASSERT_TRUE(std::holds_alternative<std::string>(v));
+  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-2");
+
+  m[2].observation.channels[0].sql_running = false;
+  v = ChooseCandidate(Analysed(m), Limits());
+  ASSERT_TRUE(std::holds_alternative<std::string>(v));
+  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-1");
+
+  m[1].observation.channels[0].lag_seconds = 99;
+  v = ChooseCandidate(Analysed(m), Limits());
+  ASSERT_TRUE(std::holds_alternative<Refusal>(v));
+  EXPECT_THAT(std::get<Refusal>(v).reason, HasSubstr("no replica qualifies"));
+}
+
+TEST(ChooseCandidateTest, WithoutAWritablePrimaryFollowsTheReplicas) {
+  std::vector<Member> m = HealthyOrders();
+  m[0].observation.writable = false;  // Scenario 3: demoted, nobody promoted.
+  m[0].observation.read_only = true;
+  m[1].observation.channels[0].lag_seconds = 2;
+  auto v = ChooseCandidate(Analysed(m), Limits());
+  ASSERT_TRUE(std::holds_alternative<std::string>(v)) << std::get<Refusal>(v).reason;
+  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-2");
+}
+
+TEST(VerifySwitchoverTest, ReportsWhatIsStillWrong) {
+  Member cand = MysqlPrimary("orders-mysql-1", "10.0.0.2");
+  Member old = MysqlReplicaOf("orders-mysql-0", "10.0.0.1", 3306, cand);
+  Member other = MysqlReplicaOf("orders-mysql-2", "10.0.0.3", 3306, cand);
+  EXPECT_EQ(VerifySwitchover(Analysed({old, cand, other}), "orders-mysql-1"), "");
+
+  other.observation.channels[0].io_running = false;
+  other.observation.channels[0].io_state = "Connecting";
+  EXPECT_THAT(VerifySwitchover(Analysed({old, cand, other}), "orders-mysql-1"),
+              HasSubstr("orders-mysql-2's link to orders-mysql-1 is not up"));
+
+  EXPECT_THAT(VerifySwitchover(Analysed(HealthyOrders()), "orders-mysql-1"),
+              HasSubstr("not the primary yet"));
+}
+
+// ---------------------------------------------------------------- switchover (Redis)
+
+Member RedisMember(const std::string& pod, int port, bool master, Engine engine = Engine::kRedis,
+                   UnitId unit = {"", "cache", "redis"}) {
+  Member m;
+  m.target.unit = unit;
+  m.target.pod = pod;
+  m.target.engine = engine;
+  m.target.host = "127.0.0.1";
+  m.target.port = port;
+  m.observation.up = true;
+  m.observation.writable = master;
+  m.observation.redis = RedisReplicationInfo{master ? "master" : "slave", "replid", "", 1000, 0};
+  SetRoleLabel(m, master ? Role::kPrimary : Role::kReplica);
+  return m;
+}
+
+Member RedisReplica(const std::string& pod, int port, int master_port, std::int64_t lag_bytes,
+                    Engine engine = Engine::kRedis, UnitId unit = {"", "cache", "redis"}) {
+  Member m = RedisMember(pod, port, false, engine, unit);
+  ReplicationChannel c;
+  c.source_host = "127.0.0.1";
+  c.source_port = master_port;
+  c.io_running = true;
+  c.io_state = "up";
+  c.lag_bytes = lag_bytes;
+  c.last_io_seconds_ago = 1;
+  m.observation.channels.push_back(c);
+  m.observation.redis->master_replid = "other";  // Lag comes from the probe's own offsets.
+  return m;
+}
+
+TEST(PlanSwitchoverTest, RedisChecksOffsetLag) {
+  std::vector<Member> m = {RedisMember("redis-0", 7000, true),
+                           RedisReplica("redis-1", 7001, 7000, 0),
+                           RedisReplica("redis-2", 7002, 7000, 5 << 20)};
+  auto ok = PlanSwitchover(Analysed(m), "redis-1", Limits());
+  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(ok)) << RefusalOf(ok).reason;
+  EXPECT_EQ(std::get<SwitchoverPlan>(ok).old_primary, "redis-0");
+  const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "redis-2", Limits()));
+  EXPECT_THAT(r.reason, HasSubstr("bytes behind"));
+
+  m[1].observation.channels[0].io_running = false;
+  m[1].observation.channels[0].io_state = "down";
+  EXPECT_THAT(RefusalOf(PlanSwitchover(Analysed(m), "redis-1", Limits())).reason,
+              HasSubstr("broken (IO down"));
+}
+
+TEST(PlanSwitchoverTest, RedisClusterNeedsAReplicaOfTheShardMaster) {
+  const UnitId shard{"", "sessions", "shard-0"};
+  std::vector<Member> m = {RedisMember("s0-0", 7000, true, Engine::kRedisCluster, shard),
+                           RedisReplica("s0-1", 7001, 7000, 0, Engine::kRedisCluster, shard)};
+  auto ok = PlanSwitchover(Analysed(m), "s0-1", Limits());
+  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(ok)) << RefusalOf(ok).reason;
+  EXPECT_EQ(std::get<SwitchoverPlan>(ok).old_primary, "s0-0");
+  EXPECT_THAT(RefusalOf(PlanSwitchover(Analysed(m), "s0-0", Limits())).reason,
+              HasSubstr("already"));
+}
+
+// ---------------------------------------------------------------- fence
+
+TEST(PlanFenceTest, WritableReplicaIsTheStray) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.writable = true;
+  m[1].observation.read_only = false;
+  auto v = PlanFence(Analysed(m), "");
+  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
+  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
+  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-1"));
+}
+
+TEST(PlanFenceTest, DetachedWritableMemberIsTheStray) {
+  std::vector<Member> m = HealthyOrders();
+  m[2].observation.channels.clear();
+  m[2].observation.writable = true;
+  m[2].observation.read_only = false;
+  auto v = PlanFence(Analysed(m), "");
+  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
+  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
+  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-2"));
+}
+
+TEST(PlanFenceTest, TwoLabelledPrimariesWithoutReplicasAreRefused) {
+  // Scenario 1: two pods, both writable, both labelled primary.
+  Member a = MysqlPrimary("orders-mysql-0", "10.0.0.1");
+  Member b = MysqlPrimary("orders-mysql-1", "10.0.0.2");
+  const Refusal r = RefusalOf(PlanFence(Analysed({a, b}), ""));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("cannot identify exactly one legitimate primary"));
+}
+
+TEST(PlanFenceTest, MajorityOfReplicasDecidesBetweenLabelledPrimaries) {
+  Member a = MysqlPrimary("orders-mysql-0", "10.0.0.1");
+  Member b = MysqlPrimary("orders-mysql-1", "10.0.0.2");
+  Member r1 = MysqlReplicaOf("orders-mysql-2", "10.0.0.3", 3306, a);
+  Member r2 = MysqlReplicaOf("orders-mysql-3", "10.0.0.4", 3306, a);
+  Member r3 = MysqlReplicaOf("orders-mysql-4", "10.0.0.5", 3306, b);
+  auto v = PlanFence(Analysed({a, b, r1, r2, r3}), "");
+  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
+  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
+  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-1"));
+
+  // A tie is not a majority.
+  Member r4 = MysqlReplicaOf("orders-mysql-5", "10.0.0.6", 3306, b);
+  EXPECT_THAT(RefusalOf(PlanFence(Analysed({a, b, r1, r2, r3, r4}), "")).reason,
+              HasSubstr("followed by 2 of 4 replicas"));
+}
+
+TEST(PlanFenceTest, RefusesTheLegitimatePrimaryAndNothingToFence) {
+  std::vector<Member> m = HealthyOrders();
+  EXPECT_THAT(RefusalOf(PlanFence(Analysed(m), "")).reason, HasSubstr("nothing to fence"));
+  m[1].observation.writable = true;
+  m[1].observation.read_only = false;
+  EXPECT_THAT(RefusalOf(PlanFence(Analysed(m), "orders-mysql-0")).reason,
+              HasSubstr("is the legitimate primary"));
+  EXPECT_EQ(RefusalOf(PlanFence(Analysed(m), "orders-mysql-7")).http_status, 404);
+  auto only = PlanFence(Analysed(m), "orders-mysql-1");
+  ASSERT_TRUE(std::holds_alternative<FencePlan>(only));
+  m[2] = Down(m[2]);
+  EXPECT_THAT(RefusalOf(PlanFence(Analysed(m), "")).reason, HasSubstr("not fully visible"));
+}
+
+TEST(PlanFenceTest, RedisClusterIsNotFenced) {
+  const UnitId shard{"", "sessions", "shard-0"};
+  std::vector<Member> m = {RedisMember("s0-0", 7000, true, Engine::kRedisCluster, shard),
+                           RedisMember("s0-1", 7001, true, Engine::kRedisCluster, shard)};
+  EXPECT_THAT(RefusalOf(PlanFence(Analysed(m), "")).reason, HasSubstr("not supported"));
+}
+
+TEST(VerifyFenceTest, ChecksWritable) {
+  std::vector<Member> m = HealthyOrders();
+  EXPECT_EQ(VerifyFence(Analysed(m), {"orders-mysql-1"}), "");
+  m[1].observation.writable = true;
+  EXPECT_THAT(VerifyFence(Analysed(m), {"orders-mysql-1"}), HasSubstr("still accepts writes"));
+}
+
+// ---------------------------------------------------------------- automatic
+
+TEST(PersistenceTest, ActsOnlyAfterConsecutiveRounds) {
+  std::vector<Member> m = HealthyOrders();
+  m[1].observation.writable = true;
+  m[1].observation.read_only = false;
+  const Topology bad = Analyze(m, AnalysisOptions{});
+  const Topology good = Analyze(HealthyOrders(), AnalysisOptions{});
+  Persistence p;
+  EXPECT_THAT(p.Observe(bad, 2), IsEmpty());
+  auto due = p.Observe(bad, 2);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].first, OrdersUnit());
+  EXPECT_EQ(due[0].second, "writable_replica");
+  // A clean round resets the count.
+  EXPECT_THAT(p.Observe(good, 2), IsEmpty());
+  EXPECT_THAT(p.Observe(bad, 2), IsEmpty());
+  EXPECT_EQ(p.Observe(bad, 2).size(), 1u);
+  p.Reset(OrdersUnit());
+  EXPECT_THAT(p.Observe(bad, 2), IsEmpty());
+}
+
+TEST(CooldownTest, Window) {
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(InCooldown(std::nullopt, t0, std::chrono::minutes(5)));
+  EXPECT_TRUE(InCooldown(t0, t0 + std::chrono::minutes(4), std::chrono::minutes(5)));
+  EXPECT_FALSE(InCooldown(t0, t0 + std::chrono::minutes(5), std::chrono::minutes(5)));
+}
+
+// ---------------------------------------------------------------- alerts
+
+TEST(AlertmanagerPayloadTest, ParsesVersion4) {
+  const char* body = R"({
+    "version": "4", "groupKey": "{}:{alertname=\"DbtopoDualPrimary\"}", "status": "firing",
+    "receiver": "dbtopo", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+    "externalURL": "http://am:9093", "truncatedAlerts": 0,
+    "alerts": [
+      {"status": "firing", "labels": {"alertname": "DbtopoDualPrimary", "db_cluster": "orders",
+       "namespace": "prod", "component": "mysql", "pod": "orders-mysql-1", "severity": "critical"},
+       "annotations": {}, "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+       "generatorURL": "", "fingerprint": "abc"},
+      {"status": "resolved", "labels": {"alertname": "X"}}
+    ]})";
+  auto v = ParseAlertmanagerPayload(body);
+  ASSERT_TRUE((std::holds_alternative<std::vector<Alert>>(v)));
+  const auto& alerts = std::get<std::vector<Alert>>(v);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].status, "firing");
+  EXPECT_EQ(alerts[0].labels.at("pod"), "orders-mysql-1");
+  EXPECT_EQ(alerts[1].status, "resolved");
+}
+
+TEST(AlertmanagerPayloadTest, RejectsGarbage) {
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseAlertmanagerPayload("not json")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseAlertmanagerPayload("[]")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseAlertmanagerPayload(R"({"alerts": 3})")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      ParseAlertmanagerPayload(R"({"version": "3", "alerts": []})")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      ParseAlertmanagerPayload(R"({"alerts": [{"labels": []}]})")));
+}
+
+TEST(FormatDurationTest, Short) {
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(250)), "250ms");
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(1500)), "1.5s");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(10)), "10s");
+  EXPECT_EQ(FormatDuration(std::chrono::minutes(5)), "5m");
+}
+
+}  // namespace
+}  // namespace dbtopo::remediation
