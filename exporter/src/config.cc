@@ -57,8 +57,7 @@ std::string ScalarString(const YAML::Node& node, const std::string& key) {
   return node.Scalar();
 }
 
-std::string RequiredString(const YAML::Node& map, const std::string& path,
-                           const std::string& key) {
+std::string RequiredString(const YAML::Node& map, const std::string& path, const std::string& key) {
   const YAML::Node node = map[key];
   if (!node) Fail(map, Join(path, key), "is required");
   std::string value = ScalarString(node, Join(path, key));
@@ -68,7 +67,8 @@ std::string RequiredString(const YAML::Node& map, const std::string& path,
 
 std::chrono::milliseconds DurationValue(const YAML::Node& node, const std::string& key) {
   auto parsed = ParseDuration(ScalarString(node, key));
-  if (!parsed) Fail(node, key, "invalid duration \"" + node.Scalar() + "\" (want e.g. 500ms, 5s, 1m)");
+  if (!parsed)
+    Fail(node, key, "invalid duration \"" + node.Scalar() + "\" (want e.g. 500ms, 5s, 1m)");
   return *parsed;
 }
 
@@ -139,8 +139,7 @@ bool BoolValue(const YAML::Node& node, const std::string& key) {
   Fail(node, key, "must be true or false, got \"" + text + "\"");
 }
 
-std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node,
-                                                    const std::string& path,
+std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node, const std::string& path,
                                                     const std::string& config_file) {
   auto credentials = std::make_shared<Credentials>();
   if (!node) return credentials;  // no auth (e.g. Redis without a password)
@@ -287,14 +286,15 @@ KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& conf
                             std::pair{"role_label", &k8s.role_label}}) {
     if (node[key]) *field = RequiredString(node, path, key);
   }
-  if (node["role_values"]) k8s.role_values = ParseRoleValues(node["role_values"], path + ".role_values");
+  if (node["role_values"])
+    k8s.role_values = ParseRoleValues(node["role_values"], path + ".role_values");
   const YAML::Node discover = node["discover"];
   if (!discover || !discover.IsSequence() || discover.size() == 0) {
     Fail(discover ? discover : node, path + ".discover", "must be a non-empty list");
   }
   for (std::size_t i = 0; i < discover.size(); ++i) {
-    k8s.discover.push_back(ParseDiscoverRule(
-        discover[i], path + ".discover[" + std::to_string(i) + "]", config_file));
+    k8s.discover.push_back(
+        ParseDiscoverRule(discover[i], path + ".discover[" + std::to_string(i) + "]", config_file));
   }
   return k8s;
 }
@@ -324,7 +324,8 @@ RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& co
       static const std::set<std::string> kActions = {"native", "kubeblocks", "exec", "webhook"};
       if (!kActions.contains(r.switchover.action)) {
         Fail(s["action"], sp + ".action",
-             "unknown action \"" + r.switchover.action + "\" (want native, kubeblocks, exec or webhook)");
+             "unknown action \"" + r.switchover.action +
+                 "\" (want native, kubeblocks, exec or webhook)");
       }
     }
     if (s["max_lag"]) r.switchover.max_lag = DurationValue(s["max_lag"], sp + ".max_lag");
@@ -375,17 +376,21 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
   CheckKeys(root, "",
             {"poll_interval", "probe_timeout", "max_concurrency", "role_label", "role_values",
              "thresholds", "clusters", "kubernetes", "remediation"});
-  if (root["poll_interval"]) config.poll_interval = DurationValue(root["poll_interval"], "poll_interval");
-  if (root["probe_timeout"]) config.probe_timeout = DurationValue(root["probe_timeout"], "probe_timeout");
-  if (config.poll_interval.count() <= 0) Fail(root["poll_interval"], "poll_interval", "must be > 0");
-  if (config.probe_timeout.count() <= 0) Fail(root["probe_timeout"], "probe_timeout", "must be > 0");
+  if (root["poll_interval"])
+    config.poll_interval = DurationValue(root["poll_interval"], "poll_interval");
+  if (root["probe_timeout"])
+    config.probe_timeout = DurationValue(root["probe_timeout"], "probe_timeout");
+  if (config.poll_interval.count() <= 0)
+    Fail(root["poll_interval"], "poll_interval", "must be > 0");
+  if (config.probe_timeout.count() <= 0)
+    Fail(root["probe_timeout"], "probe_timeout", "must be > 0");
   if (config.probe_timeout > config.poll_interval) {
     Fail(root["probe_timeout"], "probe_timeout",
          "must not exceed poll_interval (" + FormatDuration(config.poll_interval) + ")");
   }
   if (root["max_concurrency"]) {
-    config.max_concurrency =
-        static_cast<int>(std::min(PositiveInteger(root["max_concurrency"], "max_concurrency"), 1024LL));
+    config.max_concurrency = static_cast<int>(
+        std::min(PositiveInteger(root["max_concurrency"], "max_concurrency"), 1024LL));
   }
   if (root["role_label"]) config.role_label = ScalarString(root["role_label"], "role_label");
   if (root["role_values"]) config.role_values = ParseRoleValues(root["role_values"], "role_values");

@@ -12,8 +12,8 @@ struct Unit {
   const char* suffix;
   long long millis;
 };
-constexpr Unit kUnits[] = {{"ms", 1},        {"h", 3'600'000}, {"m", 60'000},
-                           {"s", 1000},      {"d", 86'400'000}};
+constexpr Unit kUnits[] = {
+    {"ms", 1}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"d", 86'400'000}};
 
 }  // namespace
 

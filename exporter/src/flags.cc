@@ -12,9 +12,10 @@ std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       {"--web.config.file", &Flags::web_config_file},
       {"--log.level", &Flags::log_level},
       {"--log.format", &Flags::log_format}};
-  const std::map<std::string, bool Flags::*> bool_flags = {
-      {"--check-config", &Flags::check_config}, {"--help", &Flags::help},
-      {"-h", &Flags::help},                     {"--version", &Flags::version}};
+  const std::map<std::string, bool Flags::*> bool_flags = {{"--check-config", &Flags::check_config},
+                                                           {"--help", &Flags::help},
+                                                           {"-h", &Flags::help},
+                                                           {"--version", &Flags::version}};
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
     std::string value;

@@ -8,6 +8,7 @@
 #include "dbtopo/remediation/remediator.h"
 #include "log.h"
 #include "metrics_text.h"
+#include "topology_json.h"
 
 namespace dbtopo {
 namespace {
@@ -107,7 +108,7 @@ void HttpServer::Routes() {
       res.set_content(R"({"error":"first poll round not complete"})", "application/json");
       return;
     }
-    res.set_content(snapshot->topology_json, "application/json");
+    res.set_content(RenderTopologyJson(*snapshot), "application/json");
   });
   auto remediation = [this](const httplib::Request& req, httplib::Response& res, bool alerts) {
     if (remediator_ == nullptr) {

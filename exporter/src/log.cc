@@ -104,18 +104,26 @@ class EscapedMessage : public spdlog::custom_flag_formatter {
 }  // namespace
 
 bool ParseLevel(const std::string& text, Level* level) {
-  if (text == "debug") *level = Level::kDebug;
-  else if (text == "info") *level = Level::kInfo;
-  else if (text == "warn") *level = Level::kWarn;
-  else if (text == "error") *level = Level::kError;
-  else return false;
+  if (text == "debug")
+    *level = Level::kDebug;
+  else if (text == "info")
+    *level = Level::kInfo;
+  else if (text == "warn")
+    *level = Level::kWarn;
+  else if (text == "error")
+    *level = Level::kError;
+  else
+    return false;
   return true;
 }
 
 bool ParseFormat(const std::string& text, Format* format) {
-  if (text == "logfmt") *format = Format::kLogfmt;
-  else if (text == "json") *format = Format::kJson;
-  else return false;
+  if (text == "logfmt")
+    *format = Format::kLogfmt;
+  else if (text == "json")
+    *format = Format::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -125,18 +133,18 @@ void Init(Level level, Format format) {
   // one global console mutex, so lines never interleave.
   const bool json = format == Format::kJson;
 
-  g_structured = std::make_shared<spdlog::logger>(
-      "dbtopo", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  g_structured =
+      std::make_shared<spdlog::logger>("dbtopo", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   g_structured->set_pattern(json ? fmt::format(R"({{"ts":"{}","level":"%l",%v}})", kTimestamp)
                                  : fmt::format("ts={} level=%l %v", kTimestamp),
                             spdlog::pattern_time_type::utc);
 
-  auto plain = std::make_shared<spdlog::logger>(
-      "dbtopo-plain", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto plain = std::make_shared<spdlog::logger>("dbtopo-plain",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  formatter->add_flag<EscapedMessage>('*', format).set_pattern(
-      json ? fmt::format(R"({{"ts":"{}","level":"%l","msg":%*}})", kTimestamp)
-           : fmt::format("ts={} level=%l msg=%*", kTimestamp));
+  formatter->add_flag<EscapedMessage>('*', format)
+      .set_pattern(json ? fmt::format(R"({{"ts":"{}","level":"%l","msg":%*}})", kTimestamp)
+                        : fmt::format("ts={} level=%l msg=%*", kTimestamp));
   plain->set_formatter(std::move(formatter));
 
   for (const auto& logger : {g_structured, plain}) {

@@ -34,9 +34,11 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_role", kGauge, "Role observed from the database (primary, replica, unknown) = 1."},
     {"dbtopo_role_label", kGauge, "Role the pod's role label claims = 1."},
     {"dbtopo_role_label_mismatch", kGauge, "1 when the role label and the observed role disagree."},
-    {"dbtopo_writable", kGauge, "1 when the server accepts writes (MySQL read_only=0, Redis master)."},
+    {"dbtopo_writable", kGauge,
+     "1 when the server accepts writes (MySQL read_only=0, Redis master)."},
     {"dbtopo_server_info", kGauge, "Server identity: version, server_id, server_uuid = 1."},
-    {"dbtopo_replication_io_running", kGauge, "MySQL IO thread running / Redis master_link_status up."},
+    {"dbtopo_replication_io_running", kGauge,
+     "MySQL IO thread running / Redis master_link_status up."},
     {"dbtopo_replication_sql_running", kGauge, "MySQL SQL thread running."},
     {"dbtopo_replication_link_up", kGauge, "1 when the replica's link to its source is healthy."},
     {"dbtopo_replication_lag_seconds", kGauge,
@@ -48,11 +50,13 @@ constexpr MetricDef kMetrics[] = {
      "Last IO/SQL thread error number (Last_IO_Errno, Last_SQL_Errno); 0 = none."},
     {"dbtopo_replication_source_valid", kGauge,
      "0 when the replica's source is not its unit's primary; absent when unknowable."},
-    {"dbtopo_cluster_info", kGauge, "One per unit (namespace, db_cluster, component), with its engine = 1."},
+    {"dbtopo_cluster_info", kGauge,
+     "One per unit (namespace, db_cluster, component), with its engine = 1."},
     {"dbtopo_cluster_primaries", kGauge, "Members the databases themselves report as primary."},
     {"dbtopo_cluster_labelled_primaries", kGauge, "Pods whose role label says primary."},
     {"dbtopo_cluster_dual_primary", kGauge,
-     "1 when the databases report more than one primary (Redis Cluster: two masters claim a slot)."},
+     "1 when the databases report more than one primary (Redis Cluster: two masters claim a "
+     "slot)."},
     {"dbtopo_cluster_server_id_conflicts", kGauge, "Members sharing a server_id or server_uuid."},
     {"dbtopo_redis_cluster_state", kGauge, "1 when CLUSTER INFO cluster_state is ok on this node."},
     {"dbtopo_redis_cluster_slots", kGauge, "Slots by state as this node sees them (CLUSTER INFO)."},
@@ -240,9 +244,9 @@ void RenderFindings(FamilySet& out, const std::vector<Finding>& findings) {
   // Two findings with one label set would make the exposition invalid.
   std::set<Labels> seen;
   for (const Finding& f : findings) {
-    Labels labels = With(PodLabels(f.unit, f.pod), {{"channel", f.channel},
-                                                     {"kind", f.kind},
-                                                     {"severity", SeverityName(f.severity)}});
+    Labels labels =
+        With(PodLabels(f.unit, f.pod),
+             {{"channel", f.channel}, {"kind", f.kind}, {"severity", SeverityName(f.severity)}});
     if (seen.insert(labels).second) out.Add("dbtopo_finding", std::move(labels), 1);
   }
 }

@@ -5,7 +5,6 @@
 
 #include "log.h"
 #include "metrics_text.h"
-#include "topology_json.h"
 
 namespace dbtopo {
 namespace {
@@ -17,8 +16,8 @@ std::string Fingerprint(const DiscoveredTarget& t) {
 }
 
 std::string FindingKey(const Finding& f) {
-  return f.kind + "|" + f.unit.ns + "/" + f.unit.db_cluster + "/" + f.unit.component + "|" +
-         f.pod + "|" + f.channel;
+  return f.kind + "|" + f.unit.ns + "/" + f.unit.db_cluster + "/" + f.unit.component + "|" + f.pod +
+         "|" + f.channel;
 }
 
 double UnixSeconds(std::chrono::system_clock::time_point t) {
@@ -92,7 +91,6 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (remediation_status_) snapshot->remediation = remediation_status_();
   snapshot->metrics_text = RenderMetrics(*snapshot);
-  snapshot->topology_json = RenderTopologyJson(*snapshot);
   LogChanges(snapshot->topology);
   store_->Set(snapshot);
   if (on_snapshot_) on_snapshot_(snapshot);
@@ -122,9 +120,8 @@ void Poller::LogChanges(const Topology& topology) {
                                 {"role", RoleName(m.observed_role)},
                                 {"version", m.observation.version}});
       } else if (!m.observation.up && (it == last_up_.end() || was_up)) {
-        log::Warn("target down", {{"target", key},
-                                  {"address", m.target.Address()},
-                                  {"err", m.observation.error}});
+        log::Warn("target down",
+                  {{"target", key}, {"address", m.target.Address()}, {"err", m.observation.error}});
       }
       last_up_[key] = m.observation.up;
     }

@@ -28,8 +28,8 @@ struct PollerOptions {
 };
 
 /// Makes the probe for a target; injectable so tests can fake servers.
-using ProbeFactory = std::function<std::unique_ptr<Probe>(const Target&, const Credentials&,
-                                                          const ProbeOptions&)>;
+using ProbeFactory =
+    std::function<std::unique_ptr<Probe>(const Target&, const Credentials&, const ProbeOptions&)>;
 
 class Poller {
  public:
@@ -68,8 +68,8 @@ class Poller {
   WorkerPool pool_;
   std::map<std::string, ProbeSlot> probes_;  // by Target::Key()
   ExporterCounters counters_;
-  std::map<std::string, bool> last_up_;        // by Target::Key(), for log transitions
-  std::set<std::string> last_findings_;        // finding keys of the previous round
+  std::map<std::string, bool> last_up_;  // by Target::Key(), for log transitions
+  std::set<std::string> last_findings_;  // finding keys of the previous round
   std::function<RemediationStatus()> remediation_status_;
   std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot_;
 };

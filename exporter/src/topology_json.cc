@@ -69,8 +69,10 @@ json MemberJson(const MemberView& member) {
 }
 
 json FindingJson(const Finding& f) {
-  return {{"kind", f.kind},       {"severity", SeverityName(f.severity)},
-          {"pod", f.pod},         {"channel", f.channel},
+  return {{"kind", f.kind},
+          {"severity", SeverityName(f.severity)},
+          {"pod", f.pod},
+          {"channel", f.channel},
           {"message", f.message}};
 }
 
@@ -85,19 +87,19 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
     for (const Finding& f : snapshot.topology.findings) {
       if (f.unit == unit.unit) findings.push_back(FindingJson(f));
     }
-    clusters.push_back({{"namespace", unit.unit.ns},
-                        {"db_cluster", unit.unit.db_cluster},
-                        {"component", unit.unit.component},
-                        {"engine", EngineName(unit.engine)},
-                        {"primaries", unit.primaries},
-                        {"labelled_primaries", unit.labelled_primaries},
-                        {"dual_primary", unit.dual_primary},
-                        {"primary_pod", unit.primary_pod},
-                        {"server_id_conflicts", unit.server_id_conflicts},
-                        {"redis_cluster_views_consistent",
-                         OrNull(unit.redis_cluster_views_consistent)},
-                        {"members", members},
-                        {"findings", findings}});
+    clusters.push_back(
+        {{"namespace", unit.unit.ns},
+         {"db_cluster", unit.unit.db_cluster},
+         {"component", unit.unit.component},
+         {"engine", EngineName(unit.engine)},
+         {"primaries", unit.primaries},
+         {"labelled_primaries", unit.labelled_primaries},
+         {"dual_primary", unit.dual_primary},
+         {"primary_pod", unit.primary_pod},
+         {"server_id_conflicts", unit.server_id_conflicts},
+         {"redis_cluster_views_consistent", OrNull(unit.redis_cluster_views_consistent)},
+         {"members", members},
+         {"findings", findings}});
   }
   json root = {{"round", snapshot.round},
                {"timestamp_seconds", snapshot.timestamp_seconds},

@@ -24,8 +24,10 @@ std::string DecodeBase64(const std::string& in) {
   if (n < 0) return "";
   std::size_t len = static_cast<std::size_t>(n);
   // EVP_DecodeBlock counts '=' padding as zero bytes.
-  if (in.ends_with("==")) len -= 2;
-  else if (in.ends_with("=")) len -= 1;
+  if (in.ends_with("=="))
+    len -= 2;
+  else if (in.ends_with("="))
+    len -= 1;
   return std::string(reinterpret_cast<char*>(out.data()), len);
 }
 
@@ -42,9 +44,12 @@ std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path) {
       if (key == "tls_server_config") {
         for (const auto& tls : entry.second) {
           const std::string tkey = tls.first.as<std::string>();
-          if (tkey == "cert_file") config.cert_file = tls.second.as<std::string>();
-          else if (tkey == "key_file") config.key_file = tls.second.as<std::string>();
-          else return Located(path, tls.first, key + "." + tkey, "not supported");
+          if (tkey == "cert_file")
+            config.cert_file = tls.second.as<std::string>();
+          else if (tkey == "key_file")
+            config.key_file = tls.second.as<std::string>();
+          else
+            return Located(path, tls.first, key + "." + tkey, "not supported");
         }
         if (config.cert_file.empty() || config.key_file.empty()) {
           return Located(path, entry.second, key, "needs both cert_file and key_file");

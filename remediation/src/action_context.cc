@@ -85,4 +85,16 @@ bool VerifySwitchoverStep(const std::string& candidate, ActionContext& ctx) {
       });
 }
 
+ActionOutcome VerifyExternalSwitchover(const std::string& who, const std::string& candidate,
+                                       ActionContext& ctx) {
+  ActionOutcome out;
+  out.ok = VerifySwitchoverStep(candidate, ctx);
+  out.summary = out.ok ? who + " switched over to " + candidate : ctx.failed_detail();
+  if (!out.ok) {
+    out.recovery = who + " accepted the switchover but the unit did not converge on " + candidate +
+                   " within the timeout";
+  }
+  return out;
+}
+
 }  // namespace dbtopo::remediation

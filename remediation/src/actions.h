@@ -186,4 +186,9 @@ ActionOutcome WebhookSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
 /// holds on a fresh read.
 bool VerifySwitchoverStep(const std::string& candidate, ActionContext& ctx);
 
+/// After an external trigger (`who`: "the command", "the webhook") accepted a
+/// switchover: verify, and describe the outcome either way.
+ActionOutcome VerifyExternalSwitchover(const std::string& who, const std::string& candidate,
+                                       ActionContext& ctx);
+
 }  // namespace dbtopo::remediation

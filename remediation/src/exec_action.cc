@@ -181,13 +181,7 @@ ActionOutcome ExecSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
         "in the step detail)";
     return out;
   }
-  out.ok = VerifySwitchoverStep(plan.candidate, ctx);
-  out.summary = out.ok ? "the command switched over to " + plan.candidate : ctx.failed_detail();
-  if (!out.ok) {
-    out.recovery = "the command exited 0 but the unit did not converge on " + plan.candidate +
-                   " within the timeout";
-  }
-  return out;
+  return VerifyExternalSwitchover("the command", plan.candidate, ctx);
 }
 
 }  // namespace dbtopo::remediation

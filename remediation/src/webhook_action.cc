@@ -70,13 +70,7 @@ ActionOutcome WebhookSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
         "exporter";
     return out;
   }
-  out.ok = VerifySwitchoverStep(plan.candidate, ctx);
-  out.summary = out.ok ? "the webhook switched over to " + plan.candidate : ctx.failed_detail();
-  if (!out.ok) {
-    out.recovery = "the webhook accepted the request but the unit did not converge on " +
-                   plan.candidate + " within the timeout";
-  }
-  return out;
+  return VerifyExternalSwitchover("the webhook", plan.candidate, ctx);
 }
 
 }  // namespace dbtopo::remediation

@@ -27,7 +27,8 @@ TEST(LogTest, LogfmtQuotesAndEscapes) {
   log::Debug("hidden at info");
   const auto lines = Lines(testing::internal::GetCapturedStderr());
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_THAT(lines[0], HasSubstr(R"(level=info msg="target down" err="can't connect \"x\"" pod=a)"));
+  EXPECT_THAT(lines[0],
+              HasSubstr(R"(level=info msg="target down" err="can't connect \"x\"" pod=a)"));
   EXPECT_THAT(lines[1], HasSubstr(R"(level=warning msg="direct text with = and \"quotes\"")"));
 }
 

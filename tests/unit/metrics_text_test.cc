@@ -34,14 +34,15 @@ TEST(MetricsTextTest, HealthyTopology) {
   EXPECT_TRUE(Contains(text, "# TYPE dbtopo_up gauge")) << text;
   EXPECT_TRUE(Contains(text, std::string("dbtopo_up{") + kPod1 + "} 1"));
   EXPECT_TRUE(Contains(text, std::string("dbtopo_role{") + kPod1 + ",role=\"replica\"} 1"));
-  EXPECT_TRUE(Contains(
-      text, std::string("dbtopo_replication_lag_seconds{") + kPod1 + ",channel=\"\"} 3"));
+  EXPECT_TRUE(
+      Contains(text, std::string("dbtopo_replication_lag_seconds{") + kPod1 + ",channel=\"\"} 3"));
   EXPECT_TRUE(Contains(text, std::string("dbtopo_replication_last_error_number{") + kPod1 +
                                  ",channel=\"\",thread=\"sql\"} 0"));
-  EXPECT_TRUE(Contains(text, std::string("dbtopo_replication_source_valid{") + kPod1 +
-                                 ",channel=\"\"} 1"));
+  EXPECT_TRUE(
+      Contains(text, std::string("dbtopo_replication_source_valid{") + kPod1 + ",channel=\"\"} 1"));
   EXPECT_TRUE(Contains(
-      text, R"(dbtopo_cluster_primaries{namespace="default",db_cluster="orders",component="mysql"} 1)"));
+      text,
+      R"(dbtopo_cluster_primaries{namespace="default",db_cluster="orders",component="mysql"} 1)"));
   EXPECT_TRUE(Contains(text, "dbtopo_last_poll_timestamp_seconds 1700000000.5"));
   EXPECT_TRUE(Contains(text, "dbtopo_exporter_build_info{version=\"0.1.0\"} 1"));
   EXPECT_FALSE(Contains(text, "dbtopo_finding{"));

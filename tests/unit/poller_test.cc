@@ -20,7 +20,8 @@ std::atomic<int> g_peak_in_flight{0};
 // how many probes run at once.
 class FakeProbe : public Probe {
  public:
-  FakeProbe(std::chrono::milliseconds delay, std::atomic<int>* calls) : delay_(delay), calls_(calls) {}
+  FakeProbe(std::chrono::milliseconds delay, std::atomic<int>* calls)
+      : delay_(delay), calls_(calls) {}
   Observation Collect() override {
     ++*calls_;
     const int now = ++g_in_flight;
@@ -68,12 +69,13 @@ TEST_F(PollerTest, ProbesRunConcurrentlyAndConnectionsAreReused) {
   for (int i = 0; i < 4; ++i) discovery.targets.push_back(MakeTarget("p" + std::to_string(i), "h"));
   std::atomic<int> created{0}, calls{0};
   SnapshotStore store;
-  Poller poller({1s, 1s, 4, {}}, &discovery,
-                [&](const Target&, const Credentials&, const ProbeOptions&) {
-                  ++created;
-                  return std::make_unique<FakeProbe>(300ms, &calls);
-                },
-                &store);
+  Poller poller(
+      {1s, 1s, 4, {}}, &discovery,
+      [&](const Target&, const Credentials&, const ProbeOptions&) {
+        ++created;
+        return std::make_unique<FakeProbe>(300ms, &calls);
+      },
+      &store);
   auto first = poller.RunRound();
   auto second = poller.RunRound();
   EXPECT_EQ(created, 4);  // one probe (connection) per target, kept across rounds
@@ -90,12 +92,13 @@ TEST_F(PollerTest, ChangedAddressMakesANewProbeAndRemovedTargetsAreDropped) {
   discovery.targets = {MakeTarget("a", "10.0.0.1"), MakeTarget("b", "10.0.0.2")};
   std::atomic<int> created{0}, calls{0};
   SnapshotStore store;
-  Poller poller({1s, 1s, 2, {}}, &discovery,
-                [&](const Target&, const Credentials&, const ProbeOptions&) {
-                  ++created;
-                  return std::make_unique<FakeProbe>(0ms, &calls);
-                },
-                &store);
+  Poller poller(
+      {1s, 1s, 2, {}}, &discovery,
+      [&](const Target&, const Credentials&, const ProbeOptions&) {
+        ++created;
+        return std::make_unique<FakeProbe>(0ms, &calls);
+      },
+      &store);
   poller.RunRound();
   discovery.targets = {MakeTarget("a", "10.0.0.9")};  // pod a moved, pod b deleted
   auto snapshot = poller.RunRound();
@@ -107,11 +110,12 @@ TEST_F(PollerTest, MissingProbeIsReportedDown) {
   MutableDiscovery discovery;
   discovery.targets = {MakeTarget("a", "h")};
   SnapshotStore store;
-  Poller poller({1s, 1s, 1, {}}, &discovery,
-                [](const Target&, const Credentials&, const ProbeOptions&) {
-                  return std::unique_ptr<Probe>();
-                },
-                &store);
+  Poller poller(
+      {1s, 1s, 1, {}}, &discovery,
+      [](const Target&, const Credentials&, const ProbeOptions&) {
+        return std::unique_ptr<Probe>();
+      },
+      &store);
   auto snapshot = poller.RunRound();
   ASSERT_EQ(snapshot->topology.units.size(), 1u);
   EXPECT_FALSE(snapshot->topology.units[0].members[0].observation.up);
