@@ -8,7 +8,7 @@
 #   BENCH_PARTS=mysql bench/run.sh     # mysql | redis | redis-cluster (comma-separated)
 #
 # Environment:
-#   DBTOPO_EXPORTER   binary (default: <repo>/build-bench/dbtopo_exporter)
+#   DBTOPO_EXPORTER   binary (default: <repo>/build/dbtopo_exporter)
 #   BENCH_SECONDS     measurement window per exporter, seconds (default 60)
 #   BENCH_WARMUP      seconds between "ready" and the window (default 3)
 #   BENCH_PARTS       default mysql,redis,redis-cluster
@@ -24,7 +24,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
-dbtopo="${DBTOPO_EXPORTER:-$repo/build-bench/dbtopo_exporter}"
+dbtopo="${DBTOPO_EXPORTER:-$repo/build/dbtopo_exporter}"
 PATH="$PATH:/usr/sbin:/sbin"  # mariadbd lives in sbin
 
 missing=()
@@ -40,8 +40,8 @@ if ((${#missing[@]})); then
 fi
 if [[ ! -x "$dbtopo" ]]; then
   echo "bench: dbtopo_exporter not found at $dbtopo; build it first:" >&2
-  echo "  cmake -S $repo -B $repo/build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo &&" \
-       "cmake --build $repo/build-bench -j2 --target dbtopo_exporter" >&2
+  echo "  cmake -S $repo -B $repo/build -DCMAKE_BUILD_TYPE=RelWithDebInfo &&" \
+       "cmake --build $repo/build -j2 --target dbtopo_exporter" >&2
   echo "  (or set DBTOPO_EXPORTER=/path/to/dbtopo_exporter)" >&2
   exit 2
 fi
