@@ -22,7 +22,7 @@ std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args
     bool has_value = false;
     if (const auto eq = name.find('='); eq != std::string::npos && name.starts_with("--")) {
       value = name.substr(eq + 1);
-      name = name.substr(0, eq);
+      name.resize(eq);
       has_value = true;
     }
     if (auto it = bool_flags.find(name); it != bool_flags.end()) {
