@@ -82,6 +82,17 @@ long long PositiveInteger(const YAML::Node& node, const std::string& key) {
   return value;
 }
 
+// The required `engine` key of `node`.
+Engine EngineValue(const YAML::Node& node, const std::string& path) {
+  const std::string engine = RequiredString(node, path, "engine");
+  auto parsed = ParseEngine(engine);
+  if (!parsed) {
+    Fail(node["engine"], path + ".engine",
+         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
+  }
+  return *parsed;
+}
+
 int DefaultPort(Engine engine) { return engine == Engine::kMysql ? 3306 : 6379; }
 
 // "host:port", "[v6]:port" or "host" (engine's default port).
@@ -189,13 +200,7 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
              "members"});
   ClusterConfig cluster;
   cluster.name = RequiredString(node, path, "name");
-  const std::string engine = RequiredString(node, path, "engine");
-  auto parsed = ParseEngine(engine);
-  if (!parsed) {
-    Fail(node["engine"], path + ".engine",
-         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
-  }
-  cluster.engine = *parsed;
+  cluster.engine = EngineValue(node, path);
   if (node["namespace"]) cluster.ns = ScalarString(node["namespace"], path + ".namespace");
   cluster.component = node["component"] ? ScalarString(node["component"], path + ".component")
                                         : std::string(EngineName(cluster.engine));
@@ -254,13 +259,7 @@ KubernetesDiscoverRule ParseDiscoverRule(const YAML::Node& node, const std::stri
                                          const std::string& config_file) {
   CheckKeys(node, path, {"engine", "label_selector", "port_name", "credentials"});
   KubernetesDiscoverRule rule;
-  const std::string engine = RequiredString(node, path, "engine");
-  auto parsed = ParseEngine(engine);
-  if (!parsed) {
-    Fail(node["engine"], path + ".engine",
-         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
-  }
-  rule.engine = *parsed;
+  rule.engine = EngineValue(node, path);
   rule.label_selector = RequiredString(node, path, "label_selector");
   if (node["port_name"]) rule.port_name = ScalarString(node["port_name"], path + ".port_name");
   rule.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);

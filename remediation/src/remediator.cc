@@ -290,19 +290,11 @@ class Remediator::Impl {
     r.candidate = request.candidate;
     r.unit = {request.ns, request.db_cluster, request.component};
 
-    std::vector<DiscoveredTarget> targets;
-    UnitId unit;
-    if (auto refused = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
-                                request.component_set},
-                               &unit, &targets)) {
-      return Finish(Refuse(std::move(r), *refused), start);
-    }
-    r.unit = unit;
-    std::optional<Refusal> busy = Acquire(unit, r.action, automatic);
-    if (busy) return Finish(Refuse(std::move(r), *busy), start);
-    RemediationRecord done = Switchover(std::move(r), request, unit, targets);
-    Release(unit, automatic, done);
-    return Finish(std::move(done), start);
+    return Locked(std::move(r), request, automatic, start,
+                  [&](RemediationRecord rec, const UnitId& unit,
+                      const std::vector<DiscoveredTarget>& targets) {
+                    return Switchover(std::move(rec), request, unit, targets);
+                  });
   }
 
   RemediationRecord RunFence(const FenceRequest& request, const std::string& trigger,
@@ -314,6 +306,20 @@ class Remediator::Impl {
     r.trigger = trigger;
     r.started_unix = UnixNow();
     r.unit = {request.ns, request.db_cluster, request.component};
+    return Locked(std::move(r), request, automatic, start,
+                  [&](RemediationRecord rec, const UnitId& unit,
+                      const std::vector<DiscoveredTarget>& targets) {
+                    return Fence(std::move(rec), request, unit, targets);
+                  });
+  }
+
+ private:
+  // The safety rail every action goes through: resolve the unit (refuse
+  // unknown or ambiguous), take its lock (refuse when another action is in
+  // flight or, for automatic triggers, in cooldown), act, release, record.
+  template <typename Request, typename Act>
+  RemediationRecord Locked(RemediationRecord r, const Request& request, bool automatic,
+                           Clock::time_point start, Act act) {
     std::vector<DiscoveredTarget> targets;
     UnitId unit;
     if (auto refused = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
@@ -322,14 +328,14 @@ class Remediator::Impl {
       return Finish(Refuse(std::move(r), *refused), start);
     }
     r.unit = unit;
-    std::optional<Refusal> busy = Acquire(unit, r.action, automatic);
-    if (busy) return Finish(Refuse(std::move(r), *busy), start);
-    RemediationRecord done = Fence(std::move(r), request, unit, targets);
+    if (std::optional<Refusal> busy = Acquire(unit, r.action, automatic)) {
+      return Finish(Refuse(std::move(r), *busy), start);
+    }
+    RemediationRecord done = act(std::move(r), unit, targets);
     Release(unit, automatic, done);
     return Finish(std::move(done), start);
   }
 
- private:
   // ------------------------------------------------------------ helpers
 
   void Log(RemediationLogLevel level, const std::string& msg, const Fields& fields) const {
