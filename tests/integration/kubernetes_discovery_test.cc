@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base64_for_tests.h"
 #include "kubernetes/kube_client.h"
 #include "support/exporter_process.h"
 #include "support/fake_kube_api.h"
@@ -44,23 +45,7 @@ std::string TlsFile(const std::string& name) {
   return std::string(DBTOPO_KUBE_TESTDATA) + "/tls/" + name;
 }
 
-std::string Base64(const std::string& in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kAlphabet[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kAlphabet[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
+std::string Base64(const std::string& in) { return test::Base64(in); }
 
 std::map<std::string, std::string> KbLabels(const std::string& cluster, const std::string& role) {
   std::map<std::string, std::string> labels = {{"app.kubernetes.io/instance", cluster},

@@ -26,15 +26,7 @@ using Clock = std::chrono::steady_clock;
 constexpr char kCluster[] = "sessions";
 constexpr auto kWait = std::chrono::seconds(45);
 
-std::set<std::string> Findings(const Metrics& m) {
-  std::set<std::string> out;
-  for (const Sample& s : m.Find("dbtopo_finding")) {
-    const auto pod = s.labels.find("pod");
-    const std::string p = pod == s.labels.end() ? "" : pod->second;
-    out.insert(s.labels.at("kind") + (p.empty() ? "" : "@" + p));
-  }
-  return out;
-}
+std::set<std::string> Findings(const Metrics& m) { return m.FindingKeys(); }
 
 std::string Join(const std::set<std::string>& s) {
   std::string out;

@@ -27,16 +27,7 @@ using Clock = std::chrono::steady_clock;
 constexpr char kCluster[] = "cache";
 constexpr auto kWait = std::chrono::seconds(30);
 
-/// Active findings as "kind@pod" ("kind" for unit findings).
-std::set<std::string> Findings(const Metrics& m) {
-  std::set<std::string> out;
-  for (const Sample& s : m.Find("dbtopo_finding")) {
-    const auto pod = s.labels.find("pod");
-    const std::string p = pod == s.labels.end() ? "" : pod->second;
-    out.insert(s.labels.at("kind") + (p.empty() ? "" : "@" + p));
-  }
-  return out;
-}
+std::set<std::string> Findings(const Metrics& m) { return m.FindingKeys(); }
 
 Labels Pod(const std::string& pod) { return {{"db_cluster", kCluster}, {"pod", pod}}; }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "support/acking_writer.h"
 #include "support/exporter_process.h"
 #include "support/mariadb_topology.h"
 #include "support/process.h"
@@ -64,75 +65,41 @@ HttpResult Post(const ExporterProcess& exporter, const std::string& path, const 
 
 /// Inserts rows as the `app` user into whichever server accepts them, and
 /// remembers every id whose INSERT returned OK.
-class Writer {
+// One connection of the app user; an INSERT of row `id` is a write.
+class MysqlAppConnection : public AckingWriter::Connection {
  public:
-  explicit Writer(std::vector<int> ports) : ports_(std::move(ports)) {}
-  ~Writer() { Stop(); }
-
-  void Start() {
-    thread_ = std::thread([this] { Run(); });
+  static std::unique_ptr<AckingWriter::Connection> Connect(int port) {
+    MYSQL* conn = mysql_init(nullptr);
+    unsigned timeout = 2;
+    unsigned protocol = MYSQL_PROTOCOL_TCP;
+    mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+    mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+    mysql_options(conn, MYSQL_OPT_PROTOCOL, &protocol);
+    if (mysql_real_connect(conn, "127.0.0.1", kAppUser, kAppPassword, nullptr,
+                           static_cast<unsigned>(port), nullptr, 0) == nullptr) {
+      mysql_close(conn);
+      return nullptr;
+    }
+    return std::make_unique<MysqlAppConnection>(conn);
   }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
+  explicit MysqlAppConnection(MYSQL* conn) : conn_(conn) {}
+  ~MysqlAppConnection() override { mysql_close(conn_); }
+  // Read-only (1290) or gone: false, and the writer tries the next server.
+  bool Write(int id) override {
+    const std::string sql =
+        "INSERT INTO dbtopo_test.t VALUES (" + std::to_string(id) + ", 'writer')";
+    return mysql_real_query(conn_, sql.data(), sql.size()) == 0;
   }
-  std::set<int> acked() {
-    std::lock_guard lock(mu_);
-    return acked_;
-  }
-  int failures() const { return failures_; }
 
  private:
-  void Run() {
-    mysql_thread_init();
-    MYSQL* conn = nullptr;
-    std::size_t target = 0;
-    int next_id = 100000;
-    while (!stop_) {
-      if (conn == nullptr) {
-        conn = mysql_init(nullptr);
-        unsigned timeout = 2;
-        unsigned protocol = MYSQL_PROTOCOL_TCP;
-        mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-        mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
-        mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-        mysql_options(conn, MYSQL_OPT_PROTOCOL, &protocol);
-        if (mysql_real_connect(conn, "127.0.0.1", kAppUser, kAppPassword, nullptr,
-                               static_cast<unsigned>(ports_[target]), nullptr, 0) == nullptr) {
-          mysql_close(conn);
-          conn = nullptr;
-          target = (target + 1) % ports_.size();
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          continue;
-        }
-      }
-      const int id = next_id++;
-      const std::string sql =
-          "INSERT INTO dbtopo_test.t VALUES (" + std::to_string(id) + ", 'writer')";
-      if (mysql_real_query(conn, sql.data(), sql.size()) == 0) {
-        std::lock_guard lock(mu_);
-        acked_.insert(id);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        continue;
-      }
-      // Read-only (1290) or gone: try the next server.
-      ++failures_;
-      mysql_close(conn);
-      conn = nullptr;
-      target = (target + 1) % ports_.size();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (conn != nullptr) mysql_close(conn);
-    mysql_thread_end();
-  }
-
-  std::vector<int> ports_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> failures_{0};
-  std::mutex mu_;
-  std::set<int> acked_;
-  std::thread thread_;
+  MYSQL* conn_;
 };
+
+AckingWriter Writer(std::vector<int> ports) {
+  return AckingWriter(std::move(ports), MysqlAppConnection::Connect, 100000,
+                      std::chrono::milliseconds(5));
+}
 
 struct RemediationYaml {
   bool enabled = true;
@@ -268,7 +235,8 @@ class RemediationMysqlTest : public ::testing::Test {
 
 TEST_F(RemediationMysqlTest, SwitchoverUnderWritesLosesNoRow) {
   ASSERT_NO_FATAL_FAILURE(Start({}));
-  Writer writer({topo_.server(0).port(), topo_.server(1).port(), topo_.server(2).port()});
+  AckingWriter writer =
+      Writer({topo_.server(0).port(), topo_.server(1).port(), topo_.server(2).port()});
   writer.Start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const auto t0 = Clock::now();

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "dbtopo/remediation/remediator.h"
+#include "support/acking_writer.h"
 #include "support/exporter_process.h"
 #include "support/process.h"
 #include "support/prom_text.h"
@@ -80,69 +81,39 @@ std::string RemediationYaml(const TempDir& dir, bool enabled, bool fence,
 
 /// SETs keys `<prefix><id>` on whichever of `ports` accepts writes (READONLY,
 /// MOVED, timeouts: next port) and remembers the ids that were acknowledged.
-class RedisWriter {
+class RedisSetConnection : public AckingWriter::Connection {
  public:
-  RedisWriter(std::vector<int> ports, std::string prefix)
-      : ports_(std::move(ports)), prefix_(std::move(prefix)) {}
-  ~RedisWriter() { Stop(); }
-  void Start() {
-    thread_ = std::thread([this] { Run(); });
+  static AckingWriter::Connect Connector(std::string prefix) {
+    return [prefix](int port) -> std::unique_ptr<AckingWriter::Connection> {
+      const timeval tv{2, 0};
+      redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
+      if (c == nullptr || c->err != 0) {
+        if (c != nullptr) redisFree(c);
+        return nullptr;
+      }
+      redisSetTimeout(c, tv);
+      return std::make_unique<RedisSetConnection>(c, prefix);
+    };
   }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
+  RedisSetConnection(redisContext* c, std::string prefix) : c_(c), prefix_(std::move(prefix)) {}
+  ~RedisSetConnection() override { redisFree(c_); }
+  bool Write(int id) override {
+    const std::string key = prefix_ + std::to_string(id);
+    auto* reply = static_cast<redisReply*>(redisCommand(c_, "SET %s 1", key.c_str()));
+    const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) freeReplyObject(reply);
+    return ok;
   }
-  std::set<int> acked() {
-    std::lock_guard lock(mu_);
-    return acked_;
-  }
-  int failures() const { return failures_; }
 
  private:
-  void Run() {
-    redisContext* c = nullptr;
-    std::size_t target = 0;
-    int id = 0;
-    const timeval tv{2, 0};
-    while (!stop_) {
-      if (c == nullptr) {
-        c = redisConnectWithTimeout("127.0.0.1", ports_[target], tv);
-        if (c == nullptr || c->err != 0) {
-          if (c != nullptr) redisFree(c);
-          c = nullptr;
-          target = (target + 1) % ports_.size();
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          continue;
-        }
-        redisSetTimeout(c, tv);
-      }
-      const std::string key = prefix_ + std::to_string(++id);
-      auto* reply = static_cast<redisReply*>(redisCommand(c, "SET %s 1", key.c_str()));
-      const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
-      if (reply != nullptr) freeReplyObject(reply);
-      if (ok) {
-        std::lock_guard lock(mu_);
-        acked_.insert(id);
-        std::this_thread::sleep_for(std::chrono::milliseconds(3));
-        continue;
-      }
-      ++failures_;
-      redisFree(c);
-      c = nullptr;
-      target = (target + 1) % ports_.size();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (c != nullptr) redisFree(c);
-  }
-
-  std::vector<int> ports_;
+  redisContext* c_;
   std::string prefix_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> failures_{0};
-  std::mutex mu_;
-  std::set<int> acked_;
-  std::thread thread_;
 };
+
+AckingWriter RedisWriter(std::vector<int> ports, std::string prefix) {
+  return AckingWriter(std::move(ports), RedisSetConnection::Connector(std::move(prefix)), 1,
+                      std::chrono::milliseconds(3));
+}
 
 /// Ids of the keys `<prefix><id>` present on `server` (KEYS, test sizes only).
 std::set<int> KeyIds(RedisServer& server, const std::string& prefix) {
@@ -259,7 +230,8 @@ class RemediationRedisTest : public ::testing::Test {
 
 TEST_F(RemediationRedisTest, SwitchoverUnderWritesLosesNoWrite) {
   ASSERT_NO_FATAL_FAILURE(Start(/*enabled=*/true, /*fence=*/false));
-  RedisWriter writer({set_.server(0).port(), set_.server(1).port(), set_.server(2).port()}, "w:");
+  AckingWriter writer =
+      RedisWriter({set_.server(0).port(), set_.server(1).port(), set_.server(2).port()}, "w:");
   writer.Start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const HttpResult r = Switchover("redis-2");
@@ -426,7 +398,8 @@ TEST_F(RemediationRedisClusterTest, ClusterFailoverUnderWritesLosesNoWrite) {
   const int master = cluster_.Shard(0)[0];
   const int replica = cluster_.Shard(0)[1];
   const std::string prefix = ShardZeroPrefix();
-  RedisWriter writer({cluster_.node(master).port(), cluster_.node(replica).port()}, prefix);
+  AckingWriter writer =
+      RedisWriter({cluster_.node(master).port(), cluster_.node(replica).port()}, prefix);
   writer.Start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const HttpResult r = Switchover(cluster_.Pod(replica));

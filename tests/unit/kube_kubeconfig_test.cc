@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base64_for_tests.h"
 #include "kubernetes/kube_client.h"
 #include "kubernetes/kubeconfig.h"
 
@@ -32,23 +33,7 @@ std::string TlsFile(const std::string& name) {
   return std::string(DBTOPO_KUBE_TESTDATA) + "/tls/" + name;
 }
 
-std::string Base64Of(const std::string& data) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : data) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kAlphabet[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kAlphabet[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
+std::string Base64Of(const std::string& data) { return test::Base64(data); }
 
 class KubeconfigTest : public ::testing::Test {
  protected:

@@ -6,12 +6,12 @@
 #include <crypt.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "base64_for_tests.h"
 #include "http_server.h"
 
 namespace dbtopo {
@@ -27,12 +27,7 @@ std::string Bcrypt(const std::string& password) {
 }
 
 std::string Basic(const std::string& user_colon_password) {
-  std::string out(4 * ((user_colon_password.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(user_colon_password.data()),
-                                static_cast<int>(user_colon_password.size()));
-  out.resize(n);
-  return "Basic " + out;
+  return "Basic " + test::Base64(user_colon_password);
 }
 
 std::string WriteFile(const std::string& name, const std::string& text) {

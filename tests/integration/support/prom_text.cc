@@ -240,4 +240,14 @@ std::string Metrics::Dump(const std::string& prefix) const {
   return out;
 }
 
+std::set<std::string> Metrics::FindingKeys() const {
+  std::set<std::string> out;
+  for (const Sample& s : Find("dbtopo_finding")) {
+    const auto pod = s.labels.find("pod");
+    const std::string p = pod == s.labels.end() ? "" : pod->second;
+    out.insert(s.labels.at("kind") + (p.empty() ? "" : "@" + p));
+  }
+  return out;
+}
+
 }  // namespace dbtopo::testing

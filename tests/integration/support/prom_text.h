@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,10 @@ class Metrics {
   /// Sample lines (no comments) whose name starts with `prefix`, one per line;
   /// for failure messages.
   std::string Dump(const std::string& prefix = "dbtopo_") const;
+
+  /// Active findings (`dbtopo_finding` series) as "kind@pod", or "kind" for
+  /// unit-level findings.
+  std::set<std::string> FindingKeys() const;
 
  private:
   std::vector<Sample> samples_;
