@@ -14,15 +14,16 @@
 namespace dbtopo {
 namespace {
 
-Role ObservedRole(Engine engine, const Observation& observation) {
-  switch (engine) {
+void AssignRoles(UnitView& unit) {
+  switch (unit.engine) {
     case Engine::kMysql:
-      return detail::MysqlObservedRole(observation);
+      detail::AssignMysqlRoles(unit);
+      return;
     case Engine::kRedis:
     case Engine::kRedisCluster:
-      return detail::RedisObservedRole(observation);
+      for (MemberView& m : unit.members) m.observed_role = detail::RedisObservedRole(m.observation);
+      return;
   }
-  return Role::kUnknown;
 }
 
 void RunEngineDetectors(UnitView& unit, const AnalysisOptions& options,
@@ -96,7 +97,7 @@ Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& opti
   Topology topology;
   topology.units = GroupIntoUnits(members);
   for (UnitView& unit : topology.units) {
-    for (MemberView& m : unit.members) m.observed_role = ObservedRole(unit.engine, m.observation);
+    AssignRoles(unit);
     detail::RunCommonDetectors(unit, &topology.findings);
     RunEngineDetectors(unit, options, &topology.findings);
   }

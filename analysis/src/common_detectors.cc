@@ -1,5 +1,7 @@
 #include "common_detectors.h"
 
+#include "source_graph.h"
+
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -78,15 +80,60 @@ void DetectDualPrimary(UnitView& unit, std::vector<Finding>* findings) {
       std::to_string(primaries.size()) + " members report primary: " + JoinPods(primaries)));
 }
 
+// Down members that some up replica still reports an IO thread (Redis:
+// master link) `Yes` to, with the pods that do.
+std::map<const MemberView*, std::vector<const MemberView*>> StillFollowedWhileDown(
+    const UnitView& unit) {
+  const std::vector<const MemberView*> all = MemberPointers(unit);
+  std::map<const MemberView*, std::vector<const MemberView*>> followed;
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up) continue;
+    for (const ReplicationChannel& c : m.observation.channels) {
+      if (c.io_running != true) continue;
+      const MemberView* source = ResolveSource(c, m, all);
+      if (source != nullptr && source != &m && !source->observation.up) {
+        followed[source].push_back(&m);
+      }
+    }
+  }
+  return followed;
+}
+
 void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
   if (unit.engine == Engine::kRedisCluster) return;
   if (unit.primaries > 0) return;
+  // The exporter cannot reach a member that replicas still stream from: it
+  // is alive for them, so this is the exporter's blindness (network, grants,
+  // max_connections), not a dead primary.
+  const auto followed = StillFollowedWhileDown(unit);
+  for (const auto& [source, replicas] : followed) {
+    findings->push_back(PodFinding(
+        unit, *source, finding::kPrimaryUnreachable, Severity::kWarning,
+        "the exporter cannot reach " + Describe(*source) + " (" + source->observation.error +
+            ") but " + JoinPods(replicas) + " still replicate from it (IO thread running)"));
+  }
+  if (!followed.empty()) return;
   // A dead primary is exactly the incident this catches, so down members do
   // not excuse it; name them to point at the likely cause.
   std::string message = "no member reports primary";
   const auto down = MembersWhere(unit, [](const MemberView& m) { return !m.observation.up; });
   if (!down.empty()) message += " (down: " + JoinPods(down) + ")";
   findings->push_back(UnitFinding(unit, finding::kNoPrimary, Severity::kCritical, message));
+}
+
+void DetectLabelledNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
+  // Redis Cluster shards are judged by slots; a unit without any role label
+  // (a plain StatefulSet) routes writes some other way.
+  if (unit.engine == Engine::kRedisCluster || unit.primaries != 1) return;
+  if (unit.labelled_primaries > 0) return;
+  const bool any_label = std::any_of(unit.members.begin(), unit.members.end(), [](const auto& m) {
+    return m.target.labelled_role.has_value() || !m.target.role_label_value.empty();
+  });
+  if (!any_label) return;
+  findings->push_back(UnitFinding(
+      unit, finding::kLabelledNoPrimary, Severity::kCritical,
+      "no pod is labelled primary while the database primary is " + unit.primary_pod +
+          ": a Service selecting the primary role label has no endpoint, so writes fail"));
 }
 
 // Redis Cluster shard of a node: its own id when it is a master, its
@@ -151,6 +198,7 @@ void RunCommonDetectors(UnitView& unit, std::vector<Finding>* findings) {
   DetectDualPrimary(unit, findings);
   DetectNoPrimary(unit, findings);
   DetectLabelledDualPrimary(unit, findings);
+  DetectLabelledNoPrimary(unit, findings);
   DetectRoleLabelMismatch(unit, findings);
 }
 
@@ -209,45 +257,6 @@ bool AddressNamesMember(const std::string& host, int port, const MemberView& mem
          IEquals(std::string_view(host).substr(0, pod.size()), pod);
 }
 
-const MemberView* ResolveSource(const ReplicationChannel& c, const MemberView& self,
-                                const std::vector<const MemberView*>& candidates) {
-  const MemberView* found = nullptr;
-  for (const MemberView* m : candidates) {
-    if (!AddressNamesMember(c.source_host, c.source_port, *m)) continue;
-    if (m->observed_role == Role::kPrimary) return m;
-    if (found == nullptr || found == &self) found = m;
-  }
-  return found;
-}
-
-SourceVerdict JudgeSource(const MemberView& self, const ReplicationChannel& c,
-                          const std::vector<const MemberView*>& candidates,
-                          const std::vector<const MemberView*>& primaries) {
-  SourceVerdict v;
-  v.source = ResolveSource(c, self, candidates);
-  const bool is_primary = v.source != nullptr && std::find(primaries.begin(), primaries.end(),
-                                                           v.source) != primaries.end();
-  if (v.source == &self) {
-    v.reason = "replicates from itself (" + SourceAddress(c) + ")";
-  } else if (is_primary) {
-    v.valid = true;
-    return v;
-  } else if (primaries.empty() && v.source != nullptr) {
-    return v;  // No primary visible: another member is plausible, cannot tell.
-  } else {
-    v.reason = "source " + SourceAddress(c);
-    v.reason += v.source == nullptr ? " is not a member of the unit"
-                                    : " is " + v.source->target.pod + ", not a primary";
-  }
-  if (primaries.size() == 1) {
-    v.reason += "; expected primary " + Describe(*primaries.front());
-  } else if (primaries.size() > 1) {
-    v.reason += "; not one of the primaries " + JoinPods(primaries);
-  }
-  v.valid = false;
-  return v;
-}
-
 std::vector<const MemberView*> Primaries(const UnitView& unit) {
   std::vector<const MemberView*> primaries;
   for (const MemberView& m : unit.members) {
@@ -259,25 +268,6 @@ std::vector<const MemberView*> Primaries(const UnitView& unit) {
 }  // namespace dbtopo::detail
 
 namespace dbtopo::detail {
-
-// Scenario 2: a source address built from the wrong template name.
-void DetectWrongSource(UnitView& unit, const std::vector<const MemberView*>& candidates,
-                       std::vector<Finding>* findings) {
-  const std::vector<const MemberView*> primaries = Primaries(unit);
-  for (MemberView& m : unit.members) {
-    if (!m.observation.up) continue;
-    for (ChannelView& cv : m.channels) {
-      // No source host reported: nothing to judge.
-      if (cv.channel.source_host.empty()) continue;
-      SourceVerdict verdict = JudgeSource(m, cv.channel, candidates, primaries);
-      cv.source_pod = verdict.source != nullptr ? verdict.source->target.pod : "";
-      cv.source_valid = verdict.valid;
-      if (verdict.valid != false) continue;
-      findings->push_back(ChannelFinding(unit, m, cv, finding::kWrongSource, Severity::kCritical,
-                                         std::move(verdict.reason)));
-    }
-  }
-}
 
 std::vector<const MemberView*> MemberPointers(const UnitView& unit) {
   std::vector<const MemberView*> members;

@@ -29,8 +29,16 @@ void CountPrimaries(UnitView& unit);
 void DetectDualPrimary(UnitView& unit, std::vector<Finding>* findings);
 
 /// no_primary (critical, unit): no member reports primary, including when
-/// the primary is down. Skipped for redis-cluster.
+/// the primary is down. Instead primary_unreachable (warning, on the down
+/// pod) while some up replica still reports its IO thread (Redis: master
+/// link) running to a down member. Skipped for redis-cluster.
 void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings);
+
+/// labelled_no_primary (critical, unit): the databases show exactly one
+/// primary, some pod carries a role label, and no pod is labelled primary.
+/// Needs UnitView::labelled_primaries (DetectLabelledDualPrimary). Skipped
+/// for redis-cluster.
+void DetectLabelledNoPrimary(const UnitView& unit, std::vector<Finding>* findings);
 
 /// labelled_dual_primary (critical, unit): more than one pod labelled
 /// primary (Redis Cluster: within one shard). Sets
@@ -58,35 +66,6 @@ std::string SourceAddress(const ReplicationChannel& c);
 
 /// "pod (host:port)", for messages.
 std::string Describe(const MemberView& m);
-
-/// The member of `candidates` that `c`'s source address names
-/// (AddressNamesMember), or nullptr. Should an address name several members
-/// (a config error), a primary wins, then anyone but the replica itself, so
-/// the ambiguity cannot invent a wrong_source.
-const MemberView* ResolveSource(const ReplicationChannel& c, const MemberView& self,
-                                const std::vector<const MemberView*>& candidates);
-
-/// What analysis concludes about one replica channel's source.
-struct SourceVerdict {
-  const MemberView* source = nullptr;  ///< Member the address names, or nullptr.
-  std::optional<bool> valid;           ///< ChannelView::source_valid.
-  std::string reason;                  ///< Why it is wrong; "" unless valid == false.
-};
-
-/// Judges `c`'s source for replica `self`. With one primary the source must be
-/// it; with several, one of them; with none visible (primary down, or a
-/// half-done switchover) another member is plausible, so validity is unknown,
-/// and only an address outside `candidates` or the replica itself is known to
-/// be wrong.
-SourceVerdict JudgeSource(const MemberView& self, const ReplicationChannel& c,
-                          const std::vector<const MemberView*>& candidates,
-                          const std::vector<const MemberView*>& primaries);
-
-/// wrong_source (critical, per pod+channel), and ChannelView::source_pod /
-/// source_valid for every up member's channels, judged by JudgeSource
-/// against `candidates` (the unit, or for Redis Cluster the db_cluster).
-void DetectWrongSource(UnitView& unit, const std::vector<const MemberView*>& candidates,
-                       std::vector<Finding>* findings);
 
 /// Pointers to every member of `unit`.
 std::vector<const MemberView*> MemberPointers(const UnitView& unit);

@@ -16,15 +16,36 @@
 
 namespace dbtopo::detail {
 
-/// MySQL/MariaDB observed role: a server with a replication channel is a
-/// replica; a writable server that does not replicate is a primary; a
-/// read-only server that does not replicate (or a down one) is unknown.
+/// A channel with a running thread: IO `Yes` or `Connecting` (retrying its
+/// source), or SQL `Yes`.
+bool HasRunningThread(const ReplicationChannel& channel);
+
+/// MySQL/MariaDB observed role of one server on its own: a running
+/// replication thread makes it a replica; a writable server with no running
+/// thread (channels stopped by command or error, or none) is a primary; a
+/// read-only server with stopped channels is a replica (broken); read-only
+/// with no channel, or down, is unknown.
 Role MysqlObservedRole(const Observation& observation);
 
-/// MySQL detectors: replication_broken, replication_lagging, wrong_source,
-/// server_id_conflict, version_skew, writable_replica. Also fills
-/// ChannelView::source_valid / source_pod and UnitView::server_id_conflicts.
+/// Sets MemberView::observed_role for every member (MysqlObservedRole), then
+/// resolves co-primaries: of two up members replicating from each other
+/// (MemberView::co_primary on both), each writable one is a primary.
+void AssignMysqlRoles(UnitView& unit);
+
+/// MySQL detectors: replication_broken, replication_lagging (lag less
+/// SQL_Delay), wrong_source (chains allowed), server_id_conflict,
+/// version_skew, writable_replica, detached_replica, errant_gtid. Also fills
+/// ChannelView::source_valid / source_pod, MemberView::depth / errant_gtid
+/// and UnitView::server_id_conflicts.
 void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Finding>* findings);
+
+/// errant_gtid (warning, per pod) and MemberView::errant_gtid /
+/// errant_gtids, for every up non-primary member when the unit has exactly
+/// one primary: MySQL by GTID_SUBTRACT of `gtid_executed` less the primary's
+/// server_uuid; MariaDB by `gtid_binlog_state` per (domain, server_id), less
+/// the primary's server_id. Members whose GTID text does not parse stay
+/// unjudged.
+void DetectErrantGtids(UnitView& unit, std::vector<Finding>* findings);
 
 }  // namespace dbtopo::detail
 

@@ -5,6 +5,7 @@
 // and never assumes a value the server did not report: an unknown
 // io_running, lag or source does not raise a finding.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +17,7 @@
 
 #include "common_detectors.h"
 #include "detectors.h"
+#include "source_graph.h"
 
 namespace dbtopo::detail {
 namespace {
@@ -79,20 +81,28 @@ void DetectReplicationBroken(const UnitView& unit, std::vector<Finding>* finding
   }
 }
 
-// replication_lagging: known lag above the threshold. NULL
-// Seconds_Behind_Master means unknown (thread stopped, not connected), which
-// replication_broken covers; it is never treated as lag or as 0.
+// replication_lagging: known lag, less the delay the replica was told to
+// keep (SQL_Delay: Seconds_Behind_Master of a delayed replica includes it),
+// above the threshold. NULL Seconds_Behind_Master means unknown (thread
+// stopped, not connected), which replication_broken covers; it is never
+// treated as lag or as 0.
 void DetectReplicationLagging(const UnitView& unit, const AnalysisOptions& options,
                               std::vector<Finding>* findings) {
   for (const MemberView& m : unit.members) {
     if (!m.observation.up) continue;
     for (const ChannelView& cv : m.channels) {
       const std::optional<double> lag = cv.channel.lag_seconds;
-      if (!lag.has_value() || *lag <= options.max_replication_lag_seconds) continue;
-      findings->push_back(
-          ChannelFinding(unit, m, cv, finding::kReplicationLagging, Severity::kWarning,
-                         "replication lag " + FormatNumber(*lag) + "s exceeds " +
-                             FormatNumber(options.max_replication_lag_seconds) + "s"));
+      if (!lag.has_value()) continue;
+      const double delay = cv.channel.configured_delay_seconds.value_or(0);
+      if (*lag - delay <= options.max_replication_lag_seconds) continue;
+      std::string message = "replication lag " + FormatNumber(*lag) + "s";
+      if (delay > 0) {
+        message += " (" + FormatNumber(*lag - delay) + "s beyond the configured delay of " +
+                   FormatNumber(delay) + "s)";
+      }
+      message += " exceeds " + FormatNumber(options.max_replication_lag_seconds) + "s";
+      findings->push_back(ChannelFinding(unit, m, cv, finding::kReplicationLagging,
+                                         Severity::kWarning, std::move(message)));
     }
   }
 }
@@ -166,28 +176,76 @@ void DetectVersionSkew(const UnitView& unit, std::vector<Finding>* findings) {
   findings->push_back(std::move(f));
 }
 
-// writable_replica: a replica with read_only=0 (scenario 5). Writes sent to
-// it diverge from the source and later break replication (1062 and friends).
+// writable_replica: a replica (a running replication thread) with
+// read_only=0 (scenario 5). Writes sent to it diverge from the source and
+// later break replication (1062 and friends). The writable half of
+// co-primaries is the primary, not a writable replica.
 void DetectWritableReplicas(const UnitView& unit, std::vector<Finding>* findings) {
   for (const MemberView& m : unit.members) {
-    if (!m.observation.up || m.observation.channels.empty()) continue;
+    if (!m.observation.up || m.observed_role != Role::kReplica) continue;
     if (MysqlWritable(m.observation) != true) continue;
     findings->push_back(MemberFinding(unit, m, finding::kWritableReplica, Severity::kWarning,
                                       "replica accepts writes (read_only=0)"));
   }
 }
 
+// detached_replica: an up, read-only member with no replication configured
+// while the unit has one primary: what `RESET SLAVE ALL` in a half-done
+// switchover leaves. It serves reads that age without bound. Without a
+// primary this is no_primary's business.
+void DetectDetachedReplicas(const UnitView& unit, std::vector<Finding>* findings) {
+  if (unit.primaries != 1) return;
+  for (const MemberView& m : unit.members) {
+    if (!m.observation.up || !m.observation.channels.empty()) continue;
+    if (MysqlWritable(m.observation) != false) continue;
+    findings->push_back(MemberFinding(
+        unit, m, finding::kDetachedReplica, Severity::kWarning,
+        "read-only and replicates from nobody (no replication configured) while " +
+            unit.primary_pod + " is the primary"));
+  }
+}
+
 }  // namespace
+
+bool HasRunningThread(const ReplicationChannel& c) {
+  return c.io_running == true || IEquals(c.io_state, "Connecting") || c.sql_running == true;
+}
 
 Role MysqlObservedRole(const Observation& observation) {
   if (!observation.up) return Role::kUnknown;
-  // Any channel, running or not, means the server was set up as a replica;
-  // a broken link is replication_broken's business, not a role change.
-  if (!observation.channels.empty()) return Role::kReplica;
+  // A running thread means the server is being fed by a source; a server
+  // whose channels are all stopped (by STOP SLAVE, by an error, or never
+  // started) receives nothing, so if it takes writes those writes are a
+  // second, independent history: it is a primary.
+  if (std::any_of(observation.channels.begin(), observation.channels.end(), HasRunningThread)) {
+    return Role::kReplica;
+  }
   if (MysqlWritable(observation) == true) return Role::kPrimary;
+  // Read-only with replication configured but stopped: a replica whose
+  // replication is broken (replication_broken says so).
+  if (!observation.channels.empty()) return Role::kReplica;
   // Read-only and not replicating: a fenced ex-primary or a detached
   // replica. Neither is a primary, and calling it a replica would be a guess.
   return Role::kUnknown;
+}
+
+void AssignMysqlRoles(UnitView& unit) {
+  for (MemberView& m : unit.members) m.observed_role = MysqlObservedRole(m.observation);
+  // Co-primaries: two members replicating from each other. Each writable
+  // one is a primary (one: active/passive; both: split brain).
+  const std::vector<const MemberView*> all = MemberPointers(unit);
+  auto follows = [&](const MemberView& a, const MemberView& b) {
+    return std::any_of(a.observation.channels.begin(), a.observation.channels.end(),
+                       [&](const ReplicationChannel& c) { return ResolveSource(c, a, all) == &b; });
+  };
+  for (MemberView& a : unit.members) {
+    if (!a.observation.up) continue;
+    for (MemberView& b : unit.members) {
+      if (&a == &b || !b.observation.up || !follows(a, b) || !follows(b, a)) continue;
+      a.co_primary = true;
+      if (MysqlWritable(a.observation) == true) a.observed_role = Role::kPrimary;
+    }
+  }
 }
 
 void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Finding>* findings) {
@@ -198,6 +256,8 @@ void DetectMysql(UnitView& unit, const AnalysisOptions& options, std::vector<Fin
   DetectServerIdConflicts(unit, findings);
   DetectVersionSkew(unit, findings);
   DetectWritableReplicas(unit, findings);
+  DetectDetachedReplicas(unit, findings);
+  DetectErrantGtids(unit, findings);
 }
 
 }  // namespace dbtopo::detail

@@ -20,6 +20,7 @@
 
 #include "common_detectors.h"
 #include "detectors.h"
+#include "source_graph.h"
 
 namespace dbtopo::detail {
 namespace {

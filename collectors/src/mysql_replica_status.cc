@@ -147,6 +147,7 @@ std::string CollectQuery(const ServerInfo& info) {
   query += SelectItem(has_gtid, mariadb ? "@@global.gtid_current_pos" : "@@global.gtid_executed",
                       "gtid_executed") +
            ", ";
+  query += SelectItem(mariadb, "@@global.gtid_binlog_state", "gtid_binlog_state") + ", ";
   query += SelectItem(true, "@@global.version", "version");
   query += "; ";
   query += ReplicaStatusStatement(info.flavour);
@@ -195,6 +196,11 @@ ReplicationChannel ParseReplicaStatusRow(const ColumnMap& row) {
       ParseInteger(ValueOf(row, {"Seconds_Behind_Source", "Seconds_Behind_Master"}), 0,
                    std::numeric_limits<std::int64_t>::max());
   if (lag.has_value()) channel.lag_seconds = static_cast<double>(*lag);
+  // MASTER_DELAY / SOURCE_DELAY; every server since MySQL 5.6 and MariaDB
+  // 10.2.3 reports it, 0 when none.
+  std::optional<std::int64_t> delay =
+      ParseInteger(ValueOf(row, {"SQL_Delay"}), 0, std::numeric_limits<std::int64_t>::max());
+  if (delay.has_value()) channel.configured_delay_seconds = static_cast<double>(*delay);
 
   channel.last_io_errno = ErrnoOf(row, "Last_IO_Errno");
   channel.last_io_error = TextOf(row, {"Last_IO_Error"});
@@ -222,6 +228,7 @@ ServerGlobals ParseGlobalsRow(const ColumnMap& row) {
   // newlines carry no meaning and would only make equal sets compare unequal.
   globals.gtid_executed = TextOf(row, {"gtid_executed"});
   std::erase(globals.gtid_executed, '\n');
+  globals.gtid_binlog_state = TextOf(row, {"gtid_binlog_state"});
   globals.version = TextOf(row, {"version"});
   return globals;
 }
@@ -238,6 +245,7 @@ void ApplyGlobals(const ServerGlobals& globals, Observation& observation) {
   observation.server_id = globals.server_id;
   observation.server_uuid = globals.server_uuid;
   observation.gtid_executed = globals.gtid_executed;
+  observation.gtid_binlog_state = globals.gtid_binlog_state;
   observation.version = globals.version;
 }
 

@@ -66,7 +66,8 @@ ServerInfo DetectServerInfo(std::string_view version);
 
 /// The one multi-statement query the probe sends per Collect(): a globals
 /// SELECT (columns aliased read_only, super_read_only, server_id, server_uuid,
-/// gtid_executed, version; NULL where the server has no such variable) then
+/// gtid_executed, gtid_binlog_state, version; NULL where the server has no
+/// such variable) then
 /// the replica status statement. Needs CLIENT_MULTI_STATEMENTS.
 std::string CollectQuery(const ServerInfo& info);
 
@@ -101,6 +102,8 @@ std::optional<std::int64_t> ParseInteger(const std::optional<std::string>& value
 ///                   0 when NULL, absent, negative or garbage.
 ///  * last_io_error / last_sql_error <- `Last_IO_Error` / `Last_SQL_Error`.
 ///  * gtid_mode   <- `Using_Gtid` (MariaDB) / `Auto_Position` (MySQL); "" when absent.
+///  * configured_delay_seconds <- `SQL_Delay`, seconds; NULL, absent or
+///                   garbage -> std::nullopt.
 /// lag_bytes and last_io_seconds_ago stay std::nullopt (Redis only).
 ReplicationChannel ParseReplicaStatusRow(const ColumnMap& row);
 
@@ -119,12 +122,13 @@ struct ServerGlobals {
   std::optional<std::uint32_t> server_id;  ///< `@@server_id`, 0..4294967295.
   std::string server_uuid;                 ///< `@@server_uuid`; "" on MariaDB / NULL.
   std::string gtid_executed;               ///< `@@gtid_executed` / MariaDB `@@gtid_current_pos`.
+  std::string gtid_binlog_state;           ///< MariaDB `@@gtid_binlog_state`; "" on MySQL.
   std::string version;                     ///< `@@version`.
 };
 
 /// Parses the globals row by the aliases CollectQuery() gives its columns
 /// (read_only, super_read_only, server_id, server_uuid, gtid_executed,
-/// version). NULL, absent or garbage values leave the field unknown
+/// gtid_binlog_state, version). NULL, absent or garbage values leave the field unknown
 /// (std::nullopt / ""); never throws.
 ServerGlobals ParseGlobalsRow(const ColumnMap& row);
 

@@ -43,13 +43,19 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_replication_link_up", kGauge, "1 when the replica's link to its source is healthy."},
     {"dbtopo_replication_lag_seconds", kGauge,
      "Replication lag, seconds (Seconds_Behind_Source); absent when unknown."},
+    {"dbtopo_replication_configured_delay_seconds", kGauge,
+     "Delay the replica was told to keep (SQL_Delay, MASTER_DELAY), seconds; 0 for none."},
+    {"dbtopo_replication_errant_gtid", kGauge,
+     "1 when the member executed transactions (GTIDs) the unit's primary lacks; absent when "
+     "not judged."},
     {"dbtopo_replication_lag_bytes", kGauge, "Redis replication lag, bytes of replication offset."},
     {"dbtopo_replication_last_io_seconds_ago", kGauge,
      "Redis master_last_io_seconds_ago, seconds since the last interaction with the master."},
     {"dbtopo_replication_last_error_number", kGauge,
      "Last IO/SQL thread error number (Last_IO_Errno, Last_SQL_Errno); 0 = none."},
     {"dbtopo_replication_source_valid", kGauge,
-     "0 when the replica's source is not its unit's primary; absent when unknowable."},
+     "1 when following the replica's sources reaches its unit's primary (chains allowed), 0 "
+     "when not; absent when unknowable."},
     {"dbtopo_cluster_info", kGauge,
      "One per unit (namespace, db_cluster, component), with its engine = 1."},
     {"dbtopo_cluster_primaries", kGauge, "Members the databases themselves report as primary."},
@@ -133,6 +139,9 @@ void RenderChannel(FamilySet& out, const Labels& pod, const ChannelView& view) {
   if (ch.source_port > 0) source += ":" + std::to_string(ch.source_port);
   out.Add("dbtopo_replication_link_up", With(labels, {{"source", source}}), Bool(view.link_up));
   if (ch.lag_seconds) out.Add("dbtopo_replication_lag_seconds", labels, *ch.lag_seconds);
+  if (ch.configured_delay_seconds) {
+    out.Add("dbtopo_replication_configured_delay_seconds", labels, *ch.configured_delay_seconds);
+  }
   if (ch.lag_bytes) {
     out.Add("dbtopo_replication_lag_bytes", labels, static_cast<double>(*ch.lag_bytes));
   }
@@ -215,6 +224,7 @@ void RenderMember(FamilySet& out, const MemberView& member) {
                        {"server_uuid", obs.server_uuid}}),
             1);
   }
+  if (member.errant_gtid) out.Add("dbtopo_replication_errant_gtid", pod, Bool(*member.errant_gtid));
   for (const ChannelView& channel : member.channels) RenderChannel(out, pod, channel);
   if (obs.redis_cluster) RenderRedisCluster(out, pod, member);
 }

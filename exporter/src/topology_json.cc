@@ -23,6 +23,7 @@ json ChannelJson(const ChannelView& view) {
           {"io_state", ch.io_state},
           {"sql_running", OrNull(ch.sql_running)},
           {"lag_seconds", OrNull(ch.lag_seconds)},
+          {"configured_delay_seconds", OrNull(ch.configured_delay_seconds)},
           {"lag_bytes", OrNull(ch.lag_bytes)},
           {"last_io_errno", ch.last_io_errno},
           {"last_io_error", ch.last_io_error},
@@ -52,6 +53,11 @@ json MemberJson(const MemberView& member) {
             {"server_id", OrNull(o.server_id)},
             {"server_uuid", o.server_uuid},
             {"gtid_executed", o.gtid_executed},
+            {"gtid_binlog_state", o.gtid_binlog_state},
+            {"depth", OrNull(member.depth)},
+            {"co_primary", member.co_primary},
+            {"errant_gtid", OrNull(member.errant_gtid)},
+            {"errant_gtids", member.errant_gtids},
             {"version", o.version},
             {"channels", channels}};
   if (o.redis_cluster) {

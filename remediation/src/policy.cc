@@ -243,6 +243,13 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
                            " (members: " + Join(Pods(unit)) + ")");
   }
   if (auto down = CheckAllUp(unit)) return *down;
+  // The others cannot follow a candidate that holds transactions the
+  // primary lacks: they would never receive them, or stop on them.
+  if (cand->errant_gtid == true) {
+    return Refuse(422, "candidate " + candidate + " has errant GTIDs " + cand->errant_gtids +
+                           " (transactions the primary " + unit.primary_pod +
+                           " does not have): remove or replay them first");
+  }
   std::vector<std::string> writable;
   for (const MemberView& m : unit.members) {
     if (Writable(m)) writable.push_back(m.target.pod);

@@ -85,7 +85,8 @@ struct SwitchoverLimits {
 
 /// Decides whether `candidate` may be promoted in `unit` (a fresh read).
 /// Refusals (nothing is changed): 404 unknown candidate; 422 when any member
-/// is down (unit not fully visible), the unit has two writable members,
+/// is down (unit not fully visible), the candidate has errant GTIDs
+/// (MemberView::errant_gtid), the unit has two writable members,
 /// the candidate is already the primary everyone follows, the candidate has
 /// no link to a member, its link is not up (IO+SQL running; Redis
 /// master_link_status up), its lag is unknown or above the limits, or its

@@ -46,13 +46,34 @@ TEST(MysqlObservedRoleTest, WritableWithoutChannelIsPrimary) {
   EXPECT_EQ(detail::MysqlObservedRole(MysqlPrimary("p", "h").observation), Role::kPrimary);
 }
 
-TEST(MysqlObservedRoleTest, AnyChannelIsReplicaEvenIfBrokenOrWritable) {
+TEST(MysqlObservedRoleTest, RunningThreadMakesAReplicaEvenIfWritable) {
   Member r = MysqlReplicaOfAddress("r", "h2", 3306, "h", 3306);
   EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kReplica);
-  r.observation.channels[0].io_running = false;
-  r.observation.channels[0].sql_running = false;
   r.observation.writable = true;
   r.observation.read_only = false;
+  EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kReplica);
+  // Only the SQL thread, or only an IO thread retrying its source.
+  r.observation.channels[0].io_running = false;
+  r.observation.channels[0].io_state = "No";
+  EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kReplica);
+  r.observation.channels[0].sql_running = false;
+  r.observation.channels[0].io_state = "Connecting";
+  EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kReplica);
+}
+
+TEST(MysqlObservedRoleTest, WritableWithEveryChannelStoppedIsPrimary) {
+  // STOP SLAVE; SET GLOBAL read_only=0: it takes writes that reach nobody.
+  Member r = MysqlReplicaOfAddress("r", "h2", 3306, "h", 3306);
+  ReplicationChannel& c = r.observation.channels[0];
+  c.io_running = false;
+  c.io_state = "No";
+  c.sql_running = false;
+  r.observation.writable = true;
+  r.observation.read_only = false;
+  EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kPrimary);
+  // The same server read-only is a replica with broken replication.
+  r.observation.writable = false;
+  r.observation.read_only = true;
   EXPECT_EQ(detail::MysqlObservedRole(r.observation), Role::kReplica);
 }
 
@@ -238,17 +259,70 @@ TEST(WrongSourceTest, SourceNotAMemberFiresWithAddressAndExpectedPrimary) {
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_pod, "");
 }
 
-TEST(WrongSourceTest, ReplicaOfAnotherReplicaWhilePrimaryExists) {
+TEST(WrongSourceTest, ChainedReplicaReachesThePrimaryAndIsValid) {
   std::vector<Member> members = HealthyOrders();
   members[2].observation.channels[0].source_host = "10.0.0.2";  // orders-mysql-1
 
   const Topology t = Analyse(members);
 
-  EXPECT_THAT(FindingKeys(t), ElementsAre("wrong_source orders-mysql-2"));
-  EXPECT_THAT(t.findings[0].message, HasSubstr("is orders-mysql-1"));
-  EXPECT_THAT(t.findings[0].message, HasSubstr("expected primary orders-mysql-0"));
-  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, false);
+  EXPECT_THAT(t.findings, IsEmpty());
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, true);
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_pod, "orders-mysql-1");
+  EXPECT_EQ(FindMember(t, "orders-mysql-0")->depth, 0);
+  EXPECT_EQ(FindMember(t, "orders-mysql-1")->depth, 1);
+  EXPECT_EQ(FindMember(t, "orders-mysql-2")->depth, 2);
+}
+
+TEST(WrongSourceTest, ChainEndingAtADetachedMemberIsWrong) {
+  std::vector<Member> members = HealthyOrders();
+  members[1].observation.channels.clear();  // RESET SLAVE ALL, still read-only.
+  members[2].observation.channels[0].source_host = "10.0.0.2";
+
+  const Topology t = Analyse(members);
+
+  EXPECT_THAT(FindingKeys(t),
+              ElementsAre("detached_replica orders-mysql-1", "wrong_source orders-mysql-2"));
+  const Finding wrong = FindingsOfKind(t, finding::kWrongSource).at(0);
+  EXPECT_THAT(wrong.message, HasSubstr("the chain ends at orders-mysql-1"));
+  EXPECT_THAT(wrong.message, HasSubstr("expected primary orders-mysql-0"));
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, false);
+  EXPECT_EQ(FindMember(t, "orders-mysql-2")->depth, std::nullopt);
+}
+
+TEST(WrongSourceTest, LoopWithoutThePrimaryIsWrongForBoth) {
+  std::vector<Member> members = HealthyOrders();
+  members[1].observation.channels[0].source_host = "10.0.0.3";
+  members[2].observation.channels[0].source_host = "10.0.0.2";
+
+  const Topology t = Analyse(members);
+
+  EXPECT_THAT(FindingKeys(t),
+              ElementsAre("wrong_source orders-mysql-1", "wrong_source orders-mysql-2"));
+  EXPECT_THAT(t.findings[0].message, HasSubstr("loops back"));
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_valid, false);
+}
+
+TEST(WrongSourceTest, ChainThroughADownMemberIsUnknown) {
+  std::vector<Member> members = HealthyOrders();
+  members[2].observation.channels[0].source_host = "10.0.0.2";
+  members[1] = Down(members[1]);
+
+  const Topology t = Analyse(members);
+
+  EXPECT_THAT(FindingKeys(t), ElementsAre("target_down orders-mysql-1"));
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, std::nullopt);
+}
+
+TEST(WrongSourceTest, ChainLeavingTheUnitIsWrongAtEveryHop) {
+  std::vector<Member> members = HealthyOrders();
+  members[1].observation.channels[0].source_host = "10.9.9.9";
+  members[2].observation.channels[0].source_host = "10.0.0.2";
+
+  const Topology t = Analyse(members);
+
+  EXPECT_THAT(FindingKeys(t),
+              ElementsAre("wrong_source orders-mysql-1", "wrong_source orders-mysql-2"));
+  EXPECT_THAT(t.findings[1].message, HasSubstr("orders-mysql-1 replicates from outside the unit"));
 }
 
 TEST(WrongSourceTest, PodNameAndFqdnResolveCaseInsensitively) {
@@ -308,6 +382,11 @@ TEST(WrongSourceTest, SelfIsWrongEvenWithNoPrimary) {
 TEST(WrongSourceTest, NoPrimaryAcceptsAnyOtherMemberButNotANonMember) {
   std::vector<Member> members = HealthyOrders();
   members[0] = Down(members[0]);
+  // The primary is dead for the replicas too: IO threads retry it.
+  for (int i : {1, 2}) {
+    members[i].observation.channels[0].io_running = false;
+    members[i].observation.channels[0].io_state = "Connecting";
+  }
   members[2].observation.channels[0].source_host = "10.0.0.2";  // Chained replica.
 
   Topology t = Analyse(members);
@@ -320,10 +399,12 @@ TEST(WrongSourceTest, NoPrimaryAcceptsAnyOtherMemberButNotANonMember) {
 
   members[2].observation.channels[0].source_host = "10.0.7.7";
   t = Analyse(members);
-  EXPECT_THAT(FindingKeys(t), ElementsAre("no_primary", "target_down orders-mysql-0",
-                                          "wrong_source orders-mysql-2"));
+  EXPECT_THAT(FindingsOfKind(t, finding::kNoPrimary).size(), 1u);
+  const std::vector<Finding> wrong = FindingsOfKind(t, finding::kWrongSource);
+  ASSERT_EQ(wrong.size(), 1u);
+  EXPECT_EQ(wrong[0].pod, "orders-mysql-2");
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, false);
-  EXPECT_THAT(t.findings[2].message, Not(HasSubstr("expected primary")));
+  EXPECT_THAT(wrong[0].message, Not(HasSubstr("expected primary")));
 }
 
 TEST(WrongSourceTest, SeveralPrimariesAcceptOneOfThem) {
@@ -338,7 +419,7 @@ TEST(WrongSourceTest, SeveralPrimariesAcceptOneOfThem) {
   EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_valid, true);
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, true);
 
-  members[2].observation.channels[0].source_host = "10.0.0.2";  // A replica.
+  members[2].observation.channels[0].source_host = "10.9.9.9";  // No member.
   t = Analyse(members);
   EXPECT_THAT(FindingsOfKind(t, finding::kWrongSource).size(), 1u);
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, false);

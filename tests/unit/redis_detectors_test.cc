@@ -209,14 +209,23 @@ TEST(RedisDetectors, SourceByPodFqdnIsValid) {
   EXPECT_EQ(t.units[0].members[1].channels[0].source_pod, "cache-redis-0");
 }
 
-TEST(RedisDetectors, ChainedReplicaIsWrongSource) {
+TEST(RedisDetectors, ChainedReplicaIsValid) {
+  // A replica of a replica is legal Redis (sub-replicas get the master's stream).
   const Member master = RedisMaster("cache-redis-0", "10.0.0.1");
   const Member r1 = RedisReplicaOf("cache-redis-1", "10.0.0.2", 6379, master);
   Member r2 = RedisReplicaOf("cache-redis-2", "10.0.0.3", 6379, master);
   r2.observation.channels[0].source_host = "10.0.0.2";
   const Topology t = Analyze({master, r1, r2}, AnalysisOptions{});
-  EXPECT_THAT(Kinds(t), ElementsAre("wrong_source@cache-redis-2"));
-  EXPECT_THAT(t.findings[0].message, HasSubstr("is cache-redis-1, not a primary"));
+  EXPECT_THAT(Kinds(t), IsEmpty());
+  EXPECT_EQ(t.units[0].members[2].channels[0].source_valid, true);
+  EXPECT_EQ(t.units[0].members[2].depth, 2);
+}
+
+TEST(RedisDetectors, MasterUnreachableWhileReplicasLinkedIsPrimaryUnreachable) {
+  const Member master = RedisMaster("cache-redis-0", "10.0.0.1");
+  const Member r1 = RedisReplicaOf("cache-redis-1", "10.0.0.2", 6379, master);
+  const Topology t = Analyze({fixtures::Down(master), r1}, AnalysisOptions{});
+  EXPECT_THAT(Kinds(t), ElementsAre("primary_unreachable@cache-redis-0", "target_down@cache-redis-0"));
 }
 
 TEST(RedisDetectors, ReplicaOfItselfIsWrongSource) {

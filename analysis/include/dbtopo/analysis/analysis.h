@@ -24,7 +24,11 @@ const char* SeverityName(Severity severity);
 namespace finding {
 inline constexpr char kDualPrimary[] = "dual_primary";
 inline constexpr char kLabelledDualPrimary[] = "labelled_dual_primary";
+inline constexpr char kLabelledNoPrimary[] = "labelled_no_primary";
 inline constexpr char kNoPrimary[] = "no_primary";
+inline constexpr char kPrimaryUnreachable[] = "primary_unreachable";
+inline constexpr char kDetachedReplica[] = "detached_replica";
+inline constexpr char kErrantGtid[] = "errant_gtid";
 inline constexpr char kReplicationBroken[] = "replication_broken";
 inline constexpr char kReplicationLagging[] = "replication_lagging";
 inline constexpr char kWrongSource[] = "wrong_source";
@@ -67,8 +71,11 @@ struct ChannelView {
   ReplicationChannel channel;
   /// IO (Redis: link) and SQL threads both running.
   bool link_up = false;
-  /// True when the source is the unit's primary; false when it is not;
-  /// std::nullopt when that cannot be known (no single primary visible).
+  /// True when following sources from this channel's source reaches a
+  /// primary of the unit (chains of any depth); false when the source is no
+  /// member, the replica itself, or the chain loops or ends away from the
+  /// primary; std::nullopt when that cannot be known (no primary visible, or
+  /// a member on the chain is down).
   std::optional<bool> source_valid;
   /// Pod name of the member the source address resolves to ("" if none).
   std::string source_pod;
@@ -84,6 +91,20 @@ struct MemberView {
   bool role_label_mismatch = false;
   /// One per observation.channels, same order.
   std::vector<ChannelView> channels;
+  /// Replication hops below the unit's primary: 0 for the primary, 1 for its
+  /// direct replicas, 2 for a replica of a replica, ... std::nullopt when the
+  /// member does not reach a primary (or that cannot be known).
+  std::optional<int> depth;
+  /// MySQL: one of two members that replicate from each other (active/
+  /// passive co-primaries). The writable one of the pair is the primary.
+  bool co_primary = false;
+  /// MySQL: this non-primary member has executed transactions the unit's
+  /// primary lacks (leaving out the primary's own). std::nullopt when not
+  /// judged (no single primary, GTID state unknown or unparseable).
+  std::optional<bool> errant_gtid;
+  /// The errant transactions: a MySQL GTID set, or MariaDB
+  /// "domain-server-seq" entries. "" unless errant_gtid is true.
+  std::string errant_gtids;
   /// Redis Cluster: members of the db_cluster this node has not met (absent,
   /// or known only in handshake/noaddr). std::nullopt when not applicable.
   std::optional<int> redis_cluster_unmet_nodes;

@@ -82,6 +82,10 @@ struct ReplicationChannel {
   /// `Seconds_Behind_Source`/`Seconds_Behind_Master`, seconds. NULL (thread
   /// stopped, not connected) is std::nullopt: unknown, never 0.
   std::optional<double> lag_seconds;
+  /// MySQL/MariaDB `SQL_Delay`: the delay the replica was told to keep
+  /// (`MASTER_DELAY`/`SOURCE_DELAY`), seconds; 0 for none. std::nullopt when
+  /// the server did not report it (Redis, garbage).
+  std::optional<double> configured_delay_seconds;
   /// Redis: master_repl_offset - slave_repl_offset, bytes; std::nullopt when
   /// not known (MySQL: always std::nullopt).
   std::optional<std::int64_t> lag_bytes;
@@ -172,6 +176,9 @@ struct Observation {
   std::string server_uuid;
   /// MySQL `@@gtid_executed` / MariaDB `@@gtid_current_pos` ("" = unknown).
   std::string gtid_executed;
+  /// MariaDB `@@gtid_binlog_state`: last seq_no per (domain, server_id) in
+  /// the binlog ("" on MySQL / unknown). Errant-GTID detection reads it.
+  std::string gtid_binlog_state;
   /// `@@version` / Redis `redis_version`.
   std::string version;
   /// Replication links this server has as a replica (empty: not a replica).
