@@ -234,6 +234,17 @@ TEST(ParseReplicaStatusRowTest, OldMysqlSlaveMasterNames) {
   EXPECT_EQ(channel.gtid_mode, "0");
 }
 
+TEST(ParseReplicaStatusRowTest, SqlDelayIsTheConfiguredDelay) {
+  ColumnMap row = Mysql84Row();
+  EXPECT_EQ(ParseReplicaStatusRow(row).configured_delay_seconds, 0.0);
+  row["SQL_Delay"] = "3600";
+  EXPECT_EQ(ParseReplicaStatusRow(row).configured_delay_seconds, 3600.0);
+  row["SQL_Delay"] = std::nullopt;
+  EXPECT_EQ(ParseReplicaStatusRow(row).configured_delay_seconds, std::nullopt);
+  row["SQL_Delay"] = "-1";
+  EXPECT_EQ(ParseReplicaStatusRow(row).configured_delay_seconds, std::nullopt);
+}
+
 TEST(ParseReplicaStatusRowTest, NullSecondsBehindIsUnknownNotZero) {
   ColumnMap mariadb = MariaDbRow();
   mariadb["Seconds_Behind_Master"] = std::nullopt;
@@ -510,6 +521,7 @@ TEST(DetectServerInfoTest, Flavours) {
 TEST(CollectQueryTest, MariaDb) {
   std::string query = CollectQuery(DetectServerInfo("10.11.19-MariaDB"));
   EXPECT_NE(query.find("@@global.gtid_current_pos AS `gtid_executed`"), std::string::npos);
+  EXPECT_NE(query.find("@@global.gtid_binlog_state AS `gtid_binlog_state`"), std::string::npos);
   EXPECT_NE(query.find("NULL AS `super_read_only`"), std::string::npos);
   EXPECT_NE(query.find("NULL AS `server_uuid`"), std::string::npos);
   EXPECT_TRUE(query.ends_with("; SHOW ALL SLAVES STATUS")) << query;
@@ -520,6 +532,7 @@ TEST(CollectQueryTest, Mysql84) {
   EXPECT_NE(query.find("@@global.super_read_only AS `super_read_only`"), std::string::npos);
   EXPECT_NE(query.find("@@global.server_uuid AS `server_uuid`"), std::string::npos);
   EXPECT_NE(query.find("@@global.gtid_executed AS `gtid_executed`"), std::string::npos);
+  EXPECT_NE(query.find("NULL AS `gtid_binlog_state`"), std::string::npos);
   EXPECT_TRUE(query.ends_with("; SHOW REPLICA STATUS")) << query;
 }
 

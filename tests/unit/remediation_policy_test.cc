@@ -104,6 +104,20 @@ TEST(PlanSwitchoverTest, HealthyReplicaIsAccepted) {
   EXPECT_FALSE(plan.old_primary_was_read_only);
 }
 
+TEST(PlanSwitchoverTest, CandidateWithErrantGtidsIsRefused) {
+  std::vector<Member> members = HealthyOrders();
+  members[0].observation.gtid_binlog_state = "0-1-40";
+  members[1].observation.gtid_binlog_state = "0-1-40,0-2-3";
+  const UnitView unit = Analysed(members);
+  const Refusal r = RefusalOf(PlanSwitchover(unit, "orders-mysql-1", Limits()));
+  EXPECT_EQ(r.http_status, 422);
+  EXPECT_THAT(r.reason, HasSubstr("errant GTIDs 0-2-3"));
+  // Asked for no candidate, the clean replica is chosen instead.
+  auto chosen = ChooseCandidate(unit, Limits());
+  ASSERT_TRUE(std::holds_alternative<std::string>(chosen));
+  EXPECT_EQ(std::get<std::string>(chosen), "orders-mysql-2");
+}
+
 TEST(PlanSwitchoverTest, UnknownCandidateIs404) {
   const Refusal r =
       RefusalOf(PlanSwitchover(Analysed(HealthyOrders()), "orders-mysql-9", Limits()));
