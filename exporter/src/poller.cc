@@ -61,6 +61,15 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   const auto started = std::chrono::steady_clock::now();
   const std::vector<DiscoveredTarget> targets = discovery_->Targets();
   ReconcileProbes(targets);
+  // A switchover in flight at the start or the end of the probes may have
+  // been seen half-way.
+  AnalysisOptions analysis = options_.analysis;
+  auto note_switchovers = [&](const RemediationStatus& status) {
+    for (const auto& [unit, action] : status.in_flight) {
+      if (action == "switchover") analysis.switchovers_in_progress.push_back(unit);
+    }
+  };
+  if (remediation_status_) note_switchovers(remediation_status_());
 
   std::vector<Member> members(targets.size());
   std::vector<std::function<void()>> tasks;
@@ -81,7 +90,11 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   pool_.RunAll(std::move(tasks));
 
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->topology = Analyze(members, options_.analysis);
+  if (remediation_status_) {
+    snapshot->remediation = remediation_status_();
+    note_switchovers(snapshot->remediation);
+  }
+  snapshot->topology = Analyze(members, analysis);
   ++counters_.rounds;
   for (const Member& m : members) counters_.probe_failures += m.observation.up ? 0 : 1;
   snapshot->round = counters_.rounds;
@@ -89,7 +102,6 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   snapshot->timestamp_seconds = UnixSeconds(std::chrono::system_clock::now());
   snapshot->poll_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (remediation_status_) snapshot->remediation = remediation_status_();
   snapshot->metrics_text = RenderMetrics(*snapshot);
   LogChanges(snapshot->topology);
   store_->Set(snapshot);

@@ -241,3 +241,24 @@ TEST(LabelledNoPrimaryTest, UnitWithoutAnyRoleLabelIsQuiet) {
 
 }  // namespace
 }  // namespace dbtopo
+
+namespace dbtopo {
+namespace {
+
+TEST(SwitchoverInProgressTest, HoldsBackNoPrimaryAndDualPrimaryOfThatUnitOnly) {
+  // Mid-switchover: the old primary is read-only, the candidate not yet writable.
+  std::vector<Member> members = fixtures::HealthyOrders();
+  members[0].observation.writable = false;
+  members[0].observation.read_only = true;
+  EXPECT_THAT(fixtures::FindingsOfKind(Analyze(members, {}), finding::kNoPrimary).size(), 1u);
+
+  AnalysisOptions options;
+  options.switchovers_in_progress = {UnitId{"default", "billing", "mysql"}};
+  EXPECT_THAT(fixtures::FindingsOfKind(Analyze(members, options), finding::kNoPrimary).size(), 1u);
+  options.switchovers_in_progress.push_back(fixtures::OrdersUnit());
+  EXPECT_THAT(fixtures::FindingsOfKind(Analyze(members, options), finding::kNoPrimary),
+              ::testing::IsEmpty());
+}
+
+}  // namespace
+}  // namespace dbtopo

@@ -418,6 +418,44 @@ void MariadbTopology::DetachAndMakeWritable(int i) {
   server(i).Execute("STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0;");
 }
 
+void MariadbTopology::StopAndMakeWritable(int i) {
+  server(i).Execute("STOP SLAVE; SET GLOBAL read_only=0;");
+}
+
+void MariadbTopology::ChainByPosition(int i, int source) {
+  WaitInSync({i, source});
+  server(i).Execute("STOP SLAVE");
+  const std::vector<Row> status = server(source).Query("SHOW MASTER STATUS");
+  if (status.empty()) throw std::runtime_error(server(source).name() + ": no binlog");
+  server(i).Execute("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" +
+                    std::to_string(server(source).port()) + ", MASTER_USER='" + kReplUser +
+                    "', MASTER_PASSWORD='" + repl_password_ +
+                    "', MASTER_USE_GTID=no, MASTER_LOG_FILE='" + Get(status[0], "File") +
+                    "', MASTER_LOG_POS=" + Get(status[0], "Position") +
+                    ", MASTER_CONNECT_RETRY=1; START SLAVE;");
+}
+
+void MariadbTopology::ReplicateAlsoFrom(int i, int peer) {
+  server(i).Execute("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" +
+                    std::to_string(server(peer).port()) + ", MASTER_USER='" + kReplUser +
+                    "', MASTER_PASSWORD='" + repl_password_ +
+                    "', MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1; START SLAVE;");
+}
+
+void MariadbTopology::SetDelay(int i, int seconds) {
+  server(i).Execute("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=" + std::to_string(seconds) +
+                    "; START SLAVE;");
+}
+
+void MariadbTopology::ResetSlaveAll(int i) { server(i).Execute("STOP SLAVE; RESET SLAVE ALL;"); }
+
+void MariadbTopology::WriteErrantTransaction(int i) {
+  server(i).Execute("INSERT INTO dbtopo_test.t VALUES (" + std::to_string(next_key_++) +
+                    ", 'errant')");
+}
+
+void MariadbTopology::ForgetBinlog(int i) { server(i).Execute("RESET MASTER"); }
+
 void MariadbTopology::PointAt(int i, const std::string& host, int port) {
   StartReplication(i, host, port);
 }

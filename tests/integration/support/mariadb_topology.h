@@ -141,6 +141,26 @@ class MariadbTopology {
   /// STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0 on replica i: a
   /// second writable server that replicates from nobody.
   void DetachAndMakeWritable(int i);
+  /// STOP SLAVE; SET GLOBAL read_only=0 on replica i: the channel stays
+  /// configured but stopped, and the server takes writes that reach nobody.
+  void StopAndMakeWritable(int i);
+  /// Points replica i at replica `source` by binlog file/position (no GTID),
+  /// from where `source` is now: a chained replica. Waits until i is in sync
+  /// with `source` first.
+  void ChainByPosition(int i, int source);
+  /// Server i also replicates from server `peer` (GTID current_pos): with i
+  /// writable and peer a read-only replica of i, active/passive co-primaries.
+  void ReplicateAlsoFrom(int i, int peer);
+  /// STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=<seconds>; START SLAVE on i.
+  void SetDelay(int i, int seconds);
+  /// STOP SLAVE; RESET SLAVE ALL on replica i (stays read-only).
+  void ResetSlaveAll(int i);
+  /// A row written on replica i with sql_log_bin=1 (as root, whom read_only
+  /// does not stop): a transaction the primary never has, an errant GTID.
+  void WriteErrantTransaction(int i);
+  /// RESET MASTER on replica i: its binlog (and errant GTIDs) are gone;
+  /// replication continues from gtid_slave_pos.
+  void ForgetBinlog(int i);
   /// SIGKILL the primary.
   void KillPrimary() { primary().Kill(); }
   /// Repoints replica i's default connection at host:port (GTID slave_pos)

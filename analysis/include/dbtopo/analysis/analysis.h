@@ -64,6 +64,11 @@ struct AnalysisOptions {
   double max_replication_lag_seconds = 30;
   /// Redis: a replica is lagging when its offset is this many bytes behind.
   std::int64_t max_replication_lag_bytes = 64 * 1024 * 1024;
+  /// Units in which the exporter's own switchover is running this round.
+  /// Their primary count passes through zero (or two) by design, so
+  /// no_primary and dual_primary are held back; the switchover verifies its
+  /// result and is bounded by its timeout.
+  std::vector<UnitId> switchovers_in_progress;
 };
 
 /// A replication channel with what analysis concluded about it.
