@@ -526,10 +526,53 @@ def mysql():
         steps("green", None, "red", 1)), 4, 4)
     L.add(stat(
         "Wrong sources",
-        "Replica channels replicating from a host that is not the unit's primary. Alert: "
-        "DbtopoWrongSource.",
+        "Replica channels whose sources do not lead to the unit's primary (chains that reach it "
+        "are fine). Alert: DbtopoWrongSource.",
         f"count(min by ({CHAN}) (dbtopo_replication_source_valid{{{F_POD}}}) == 0) or vector(0)",
         steps("green", None, "red", 1)), 4, 4)
+
+    L.row("Chains, delays and GTIDs")
+    L.add(stat(
+        "Errant GTIDs",
+        "Replicas that executed transactions the unit's primary lacks "
+        "(dbtopo_replication_errant_gtid). Alert: DbtopoErrantGtid.",
+        f"count(max by ({POD}) (dbtopo_replication_errant_gtid{{{F_POD}}}) == 1) or vector(0)",
+        steps("green", None, "orange", 1)), 6, 4)
+    L.add(stat(
+        "Detached replicas",
+        "Read-only members with no replication configured beside a primary (RESET SLAVE ALL in "
+        "a half-done switchover). Alert: DbtopoDetachedReplica.",
+        f'count(max by ({POD}) (dbtopo_finding{{kind="detached_replica", {F_POD}}}) > 0) '
+        "or vector(0)",
+        steps("green", None, "orange", 1)), 6, 4)
+    L.add(stat(
+        "Primaries the exporter cannot reach",
+        "Members the exporter cannot probe while replicas still stream from them. Alert: "
+        "DbtopoPrimaryUnreachable.",
+        f'count(max by ({POD}) (dbtopo_finding{{kind="primary_unreachable", {F_POD}}}) > 0) '
+        "or vector(0)",
+        steps("green", None, "orange", 1)), 6, 4)
+    L.add(stat(
+        "Units with no pod labelled primary",
+        "One database primary but no pod carries the primary role label: Services that select "
+        "it have no endpoint. Alert: DbtopoLabelledNoPrimary.",
+        f'count(max by ({UNIT}) (dbtopo_finding{{kind="labelled_no_primary", {F_UNIT}}}) > 0) '
+        "or vector(0)",
+        steps("green", None, "red", 1)), 6, 4)
+    L.add(timeseries(
+        "Lag beyond the configured delay",
+        "dbtopo_replication_lag_seconds minus dbtopo_replication_configured_delay_seconds "
+        "(SQL_Delay) per channel: what replication_lagging judges. A delayed replica keeping "
+        "its delay stays near 0.",
+        [target(f"max by ({CHAN}) (dbtopo_replication_lag_seconds{{{F_POD}}} - "
+                f"dbtopo_replication_configured_delay_seconds{{{F_POD}}})", CHAN_LEGEND)],
+        unit="s", thresholds=steps("green", None, "red", ALERT_LAG_SECONDS)), 12, 8)
+    L.add(timeseries(
+        "Configured delay",
+        "dbtopo_replication_configured_delay_seconds (SQL_Delay, MASTER_DELAY) per channel; 0 "
+        "for none.",
+        [target(f"max by ({CHAN}) (dbtopo_replication_configured_delay_seconds{{{F_POD}}})",
+                CHAN_LEGEND)], unit="s"), 12, 8)
 
     L.row("Topology")
     L.add(pods_table(), 24, 10)
@@ -562,7 +605,8 @@ def mysql():
     L.add(lag_panel(), 12, 8)
     L.add(state_timeline(
         "Source valid",
-        "dbtopo_replication_source_valid: 0 when the replica's source is not its unit's primary.",
+        "dbtopo_replication_source_valid: 1 when following sources reaches the unit's primary "
+        "(chains allowed), 0 when not.",
         f"min by ({CHAN}) (dbtopo_replication_source_valid{{{F_POD}}})", CHAN_LEGEND, VALID), 12, 8)
     L.add(labels_table(
         "Last replication errors",

@@ -47,6 +47,7 @@ METRICS = {
     "dbtopo_redis_cluster_nodes", "dbtopo_redis_cluster_views_consistent", "dbtopo_finding",
     "dbtopo_remediation_actions_total", "dbtopo_poll_duration_seconds",
     "dbtopo_last_poll_timestamp_seconds", "dbtopo_exporter_build_info",
+    "dbtopo_replication_configured_delay_seconds", "dbtopo_replication_errant_gtid",
     # Rendered by exporter/src/metrics_text.cc beyond the design.md table.
     "dbtopo_pod_ready", "dbtopo_server_info", "dbtopo_replication_lag_bytes",
     "dbtopo_replication_last_io_seconds_ago", "dbtopo_redis_cluster_size",
