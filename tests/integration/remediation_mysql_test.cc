@@ -378,6 +378,36 @@ TEST_F(RemediationMysqlTest, DetachedWritableReplicaIsFencedOnlyReadOnly) {
   EXPECT_EQ(ReadOnly(0), "0");
 }
 
+// STOP SLAVE; SET GLOBAL read_only=0: a second primary that still has its
+// (stopped) channel. Fenced as a stray; its replication is left as it was.
+TEST_F(RemediationMysqlTest, WritableReplicaWithStoppedReplicationIsFencedAsAStray) {
+  ASSERT_NO_FATAL_FAILURE(Start({.fence = true}));
+  topo_.StopAndMakeWritable(2);
+  EXPECT_TRUE(exporter_.WaitFor("fence counted", [&](const Metrics& m) {
+    return m.Is("dbtopo_remediation_actions_total", Actions("fence", "success"), 1);
+  }));
+  EXPECT_EQ(ReadOnly(2), "1");
+  EXPECT_EQ(ReadOnly(0), "0");
+  const nlohmann::json topology = exporter_.Topology();
+  const auto& last = topology["remediation"]["units"][0]["last_actions"].back();
+  EXPECT_EQ(last["trigger"], "auto:dual_primary");
+  EXPECT_EQ(last["fenced"][0], "mysql-2");
+  EXPECT_EQ(last["old_primary"], "mysql-0");
+}
+
+// A candidate holding a transaction the primary lacks is refused by name.
+TEST_F(RemediationMysqlTest, CandidateWithErrantGtidsIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start({}));
+  topo_.WriteErrantTransaction(1);
+  ASSERT_TRUE(exporter_.WaitFor("errant GTID seen", [&](const Metrics& m) {
+    return m.Is("dbtopo_replication_errant_gtid", {{"pod", "mysql-1"}}, 1);
+  }));
+  const HttpResult r = Switchover("mysql-1");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("errant GTIDs 0-2-"));
+  ExpectUnchanged("errant candidate");
+}
+
 TEST_F(RemediationMysqlTest, WritableReplicaIsOnlyReportedWhenOff) {
   ASSERT_NO_FATAL_FAILURE(Start({.fence = false}));
   topo_.server(2).Execute("SET GLOBAL read_only=0");
