@@ -4,13 +4,26 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mapfile -t packages < <(grep -vE '^\s*(#|$)' "$here/packages.txt")
+# A Node.js build that ships its own npm (NodeSource) conflicts with Debian's
+# npm package; ask for that one only when there is no npm at all.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js packages of the test stand-ins, pinned by their package-lock.json.
+npm_install() {
+  local dir="$here/../tests/integration/mysql_standin"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "setup: npm ci in tests/integration/mysql_standin"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
+  npm_install
   exit 0
 fi
 
@@ -30,3 +43,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_install
