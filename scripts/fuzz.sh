@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan+UBSan) into build-fuzz/ and runs
-# each for FUZZ_SECONDS (default 20) from the recorded server replies in
+# each for FUZZ_SECONDS (default 20) from its seeds: tests/fuzz/seeds/<name>/
+# when there is one, else the recorded server replies in
 # tests/unit/testdata/redis/. Any crash, hang (-timeout) or leak fails.
 #   scripts/fuzz.sh              # 20 s each
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
@@ -15,11 +16,13 @@ status=0
 for fuzzer in build-fuzz/*_fuzzer; do
   name="$(basename "$fuzzer")"
   mkdir -p "$corpus/$name"
+  seeds=tests/unit/testdata/redis
+  [ -d "tests/fuzz/seeds/$name" ] && seeds="tests/fuzz/seeds/$name"
   echo "fuzz: $name for ${seconds}s"
   # libFuzzer exits non-zero on a crash, a timeout or a leak, and writes the
   # input as crash-*/timeout-*/leak-* in the current directory.
   if "$fuzzer" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
-      "$corpus/$name" tests/unit/testdata/redis >"$corpus/$name.log" 2>&1; then
+      "$corpus/$name" "$seeds" >"$corpus/$name.log" 2>&1; then
     grep -E "^stat::number_of_executed_units" "$corpus/$name.log" || true
   else
     echo "fuzz: $name FAILED:" >&2

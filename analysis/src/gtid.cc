@@ -55,6 +55,15 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseInterval(std::string
   return std::make_pair(*first, *last);
 }
 
+// Servers break long GTID lists over lines; whitespace carries no meaning.
+std::string WithoutWhitespace(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') out += c;
+  }
+  return out;
+}
+
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
   while (true) {
@@ -83,10 +92,7 @@ void MysqlGtidSet::Add(const Key& key, std::uint64_t first, std::uint64_t last) 
 }
 
 std::optional<MysqlGtidSet> MysqlGtidSet::Parse(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') compact += c;
-  }
+  const std::string compact = WithoutWhitespace(text);
   MysqlGtidSet set;
   if (compact.empty()) return set;
   for (std::string_view uuid_set : Split(compact, ',')) {
@@ -154,10 +160,7 @@ std::string MysqlGtidSet::ToString() const {
 }
 
 std::optional<MariadbGtidState> ParseMariadbGtidState(std::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') compact += c;
-  }
+  const std::string compact = WithoutWhitespace(text);
   MariadbGtidState state;
   if (compact.empty()) return state;
   for (std::string_view entry : Split(compact, ',')) {

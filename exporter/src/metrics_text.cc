@@ -85,6 +85,9 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_last_poll_timestamp_seconds", kGauge, "Unix time the last poll round finished."},
     {"dbtopo_poll_rounds_total", kCounter, "Poll rounds completed."},
     {"dbtopo_probe_failures_total", kCounter, "Probes that failed, over all rounds."},
+    {"dbtopo_invalid_utf8_replacements_total", kCounter,
+     "Ill-formed UTF-8 sequences in strings from servers, pods or the config, replaced with "
+     "U+FFFD before they reached a label, the JSON API or the log."},
     {"dbtopo_exporter_build_info", kGauge, "Exporter build information = 1."},
 };
 
@@ -281,6 +284,8 @@ std::string RenderMetrics(const Snapshot& snapshot) {
   out.Add("dbtopo_last_poll_timestamp_seconds", {}, snapshot.timestamp_seconds);
   out.Add("dbtopo_poll_rounds_total", {}, static_cast<double>(snapshot.counters.rounds));
   out.Add("dbtopo_probe_failures_total", {}, static_cast<double>(snapshot.counters.probe_failures));
+  out.Add("dbtopo_invalid_utf8_replacements_total", {},
+          static_cast<double>(snapshot.counters.invalid_utf8_replacements));
   out.Add("dbtopo_exporter_build_info", {{"version", kExporterVersion}}, 1);
   return out.Serialize();
 }

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "dbtopo/analysis/utf8.h"
 #include "log.h"
 #include "metrics_text.h"
 
@@ -88,6 +89,8 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
     });
   }
   pool_.RunAll(std::move(tasks));
+  // One invalid byte in one label would make Prometheus drop the whole scrape.
+  for (Member& m : members) counters_.invalid_utf8_replacements += utf8::SanitizeMember(m);
 
   auto snapshot = std::make_shared<Snapshot>();
   if (remediation_status_) {

@@ -18,6 +18,9 @@ namespace dbtopo {
 struct ExporterCounters {
   std::uint64_t rounds = 0;          ///< Completed poll rounds.
   std::uint64_t probe_failures = 0;  ///< Probes that returned up=false, all rounds.
+  /// Ill-formed UTF-8 sequences replaced (U+FFFD) in strings from servers,
+  /// pods and the config before they reached labels, JSON or logs.
+  std::uint64_t invalid_utf8_replacements = 0;
 };
 
 struct Snapshot {
