@@ -171,3 +171,39 @@ TEST_F(RedisReplicationTest, WrongPasswordIsDownAndNeverPrinted) {
 
 }  // namespace
 }  // namespace dbtopo::testing
+
+namespace dbtopo::testing {
+namespace {
+
+// Invalid UTF-8 from one server (here REPLICAOF to a host name of raw bytes)
+// must not invalidate the scrape for every other target: the bytes are
+// replaced (U+FFFD) and counted, promtool accepts the exposition, and the
+// topology JSON parses.
+TEST_F(RedisReplicationTest, InvalidUtf8FromAServerKeepsTheScrapeValid) {
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  set_.server(1).Command({"REPLICAOF", "h\xff\xfe", "45011"});
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor(
+      "redis-1 follows the garbled host, replacement counted",
+      [&](const Metrics& x) {
+        return x.Has("dbtopo_replication_link_up",
+                     {{"pod", "redis-1"}, {"source", "h\xEF\xBF\xBD\xEF\xBF\xBD:45011"}}) &&
+               x.Value("dbtopo_invalid_utf8_replacements_total", {}).value_or(0) > 0;
+      },
+      kWait, &m));
+  const HttpResult scrape = exporter_.Get("/metrics");
+  ASSERT_EQ(scrape.status, 200);
+  WriteFile(dir_.File("scrape.txt"), scrape.body);
+  const int rc = RunCommand({"sh", "-c", "promtool check metrics < '" + dir_.File("scrape.txt") + "'"},
+                            dir_.File("promtool.log"));
+  EXPECT_EQ(rc, 0) << ReadFile(dir_.File("promtool.log"));
+  EXPECT_TRUE(m.Is("dbtopo_up", Pod("redis-0"), 1)) << "every other target still there";
+  const HttpResult topology = exporter_.Get("/api/v1/topology");
+  EXPECT_FALSE(nlohmann::json::parse(topology.body, nullptr, false).is_discarded());
+  EXPECT_EQ(topology.body.find("\xff"), std::string::npos);
+  EXPECT_EQ(exporter_.Log().find("\xff"), std::string::npos) << "the log is valid UTF-8 too";
+}
+
+}  // namespace
+}  // namespace dbtopo::testing
