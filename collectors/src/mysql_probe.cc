@@ -93,12 +93,36 @@ class MysqlProbe : public Probe {
 
  private:
   void CollectInto(Observation& observation) {
+    const Clock::time_point start = Clock::now();
+    const bool reused = connection_ != nullptr;
     std::string error;
-    if (!EnsureConnected(error) || !RunCollectQuery(observation, error)) {
-      Fail(observation, error);
+    if (EnsureConnected(error) && RunCollectQuery(observation, error)) {
+      observation.up = true;
       return;
     }
-    observation.up = true;
+    // A kept connection the server closed in between (a restart, an idle
+    // timeout) fails at once with 2006/2013 while the server is back: one
+    // fresh connection, within the same budget, before calling it down. A
+    // slow failure is a timeout and is not repeated.
+    if (reused && ConnectionLost() && Clock::now() - start < options_.timeout / 2) {
+      observation = Observation();
+      connection_.reset();
+      std::string retry_error;
+      if (EnsureConnected(retry_error) && RunCollectQuery(observation, retry_error)) {
+        observation.up = true;
+        return;
+      }
+      error += "; reconnect: " + retry_error;
+    }
+    Fail(observation, error);
+  }
+
+  // The last error says the server went away (CR_SERVER_GONE_ERROR 2006,
+  // CR_SERVER_LOST 2013).
+  bool ConnectionLost() const {
+    if (connection_ == nullptr) return false;
+    const unsigned err = mysql_errno(connection_.get());
+    return err == 2006 || err == 2013;
   }
 
   // Marks the observation down with nothing but the error, and drops the

@@ -57,7 +57,19 @@ class RedisProbe : public Probe {
     deadline_ = start + options_.timeout;
     Observation observation;
     std::string error;
-    if (!Poll(&observation, &error)) {
+    const bool reused = context_ != nullptr;
+    lost_ = false;
+    bool ok = Poll(&observation, &error);
+    // A kept connection the server closed in between (a restart) fails at
+    // once while the server is back: one fresh connection within the same
+    // deadline before calling the target down.
+    if (!ok && reused && lost_ && Clock::now() < deadline_) {
+      observation = Observation{};
+      std::string retry_error;
+      ok = Poll(&observation, &retry_error);
+      if (!ok) error += "; reconnect: " + retry_error;
+    }
+    if (!ok) {
       // Nothing half-read is served: a failed probe reports only the failure.
       observation = Observation{};
       observation.error = std::move(error);
@@ -101,10 +113,14 @@ class RedisProbe : public Probe {
 
   // hiredis reports a socket timeout as EAGAIN ("Resource temporarily
   // unavailable"); say what it means.
-  std::string IoError(const char* what) const {
+  std::string IoError(const char* what) {
     if (context_ != nullptr && context_->err == REDIS_ERR_IO &&
         (errno == EAGAIN || errno == EWOULDBLOCK || Clock::now() >= deadline_)) {
       return std::string(what) + ": " + TimeoutError();
+    }
+    // Closed by the peer (EOF, reset): worth one reconnect.
+    if (context_ != nullptr && (context_->err == REDIS_ERR_EOF || context_->err == REDIS_ERR_IO)) {
+      lost_ = true;
     }
     std::string detail =
         context_ != nullptr && context_->errstr[0] != '\0' ? context_->errstr : "connection error";
@@ -228,6 +244,7 @@ class RedisProbe : public Probe {
   const ProbeOptions options_;
   redisContext* context_ = nullptr;
   Clock::time_point deadline_;
+  bool lost_ = false;  // The last Poll() found the connection closed by the peer.
   int last_bad_lines_ = 0;
 };
 

@@ -252,6 +252,39 @@ TEST_F(MysqlTopologyTest, PrimaryOnlyTheExporterCannotReach) {
   }));
 }
 
+// A server restarted between two rounds is back by the next one: the kept
+// connection is dead (2006/2013), and the probe reconnects once within its
+// deadline instead of reporting the target down for a round.
+TEST_F(MysqlTopologyTest, ServerRestartedBetweenRoundsIsNotReportedDown) {
+  constexpr auto kInterval = std::chrono::seconds(6);
+  StartExporter({}, "", "6s");
+  WaitHealthy();
+  const Metrics before = exporter_.Scrape();
+  const double rounds = before.Value("dbtopo_poll_rounds_total", {}).value_or(0);
+  const double failures = before.Value("dbtopo_probe_failures_total", {}).value_or(-1);
+  // Right after a round, so the restart falls between two rounds.
+  ASSERT_TRUE(PollUntil(
+      [&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
+      kInterval * 2, std::chrono::milliseconds(20)));
+  const auto restart = Clock::now();
+  topo_.server(2).Shutdown();
+  topo_.server(2).Start();
+  const double took = SecondsSince(restart);
+  std::cout << "[ restart  ] mysql-2 restarted in " << took << " s\n";
+  ASSERT_LT(took, 4.0) << "the restart outlasted the gap between rounds; nothing was shown";
+
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor(
+      "the next round",
+      [&](const Metrics& x) {
+        return x.Value("dbtopo_poll_rounds_total", {}).value_or(0) >= rounds + 2;
+      },
+      kInterval * 2, &m));
+  EXPECT_EQ(m.Value("dbtopo_up", Pod(2)), 1) << exporter_.LogTail(3000);
+  EXPECT_EQ(m.Value("dbtopo_probe_failures_total", {}), failures)
+      << "a probe of the restarted server failed";
+}
+
 // Scenario 8, no false pages: co-primaries, a chain and a delayed replica at
 // once for 30 rounds, then a planned switchover through the API and 10 more
 // rounds: never one critical finding.

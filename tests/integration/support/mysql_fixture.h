@@ -42,12 +42,13 @@ class MysqlFixture : public ::testing::Test {
     topo_.Start(2);
   }
 
-  /// Starts the exporter (poll 1 s, probe timeout 1 s) on `spec` (default:
-  /// the topology as it is), with `extra_yaml` appended to its config.
-  void StartExporter(ClusterSpec spec = {}, const std::string& extra_yaml = "") {
+  /// Starts the exporter (poll `poll_interval`, probe timeout 1 s) on `spec`
+  /// (default: the topology as it is), with `extra_yaml` appended to its config.
+  void StartExporter(ClusterSpec spec = {}, const std::string& extra_yaml = "",
+                     const std::string& poll_interval = "1s") {
     const double topo_s = SecondsSince(start_);
     ExporterOptions options;
-    options.poll_interval = "1s";
+    options.poll_interval = poll_interval;
     options.probe_timeout = "1s";
     options.clusters.push_back(spec.name.empty() ? topo_.ToClusterSpec(kCluster) : spec);
     options.extra_yaml = extra_yaml;
