@@ -207,3 +207,37 @@ TEST_F(RedisReplicationTest, InvalidUtf8FromAServerKeepsTheScrapeValid) {
 
 }  // namespace
 }  // namespace dbtopo::testing
+
+namespace dbtopo::testing {
+namespace {
+
+// A replica restarted between two rounds is back by the next one: the probe
+// finds its kept connection closed and reconnects once within its deadline.
+TEST_F(RedisReplicationTest, ServerRestartedBetweenRoundsIsNotReportedDown) {
+  options_.poll_interval = "6s";
+  exporter_.Start(options_);
+  ASSERT_TRUE(WaitForFindings({}));
+  const Metrics before = exporter_.Scrape();
+  const double rounds = before.Value("dbtopo_poll_rounds_total", {}).value_or(0);
+  const double failures = before.Value("dbtopo_probe_failures_total", {}).value_or(-1);
+  ASSERT_TRUE(PollUntil(
+      [&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
+      std::chrono::seconds(12), std::chrono::milliseconds(20)));
+  const auto restart = Clock::now();
+  set_.server(1).Stop();
+  set_.server(1).Start();
+  const double took = std::chrono::duration<double>(Clock::now() - restart).count();
+  ASSERT_LT(took, 4.0) << "the restart outlasted the gap between rounds; nothing was shown";
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor(
+      "the next round",
+      [&](const Metrics& x) {
+        return x.Value("dbtopo_poll_rounds_total", {}).value_or(0) >= rounds + 2;
+      },
+      std::chrono::seconds(12), &m));
+  EXPECT_EQ(m.Value("dbtopo_up", Pod("redis-1")), 1) << exporter_.LogTail(3000);
+  EXPECT_EQ(m.Value("dbtopo_probe_failures_total", {}), failures);
+}
+
+}  // namespace
+}  // namespace dbtopo::testing
