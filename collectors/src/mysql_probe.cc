@@ -7,7 +7,11 @@
 // target down with the server's "Access denied" text.
 
 #include <mysql.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -49,6 +53,44 @@ unsigned TimeoutSeconds(std::chrono::milliseconds timeout) {
   return seconds < 1 ? 1u : static_cast<unsigned>(seconds);
 }
 
+// Drives one non-blocking Connector/C call (`start`, then `cont` with the
+// events that arrived) until it completes or `deadline` passes. The client
+// library's own timeouts bound each read; this bounds the whole exchange, so
+// a server that drips one byte at a time cannot hold the probe. False when
+// the deadline passed first (the call is then unfinished: drop the
+// connection).
+template <typename Start, typename Cont>
+bool Await(MYSQL* mysql, Clock::time_point deadline, Start start, Cont cont) {
+  int status = start();
+  while (status != 0) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    int wait_ms = static_cast<int>(left.count());
+    if ((status & MYSQL_WAIT_TIMEOUT) != 0) {
+      wait_ms = std::min<int>(wait_ms, static_cast<int>(mysql_get_timeout_value_ms(mysql)));
+    }
+    pollfd pfd{mysql_get_socket(mysql), 0, 0};
+    if ((status & MYSQL_WAIT_READ) != 0) pfd.events |= POLLIN;
+    if ((status & MYSQL_WAIT_WRITE) != 0) pfd.events |= POLLOUT;
+    if ((status & MYSQL_WAIT_EXCEPT) != 0) pfd.events |= POLLPRI;
+    const int ready = ::poll(&pfd, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    int events = 0;
+    if (ready == 0) {
+      if ((status & MYSQL_WAIT_TIMEOUT) == 0) continue;  // Only our deadline: re-check it.
+      events = MYSQL_WAIT_TIMEOUT;
+    } else {
+      if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0) events |= MYSQL_WAIT_READ;
+      if ((pfd.revents & (POLLOUT | POLLERR | POLLHUP)) != 0) events |= MYSQL_WAIT_WRITE;
+      if ((pfd.revents & POLLPRI) != 0) events |= MYSQL_WAIT_EXCEPT;
+      events &= status;
+      if (events == 0) events = status & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE);
+    }
+    status = cont(events);
+  }
+  return true;
+}
+
 // Every row of `result` as column name -> value (NULL -> std::nullopt).
 // Lengths come from the protocol, so values may hold any bytes.
 std::vector<mysql::ColumnMap> ReadRows(MYSQL_RES* result) {
@@ -77,6 +119,7 @@ class MysqlProbe : public Probe {
 
   Observation Collect() override {
     const Clock::time_point start = Clock::now();
+    deadline_ = start + options_.timeout;
     Observation observation;
     try {
       CollectInto(observation);
@@ -176,10 +219,21 @@ class MysqlProbe : public Probe {
     const unsigned local_infile = 0;
     mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
 
-    if (mysql_real_connect(mysql, target_.host.c_str(), credentials_.username.c_str(),
-                           credentials_.password.Reveal().c_str(), /*db=*/nullptr,
-                           static_cast<unsigned>(target_.port), /*unix_socket=*/nullptr,
-                           CLIENT_MULTI_STATEMENTS) == nullptr) {
+    mysql_options(mysql, MYSQL_OPT_NONBLOCK, nullptr);
+
+    MYSQL* connected = nullptr;
+    const bool finished = Await(
+        mysql, deadline_,
+        [&] {
+          return mysql_real_connect_start(&connected, mysql, target_.host.c_str(),
+                                          credentials_.username.c_str(),
+                                          credentials_.password.Reveal().c_str(), /*db=*/nullptr,
+                                          static_cast<unsigned>(target_.port),
+                                          /*unix_socket=*/nullptr, CLIENT_MULTI_STATEMENTS);
+        },
+        [&](int events) { return mysql_real_connect_cont(&connected, mysql, events); });
+    if (!finished) return DeadlinePassed("connect to", error);
+    if (connected == nullptr) {
       error = Describe("connect to");
       return false;
     }
@@ -223,13 +277,25 @@ class MysqlProbe : public Probe {
   bool Query(std::string_view query, std::string_view what,
              std::vector<std::vector<mysql::ColumnMap>>& results, std::string& error) {
     MYSQL* mysql = connection_.get();
-    if (mysql_real_query(mysql, query.data(), query.size()) != 0) {
+    int rc = 0;
+    if (!Await(
+            mysql, deadline_, [&] { return mysql_real_query_start(&rc, mysql, query.data(), query.size()); },
+            [&](int events) { return mysql_real_query_cont(&rc, mysql, events); })) {
+      return DeadlinePassed(what, error);
+    }
+    if (rc != 0) {
       error = Describe(what);
       return false;
     }
     int status = 0;
     do {
-      Result result(mysql_store_result(mysql));
+      MYSQL_RES* stored = nullptr;
+      if (!Await(
+              mysql, deadline_, [&] { return mysql_store_result_start(&stored, mysql); },
+              [&](int events) { return mysql_store_result_cont(&stored, mysql, events); })) {
+        return DeadlinePassed(what, error);
+      }
+      Result result(stored);
       if (result != nullptr) {
         results.push_back(ReadRows(result.get()));
       } else if (mysql_field_count(mysql) != 0) {
@@ -237,7 +303,12 @@ class MysqlProbe : public Probe {
         error = Describe(what);
         return false;
       }
-      status = mysql_next_result(mysql);  // 0: more, -1: done, >0: error.
+      // 0: more, -1: done, >0: error.
+      if (!Await(
+              mysql, deadline_, [&] { return mysql_next_result_start(&status, mysql); },
+              [&](int events) { return mysql_next_result_cont(&status, mysql, events); })) {
+        return DeadlinePassed(what, error);
+      }
     } while (status == 0);
     if (status > 0) {
       error = Describe(what);
@@ -246,9 +317,23 @@ class MysqlProbe : public Probe {
     return true;
   }
 
+  // The probe's deadline passed mid-call: the protocol state is unknown, so
+  // the connection is cut (shutdown first: closing must not wait on it).
+  bool DeadlinePassed(std::string_view what, std::string& error) {
+    error = std::string(what) + " " + target_.Address() + ": no complete answer within " +
+            std::to_string(options_.timeout.count()) + "ms (probe_timeout)";
+    if (connection_ != nullptr) {
+      const int fd = mysql_get_socket(connection_.get());
+      if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    }
+    connection_.reset();
+    return false;
+  }
+
   const Target target_;
   const Credentials credentials_;
   const ProbeOptions options_;
+  Clock::time_point deadline_;  // Of the Collect() in progress.
   Connection connection_;
   mysql::ServerInfo server_info_;
   std::string collect_query_;

@@ -4,17 +4,19 @@
 // and, for redis-cluster, CLUSTER INFO, CLUSTER NODES, CLUSTER MYID. The
 // connection persists across calls and is dropped after any I/O error or
 // timeout, so the next call reconnects. Connect, AUTH and the whole pipeline
-// share one deadline of ProbeOptions::timeout: before each read the socket
-// timeout is set to what is left, so a server that trickles bytes cannot
-// stretch a probe past the deadline by much.
+// share one deadline of ProbeOptions::timeout, enforced on a non-blocking
+// socket whatever the server sends: a server that trickles bytes is cut off
+// when it passes.
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/time.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,15 +36,6 @@ struct ReplyDeleter {
   }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval ToTimeval(std::chrono::microseconds us) {
-  // 0 would mean "block forever" to the socket layer.
-  us = std::max(us, std::chrono::microseconds(1000));
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(us.count() / 1000000);
-  tv.tv_usec = static_cast<suseconds_t>(us.count() % 1000000);
-  return tv;
-}
 
 class RedisProbe : public Probe {
  public:
@@ -92,17 +85,58 @@ class RedisProbe : public Probe {
     context_ = nullptr;
   }
 
-  // Sets the socket timeout to the time left; false when none is left.
-  bool ArmTimeout(std::string* error) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
-    if (left.count() <= 0) {
-      *error = TimeoutError();
-      return false;
+  // Waits until the socket is ready for `events` (POLLIN/POLLOUT) or the
+  // probe's deadline passes (then the connection is dropped: the reply in
+  // flight is unusable).
+  bool WaitReady(short events, const char* what, std::string* error) {
+    while (true) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+      if (left.count() <= 0) {
+        *error = std::string(what) + ": " + TimeoutError();
+        Drop();
+        return false;
+      }
+      pollfd pfd{context_->fd, events, 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+      if (ready > 0) return true;
+      if (ready < 0 && errno != EINTR) {
+        *error = std::string(what) + ": poll: " + std::strerror(errno);
+        Drop();
+        return false;
+      }
     }
-    if (redisSetTimeout(context_, ToTimeval(left)) != REDIS_OK) {
-      *error = "setting socket timeout failed";
-      return false;
+  }
+
+  // Sends every appended command, then reads `n` replies, all within the
+  // deadline whatever the server sends: a server dripping one byte at a
+  // time is cut off when the deadline passes.
+  bool Exchange(std::size_t n, const char* what, std::vector<ReplyPtr>* replies,
+                std::string* error) {
+    for (int done = 0; !done;) {
+      if (redisBufferWrite(context_, &done) != REDIS_OK) {
+        *error = IoError(what);
+        Drop();
+        return false;
+      }
+      if (!done && !WaitReady(POLLOUT, what, error)) return false;
+    }
+    while (replies->size() < n) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
+        *error = std::string(what) + ": protocol error: " + context_->errstr;
+        Drop();
+        return false;
+      }
+      if (raw != nullptr) {
+        replies->emplace_back(static_cast<redisReply*>(raw));
+        continue;
+      }
+      if (!WaitReady(POLLIN, what, error)) return false;
+      if (redisBufferRead(context_) != REDIS_OK) {
+        *error = IoError(what);
+        Drop();
+        return false;
+      }
     }
     return true;
   }
@@ -128,9 +162,9 @@ class RedisProbe : public Probe {
   }
 
   bool Connect(std::string* error) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - Clock::now());
-    context_ = redisConnectWithTimeout(target_.host.c_str(), target_.port, ToTimeval(left));
+    // Non-blocking: connect, AUTH and every read wait in WaitReady(), which
+    // honours the probe's deadline.
+    context_ = redisConnectNonBlock(target_.host.c_str(), target_.port);
     if (context_ == nullptr) {
       *error = "connect: out of memory";
       return false;
@@ -140,27 +174,26 @@ class RedisProbe : public Probe {
       Drop();
       return false;
     }
-    if (credentials_.password.empty()) return true;
-    if (!ArmTimeout(error)) {
+    if (!WaitReady(POLLOUT, "connect", error)) return false;
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    if (::getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0 || so_error != 0) {
+      *error = std::string("connect: ") + std::strerror(so_error != 0 ? so_error : errno);
       Drop();
       return false;
     }
+    if (credentials_.password.empty()) return true;
     // The password is passed as an argument, never formatted into a string
     // that could end up in an error or a log.
-    ReplyPtr reply;
     if (credentials_.username.empty()) {
-      reply.reset(static_cast<redisReply*>(
-          redisCommand(context_, "AUTH %s", credentials_.password.Reveal().c_str())));
+      redisAppendCommand(context_, "AUTH %s", credentials_.password.Reveal().c_str());
     } else {
-      reply.reset(static_cast<redisReply*>(redisCommand(context_, "AUTH %s %s",
-                                                        credentials_.username.c_str(),
-                                                        credentials_.password.Reveal().c_str())));
+      redisAppendCommand(context_, "AUTH %s %s", credentials_.username.c_str(),
+                         credentials_.password.Reveal().c_str());
     }
-    if (reply == nullptr) {
-      *error = IoError("AUTH");
-      Drop();
-      return false;
-    }
+    std::vector<ReplyPtr> replies;
+    if (!Exchange(1, "AUTH", &replies, error)) return false;
+    const redisReply* reply = replies.front().get();
     if (reply->type == REDIS_REPLY_ERROR) {
       // Server texts: "WRONGPASS invalid username-password pair ...",
       // "ERR AUTH <password> called without any password configured ...".
@@ -190,20 +223,7 @@ class RedisProbe : public Probe {
       }
     }
     std::vector<ReplyPtr> replies;
-    for (const Command& c : commands) {
-      if (!ArmTimeout(error)) {
-        *error = std::string(c.text) + ": " + *error;
-        Drop();
-        return false;
-      }
-      void* raw = nullptr;
-      if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-        *error = IoError(c.text);
-        Drop();
-        return false;
-      }
-      replies.emplace_back(static_cast<redisReply*>(raw));
-    }
+    if (!Exchange(commands.size(), commands.front().text, &replies, error)) return false;
 
     redis::RedisReplies parsed;
     std::optional<std::string>* texts[] = {
