@@ -1,8 +1,11 @@
 #include "http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "dbtopo/remediation/remediator.h"
@@ -59,10 +62,41 @@ HttpServer::HttpServer(const SnapshotStore* store, WebConfig web_config)
 
 HttpServer::~HttpServer() = default;
 
+bool HttpServer::BodyTooLarge(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return false;
+  const std::string value = req.get_header_value("Content-Length");
+  std::uint64_t length = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+  // Unparseable or absurd lengths are refused too; httplib would reject them later.
+  return ec != std::errc() || end != value.data() + value.size() || length > kMaxBodyBytes;
+}
+
 void HttpServer::Routes() {
-  server_->set_read_timeout(std::chrono::seconds(10));
+  // Slow or idle clients hold a worker each until a timeout closes them:
+  // enough workers that they cannot starve a scrape, short timeouts, few
+  // keep-alive requests per connection, and a body limit checked on the
+  // Content-Length before any body is read (and before authentication).
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server_->set_read_timeout(std::chrono::seconds(5));
   server_->set_write_timeout(std::chrono::seconds(10));
+  server_->set_keep_alive_timeout(5);
+  server_->set_keep_alive_max_count(100);
+  server_->set_payload_max_length(kMaxBodyBytes);
+  server_->set_socket_options([this](socket_t fd) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = fd;
+  });
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // Runs before the body is read: an oversized one is refused unread, and
+    // unauthenticated, whatever the path.
+    if (BodyTooLarge(req)) {
+      res.status = 413;
+      res.set_header("Connection", "close");
+      res.set_content("request body larger than " + std::to_string(kMaxBodyBytes) + " bytes\n",
+                      "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // Liveness and readiness probes stay open, as in the exporter-toolkit.
     if (req.path == "/-/healthy" || req.path == "/-/ready") {
       return httplib::Server::HandlerResponse::Unhandled;
@@ -160,6 +194,9 @@ bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
     *error = "cannot listen on " + listen_address;
     return false;
   }
+  // The library listens with a backlog of 5: a burst of scrapes would
+  // overflow it. listen() again on the bound socket raises it.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
   return true;
 }
 

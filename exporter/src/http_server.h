@@ -20,6 +20,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace dbtopo {
@@ -49,6 +50,13 @@ class HttpServer {
 
  private:
   void Routes();
+  /// Content-Length above kMaxBodyBytes (or not a number).
+  static bool BodyTooLarge(const httplib::Request& req);
+
+  /// Workers serving connections; slow clients beyond this wait in the queue.
+  static constexpr std::size_t kWorkerThreads = 64;
+  /// Largest request body accepted (Alertmanager batches, switchover JSON).
+  static constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
   const SnapshotStore* store_;
   WebConfig web_config_;
@@ -57,6 +65,7 @@ class HttpServer {
   bool stop_requested_ = false;  // guarded by stop_mutex_
   bool serving_ = false;         // guarded by stop_mutex_
   int port_ = 0;
+  int listen_fd_ = -1;  // Set by the socket-options hook when binding.
   Remediator* remediator_ = nullptr;
 };
 

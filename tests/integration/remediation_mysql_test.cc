@@ -450,6 +450,14 @@ TEST_F(RemediationMysqlTest, TimeoutReportsTheStepAndUndoes) {
   // mysql-1 applies an hour late: it can never catch up within 3 s.
   topo_.server(1).Execute("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3600; START SLAVE;");
   topo_.primary().Execute("INSERT INTO dbtopo_test.t VALUES (8, 'pending')");
+  // START SLAVE returns while the IO thread is still "Preparing"/"Connecting":
+  // a switchover read then rightly refuses a broken link. Wait for it.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        Row st = topo_.ReplicaStatus(1);
+        return st.count("Slave_IO_Running") && st["Slave_IO_Running"] == "Yes";
+      },
+      std::chrono::seconds(20)));
   const HttpResult r = Switchover("mysql-1");
   ASSERT_EQ(r.status, 500) << r.body;
   const nlohmann::json j = nlohmann::json::parse(r.body);

@@ -1,0 +1,106 @@
+// Hostile HTTP clients must not blind the exporter: idle and byte-dripping
+// connections far beyond the old worker count leave /metrics answering, and
+// an oversized unauthenticated POST is refused on its Content-Length before
+// any body is sent.
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/exporter_process.h"
+#include "support/process.h"
+
+namespace dbtopo::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+class HttpHostileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ExporterOptions options;
+    ClusterSpec spec;
+    spec.name = "nowhere";
+    spec.engine = "redis";
+    spec.members.push_back({"nowhere-0", "127.0.0.1:" + std::to_string(FreePort()), {}});
+    options.clusters.push_back(spec);
+    options.log_level = "info";
+    options.probe_timeout = "1s";
+    exporter_.Start(options);
+  }
+
+  TempDir dir_{"dbtopo-http"};
+  ExporterProcess exporter_{dir_};
+};
+
+TEST_F(HttpHostileTest, SlowAndIdleClientsDoNotStarveAScrape) {
+  constexpr int kIdle = 24, kDripping = 24;  // Six times the old eight workers.
+  std::vector<int> fds;
+  for (int i = 0; i < kIdle + kDripping; ++i) {
+    const int fd = Connect(exporter_.port());
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread dripper([&] {
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Pad: ";
+    for (std::size_t i = 0; !stop; ++i) {
+      for (int k = kIdle; k < kIdle + kDripping; ++k) {
+        ::send(fds[k], &request[i % request.size()], 1, MSG_NOSIGNAL);
+      }
+      for (int t = 0; t < 10 && !stop; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  // Every scrape while they hold their connections answers, well inside the
+  // 3 s the client allows (the old pool made it wait 11-29 s).
+  for (int i = 0; i < 5; ++i) {
+    const HttpResult r = exporter_.Get("/metrics", std::chrono::seconds(3));
+    EXPECT_EQ(r.status, 200) << r.error;
+    EXPECT_THAT(r.body, HasSubstr("dbtopo_up"));
+  }
+  stop = true;
+  dripper.join();
+  for (int fd : fds) ::close(fd);
+}
+
+TEST_F(HttpHostileTest, OversizedPostIsRefusedBeforeItsBodyIsRead) {
+  const int fd = Connect(exporter_.port());
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "POST /api/v1/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 104857600\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  char buffer[512] = {};
+  const ssize_t n = ::recv(fd, buffer, sizeof buffer - 1, 0);  // 3 s timeout.
+  ::close(fd);
+  ASSERT_GT(n, 0) << "no answer without the 100 MB body";
+  EXPECT_THAT(std::string(buffer, n), HasSubstr("413"));
+  EXPECT_EQ(exporter_.Get("/-/healthy").status, 200);
+}
+
+}  // namespace
+}  // namespace dbtopo::testing
