@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/exporter_process.h"
+#include "support/loopback.h"
 #include "support/process.h"
 
 namespace dbtopo::testing {
@@ -24,16 +25,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// A client socket with a 3 s receive timeout.
 int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return fd;
   timeval tv{3, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;

@@ -10,21 +10,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "support/loopback.h"
+
 namespace dbtopo::testing {
 
 DripServer::DripServer(std::string payload, std::chrono::milliseconds interval)
     : payload_(std::move(payload)), interval_(interval) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
-    throw std::runtime_error(std::string("DripServer: bind/listen: ") + std::strerror(errno));
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = ListenLoopback(&port_);
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 

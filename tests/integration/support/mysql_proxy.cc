@@ -9,21 +9,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "support/loopback.h"
+
 namespace dbtopo::testing {
 namespace {
-
-int ConnectTo(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // HandshakeResponse41: 4-byte header, capabilities (4), max packet (4),
 // charset (1), 23 filler bytes, then the NUL-terminated user name. "" while
@@ -56,19 +45,7 @@ struct MysqlProxy::Link {
 };
 
 MysqlProxy::MysqlProxy(int target_port) : target_port_(target_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
-    throw std::runtime_error(std::string("MysqlProxy: bind/listen: ") + std::strerror(errno));
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = ListenLoopback(&port_);
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 
@@ -110,7 +87,7 @@ void MysqlProxy::AcceptLoop() {
     if (client < 0) continue;
     auto link = std::make_shared<Link>();
     link->client = client;
-    link->server = ConnectTo(target_port_);
+    link->server = ConnectLoopback(target_port_);
     std::lock_guard<std::mutex> lock(mu_);
     std::erase_if(links_, [](const auto& l) { return l->client < 0; });
     links_.push_back(link);
