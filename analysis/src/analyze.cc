@@ -104,9 +104,9 @@ Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& opti
   detail::DetectRedisClusters(topology.units, options, &topology.findings);
   std::erase_if(topology.findings, [&](const Finding& f) {
     const bool transient = f.kind == finding::kNoPrimary || f.kind == finding::kDualPrimary;
-    return transient && std::find(options.switchovers_in_progress.begin(),
-                                  options.switchovers_in_progress.end(),
-                                  f.unit) != options.switchovers_in_progress.end();
+    return transient &&
+           std::find(options.switchovers_in_progress.begin(), options.switchovers_in_progress.end(),
+                     f.unit) != options.switchovers_in_progress.end();
   });
   detail::SortFindings(&topology.findings);
   return topology;

@@ -1,11 +1,11 @@
 #include "common_detectors.h"
 
-#include "source_graph.h"
-
 #include <algorithm>
 #include <map>
 #include <tuple>
 #include <utility>
+
+#include "source_graph.h"
 
 namespace dbtopo::detail {
 namespace {
@@ -107,10 +107,10 @@ void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
   // max_connections), not a dead primary.
   const auto followed = StillFollowedWhileDown(unit);
   for (const auto& [source, replicas] : followed) {
-    findings->push_back(PodFinding(
-        unit, *source, finding::kPrimaryUnreachable, Severity::kWarning,
-        "the exporter cannot reach " + Describe(*source) + " (" + source->observation.error +
-            ") but " + JoinPods(replicas) + " still replicate from it (IO thread running)"));
+    findings->push_back(PodFinding(unit, *source, finding::kPrimaryUnreachable, Severity::kWarning,
+                                   "the exporter cannot reach " + Describe(*source) + " (" +
+                                       source->observation.error + ") but " + JoinPods(replicas) +
+                                       " still replicate from it (IO thread running)"));
   }
   if (!followed.empty()) return;
   // A dead primary is exactly the incident this catches, so down members do

@@ -49,9 +49,9 @@ void DetectErrantGtids(UnitView& unit, std::vector<Finding>* findings) {
   for (MemberView& m : unit.members) {
     if (&m == &primary || !m.observation.up) continue;
     if (IsMariadb(m.observation) != mariadb) continue;  // No common GTID language.
-    const std::optional<std::string> errant = mariadb
-                                                  ? MariadbErrantOf(m.observation, primary.observation)
-                                                  : MysqlErrantOf(m.observation, primary.observation);
+    const std::optional<std::string> errant =
+        mariadb ? MariadbErrantOf(m.observation, primary.observation)
+                : MysqlErrantOf(m.observation, primary.observation);
     if (!errant) continue;
     m.errant_gtid = !errant->empty();
     m.errant_gtids = *errant;

@@ -198,10 +198,10 @@ void DetectDetachedReplicas(const UnitView& unit, std::vector<Finding>* findings
   for (const MemberView& m : unit.members) {
     if (!m.observation.up || !m.observation.channels.empty()) continue;
     if (MysqlWritable(m.observation) != false) continue;
-    findings->push_back(MemberFinding(
-        unit, m, finding::kDetachedReplica, Severity::kWarning,
-        "read-only and replicates from nobody (no replication configured) while " +
-            unit.primary_pod + " is the primary"));
+    findings->push_back(
+        MemberFinding(unit, m, finding::kDetachedReplica, Severity::kWarning,
+                      "read-only and replicates from nobody (no replication configured) while " +
+                          unit.primary_pod + " is the primary"));
   }
 }
 

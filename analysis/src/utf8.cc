@@ -79,8 +79,8 @@ std::size_t Sanitize(std::string& text) {
 std::size_t SanitizeMember(Member& member) {
   std::size_t n = 0;
   Target& t = member.target;
-  for (std::string* s : {&t.unit.ns, &t.unit.db_cluster, &t.unit.component, &t.pod, &t.host,
-                         &t.role_label_value}) {
+  for (std::string* s :
+       {&t.unit.ns, &t.unit.db_cluster, &t.unit.component, &t.pod, &t.host, &t.role_label_value}) {
     n += Sanitize(*s);
   }
   std::map<std::string, std::string> labels;
@@ -91,8 +91,8 @@ std::size_t SanitizeMember(Member& member) {
   }
   t.labels = std::move(labels);
   Observation& o = member.observation;
-  for (std::string* s : {&o.error, &o.server_uuid, &o.gtid_executed, &o.gtid_binlog_state,
-                         &o.version}) {
+  for (std::string* s :
+       {&o.error, &o.server_uuid, &o.gtid_executed, &o.gtid_binlog_state, &o.version}) {
     n += Sanitize(*s);
   }
   for (ReplicationChannel& c : o.channels) {

@@ -279,7 +279,8 @@ class MysqlProbe : public Probe {
     MYSQL* mysql = connection_.get();
     int rc = 0;
     if (!Await(
-            mysql, deadline_, [&] { return mysql_real_query_start(&rc, mysql, query.data(), query.size()); },
+            mysql, deadline_,
+            [&] { return mysql_real_query_start(&rc, mysql, query.data(), query.size()); },
             [&](int events) { return mysql_real_query_cont(&rc, mysql, events); })) {
       return DeadlinePassed(what, error);
     }

@@ -3,8 +3,7 @@
 //   MariaDB primary + 2 replicas ─┐
 //   Redis master + 1 replica ─────┼─> dbtopo_exporter ─> prometheus ─> alertmanager ─> webhook
 //   Redis Cluster (3 x 2 nodes) ──┘   (poll 1 s)         (scrape and      (group_wait 1 s)   (this
-//                                                          rules 1 s,                          test)
-//                                                          alerts/*.rules.yml)
+//                                                          rules 1 s, test) alerts/*.rules.yml)
 //
 // Everything runs on 127.0.0.1 on free ports with its data in temp dirs; every
 // process is killed when the suite ends. The world is started once for the
@@ -89,7 +88,9 @@ constexpr char kScrapeJob[] = "dbtopo-exporter";
 
 std::string SourceDir() { return DBTOPO_SOURCE_DIR; }
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 void Log(const std::string& line) { std::cout << "[ e2e      ] " << line << std::endl; }
 
@@ -189,8 +190,8 @@ class WebhookReceiver {
     for (const json& p : Since(from)) {
       if (!p.is_object() || !p.contains("alerts")) continue;
       for (const json& a : p["alerts"]) {
-        if (a.value("status", "") == status &&
-            a.contains("labels") && a["labels"].value("alertname", "") == alertname) {
+        if (a.value("status", "") == status && a.contains("labels") &&
+            a["labels"].value("alertname", "") == alertname) {
           return json{{"payload", p}, {"alert", a}};
         }
       }
@@ -421,7 +422,8 @@ void CollectTargets(const std::string& file, const json& panels, std::string row
 std::vector<DashTarget> AllTargets(const std::vector<Dashboard>& dashboards) {
   std::vector<DashTarget> out;
   for (const Dashboard& d : dashboards) {
-    if (!d.doc.is_discarded()) CollectTargets(d.file, d.doc.value("panels", json::array()), "", &out);
+    if (!d.doc.is_discarded())
+      CollectTargets(d.file, d.doc.value("panels", json::array()), "", &out);
   }
   return out;
 }
@@ -431,8 +433,8 @@ const std::vector<std::string> kVariables = {"datasource", "namespace", "db_clus
 
 /// Values of Grafana's built-in interval variables for the queries.
 const std::map<std::string, std::string> kBuiltins = {
-    {"__rate_interval", "1m"}, {"__interval", "15s"},   {"__interval_ms", "15000"},
-    {"__range", "1h"},         {"__range_s", "3600"},   {"__range_ms", "3600000"},
+    {"__rate_interval", "1m"}, {"__interval", "15s"}, {"__interval_ms", "15000"},
+    {"__range", "1h"},         {"__range_s", "3600"}, {"__range_ms", "3600000"},
     {"__auto", "15s"}};
 
 /// A choice of dashboard variable values.
@@ -442,16 +444,20 @@ struct View {
 };
 
 View OrdersView() {
-  return {"orders", {{"namespace", kNamespace}, {"db_cluster", kMysqlCluster},
-                     {"component", "mysql"}, {"pod", ".*"}}};
+  return {"orders",
+          {{"namespace", kNamespace},
+           {"db_cluster", kMysqlCluster},
+           {"component", "mysql"},
+           {"pod", ".*"}}};
 }
 View CacheView() {
-  return {"cache", {{"namespace", ""}, {"db_cluster", kRedisSet}, {"component", "redis"},
-                    {"pod", ".*"}}};
+  return {"cache",
+          {{"namespace", ""}, {"db_cluster", kRedisSet}, {"component", "redis"}, {"pod", ".*"}}};
 }
 View SessionsView() {
-  return {"sessions", {{"namespace", ""}, {"db_cluster", kRedisCluster},
-                       {"component", "shard-0"}, {"pod", ".*"}}};
+  return {
+      "sessions",
+      {{"namespace", ""}, {"db_cluster", kRedisCluster}, {"component", "shard-0"}, {"pod", ".*"}}};
 }
 View AllView() {
   return {"all", {{"namespace", ".*"}, {"db_cluster", ".*"}, {"component", ".*"}, {"pod", ".*"}}};
@@ -460,7 +466,7 @@ View AllView() {
 /// `view` with the pod variable set to one real replica of its cluster
 /// (a replica has the most per-pod series: links, lag, channel errors).
 View ReplicaPodView(View view) {
-  const std::string pod = view.name == "orders" ? "mysql-1"
+  const std::string pod = view.name == "orders"  ? "mysql-1"
                           : view.name == "cache" ? RedisReplicationSet::Pod(1)
                                                  : "sessions-shard-0-1";
   view.name += "/pod=" + pod;
@@ -472,7 +478,8 @@ View ReplicaPodView(View view) {
 /// the replication set, its other rows the Redis Cluster; the overview and
 /// MySQL dashboards the MariaDB cluster.
 View ViewFor(const DashTarget& t) {
-  if (t.file == "dbtopo-redis.json") return t.row == "Redis replication" ? CacheView() : SessionsView();
+  if (t.file == "dbtopo-redis.json")
+    return t.row == "Redis replication" ? CacheView() : SessionsView();
   return OrdersView();
 }
 
@@ -507,10 +514,14 @@ enum class Phase { kHealthy, kDualPrimary, kBrokenReplica, kRedisNodeFailure };
 
 const char* PhaseName(Phase p) {
   switch (p) {
-    case Phase::kHealthy: return "healthy";
-    case Phase::kDualPrimary: return "dual primary";
-    case Phase::kBrokenReplica: return "broken replica";
-    case Phase::kRedisNodeFailure: return "redis cluster node failure";
+    case Phase::kHealthy:
+      return "healthy";
+    case Phase::kDualPrimary:
+      return "dual primary";
+    case Phase::kBrokenReplica:
+      return "broken replica";
+    case Phase::kRedisNodeFailure:
+      return "redis cluster node failure";
   }
   return "?";
 }
@@ -616,7 +627,10 @@ std::vector<ValueCheck> ValueChecks() {
        [](const json& r) { return MaxValue(r).value_or(1e9) < 10; }},
       {my, "Broken replication threads", "A", Phase::kHealthy, "== 0", eq(0)},
       {my, "Max replication lag", "A", Phase::kHealthy, "in [0, 60)",
-       [](const json& r) { auto v = MaxValue(r); return v && *v >= 0 && *v < 60; }},
+       [](const json& r) {
+         auto v = MaxValue(r);
+         return v && *v >= 0 && *v < 60;
+       }},
       {rd, "Uncovered slots", "A", Phase::kHealthy, "== 0", eq(0)},
       {rd, "Views consistent", "A", Phase::kHealthy, "== 1", eq(1)},
       {rd, "Failed nodes", "A", Phase::kHealthy, "== 0", eq(0)},
@@ -627,16 +641,22 @@ std::vector<ValueCheck> ValueChecks() {
       {ov, "Primaries per unit (database)", "A", Phase::kDualPrimary, "== 2", eq(2)},
       {ov, "Active critical findings", "A", Phase::kDualPrimary, ">= 1", at_least(1)},
       {ov, "Active findings", "A", Phase::kDualPrimary, "has kind=dual_primary",
-       [](const json& r) { return HasSeries(r, {{"kind", "dual_primary"}, {"severity", "critical"}}); }},
+       [](const json& r) {
+         return HasSeries(r, {{"kind", "dual_primary"}, {"severity", "critical"}});
+       }},
 
       {my, "Broken replication threads", "A", Phase::kBrokenReplica, "== 1", eq(1)},
       {my, "Last replication errors", "A", Phase::kBrokenReplica,
        "has pod=mysql-2 thread=sql errno 1062",
-       [](const json& r) { return HasSeries(r, {{"pod", "mysql-2"}, {"thread", "sql"}}, 1062); }},
+       [](const json& r) {
+         return HasSeries(r, {{"pod", "mysql-2"}, {"thread", "sql"}}, 1062);
+       }},
 
       {rd, "Failed nodes", "A", Phase::kRedisNodeFailure, ">= 1", at_least(1)},
       {rd, "Nodes by flag", "A", Phase::kRedisNodeFailure, "has flag=fail",
-       [](const json& r) { return HasSeries(r, {{"flag", "fail"}}); }},
+       [](const json& r) {
+         return HasSeries(r, {{"flag", "fail"}});
+       }},
   };
 }
 
@@ -682,7 +702,8 @@ struct World {
     orders.ns = kNamespace;
     options.clusters.push_back(orders);
     options.clusters.push_back(redis.ToClusterSpec(kRedisSet));
-    for (ClusterSpec& s : redis_cluster.ToClusterSpecs(kRedisCluster)) options.clusters.push_back(s);
+    for (ClusterSpec& s : redis_cluster.ToClusterSpecs(kRedisCluster))
+      options.clusters.push_back(s);
     exporter.Start(options);
     lap("exporter ready on " + exporter.address());
 
@@ -733,8 +754,8 @@ struct World {
   static std::string AlertsText(const json& alerts) {
     std::string out;
     for (const json& a : alerts) {
-      out += "  " + a.value("state", "?") + " " + a["labels"].dump() + " value=" +
-             a.value("value", "") + "\n";
+      out += "  " + a.value("state", "?") + " " + a["labels"].dump() +
+             " value=" + a.value("value", "") + "\n";
     }
     return out.empty() ? "  (none)\n" : out;
   }
@@ -769,7 +790,8 @@ struct World {
   /// The exporter reports every pod up and no finding, and Prometheus has
   /// scraped that state.
   ::testing::AssertionResult WaitHealthy(std::chrono::seconds timeout = 60s) {
-    auto r = exporter.WaitFor("healthy topology: every pod up, no finding", HealthyMetrics, timeout);
+    auto r =
+        exporter.WaitFor("healthy topology: every pod up, no finding", HealthyMetrics, timeout);
     if (!r) return r;
     std::string last;
     const bool ok = PollUntil(
@@ -781,7 +803,8 @@ struct World {
           return up == kPods && findings && findings->empty();
         },
         30s, 250ms);
-    if (!ok) return ::testing::AssertionFailure() << "Prometheus never saw the healthy state: " << last;
+    if (!ok)
+      return ::testing::AssertionFailure() << "Prometheus never saw the healthy state: " << last;
     return ::testing::AssertionSuccess();
   }
 
@@ -879,8 +902,8 @@ class AlertingE2eTest : public ::testing::Test {
       ++checked;
       if (!result->empty()) ++with_data;
       if (optional != nullptr) {
-        const bool exposed = exporter_metrics.find(std::string("\n") + optional->metric) !=
-                             std::string::npos;
+        const bool exposed =
+            exporter_metrics.find(std::string("\n") + optional->metric) != std::string::npos;
         if (phase == Phase::kHealthy) {
           if (exposed) {
             EXPECT_FALSE(result->empty()) << t.Where() << ": the exporter exposes "
@@ -915,8 +938,8 @@ class AlertingE2eTest : public ::testing::Test {
         const View one = ReplicaPodView(view);
         std::string pod_error;
         std::optional<json> pod = w().Query(Substitute(t.expr, one.vars), &pod_error);
-        EXPECT_TRUE(pod.has_value()) << t.Where() << " [" << one.name << "]: query rejected: "
-                                     << pod_error;
+        EXPECT_TRUE(pod.has_value())
+            << t.Where() << " [" << one.name << "]: query rejected: " << pod_error;
         if (pod && !fault) {
           EXPECT_FALSE(pod->empty()) << t.Where() << " [" << one.name << "]: no data";
         }
@@ -1061,8 +1084,10 @@ TEST_F(AlertingE2eTest, HealthyTopologyFiresNoAlert) {
       std::string error;
       auto result = w().Query(r.value("query", ""), &error);
       ASSERT_TRUE(result) << r.value("name", "") << ": " << error;
-      EXPECT_TRUE(result->empty()) << r.value("name", "") << " would fire on the healthy topology: "
-                                   << result->dump() << "\n" << r.value("query", "");
+      EXPECT_TRUE(result->empty())
+          << r.value("name", "") << " would fire on the healthy topology: " << result->dump()
+          << "\n"
+          << r.value("query", "");
     }
   }
   Log(std::to_string(exprs) + " alert expressions return nothing on the healthy topology");
@@ -1095,12 +1120,14 @@ TEST_F(AlertingE2eTest, DualPrimaryFiresReachesWebhookAndResolves) {
   const bool pending = PollUntil(
       [&] {
         auto names = W.AlertNames("pending");
-        return names.count("DbtopoDualPrimary") || W.AlertNames("firing").count("DbtopoDualPrimary");
+        return names.count("DbtopoDualPrimary") ||
+               W.AlertNames("firing").count("DbtopoDualPrimary");
       },
       20s, 200ms);
-  ASSERT_TRUE(pending) << "DbtopoDualPrimary never became pending:\n" << World::AlertsText(W.Alerts());
-  Log("DbtopoDualPrimary pending after " + Fixed(Since(t0)) + " s (for: " +
-      std::to_string(rule.for_.count()) + "s)");
+  ASSERT_TRUE(pending) << "DbtopoDualPrimary never became pending:\n"
+                       << World::AlertsText(W.Alerts());
+  Log("DbtopoDualPrimary pending after " + Fixed(Since(t0)) +
+      " s (for: " + std::to_string(rule.for_.count()) + "s)");
 
   // While the `for:` runs: the dashboards' dual-primary panels, and every
   // selector of every rule matching something (a typo in a metric or label
@@ -1143,16 +1170,17 @@ TEST_F(AlertingE2eTest, DualPrimaryFiresReachesWebhookAndResolves) {
   EXPECT_GE(fire_s, static_cast<double>(rule.for_.count())) << "fired before its for: elapsed";
 
   const json& alert = hit["alert"];
-  const std::map<std::string, std::string> want_labels = {
-      {"alertname", "DbtopoDualPrimary"}, {"severity", "critical"}, {"namespace", kNamespace},
-      {"db_cluster", kMysqlCluster},      {"component", "mysql"}};
+  const std::map<std::string, std::string> want_labels = {{"alertname", "DbtopoDualPrimary"},
+                                                          {"severity", "critical"},
+                                                          {"namespace", kNamespace},
+                                                          {"db_cluster", kMysqlCluster},
+                                                          {"component", "mysql"}};
   using LabelMap = std::map<std::string, std::string>;
   EXPECT_EQ(alert["labels"].get<LabelMap>(), want_labels)
       << "unit alerts aggregate by (namespace, db_cluster, component): " << alert.dump(2);
   const json& ann = alert["annotations"];
-  EXPECT_EQ(ann.value("summary", ""),
-            std::string("Split brain: more than one primary in ") + kNamespace + "/" +
-                kMysqlCluster + "/mysql");
+  EXPECT_EQ(ann.value("summary", ""), std::string("Split brain: more than one primary in ") +
+                                          kNamespace + "/" + kMysqlCluster + "/mysql");
   EXPECT_THAT(ann.value("description", ""),
               ::testing::HasSubstr(std::string(kNamespace) + "/" + kMysqlCluster + "/mysql"));
   EXPECT_THAT(ann.value("runbook_url", ""), ::testing::EndsWith("runbook.md#dbtopodualprimary"));
@@ -1193,7 +1221,8 @@ TEST_F(AlertingE2eTest, DualPrimaryFiresReachesWebhookAndResolves) {
 
   json alerts;
   EXPECT_TRUE(PollUntil([&] { return (alerts = W.Alerts()).empty(); }, 20s, 250ms))
-      << "alerts left after the fix:\n" << World::AlertsText(alerts);
+      << "alerts left after the fix:\n"
+      << World::AlertsText(alerts);
   EXPECT_TRUE(W.WaitHealthy());
 }
 
@@ -1240,7 +1269,9 @@ TEST_F(AlertingE2eTest, DashboardQueriesReturnDataOnHealthyTopology) {
   ASSERT_TRUE(w().WaitHealthy());
   // rate() over $__rate_interval needs two samples of the counters.
   ASSERT_TRUE(PollUntil(
-      [&] { return w().Scalar("count_over_time(dbtopo_probe_failures_total[1m])").value_or(0) >= 3; },
+      [&] {
+        return w().Scalar("count_over_time(dbtopo_probe_failures_total[1m])").value_or(0) >= 3;
+      },
       30s, 250ms));
   CheckPanels(Phase::kHealthy);
 
@@ -1250,17 +1281,18 @@ TEST_F(AlertingE2eTest, DashboardQueriesReturnDataOnHealthyTopology) {
   for (const Dashboard& d : LoadDashboards()) {
     for (const json& v : d.doc["templating"]["list"]) {
       if (v.value("type", "") != "query") continue;
-      const std::string q = v["query"].is_object() ? v["query"].value("query", "")
-                                                   : v.value("query", "");
+      const std::string q =
+          v["query"].is_object() ? v["query"].value("query", "") : v.value("query", "");
       std::smatch m;
       ASSERT_TRUE(std::regex_match(q, m, label_values)) << d.file << ": " << q;
       for (const View& view : {OrdersView(), CacheView(), SessionsView()}) {
         const std::string selector = Substitute(m[1].str(), view.vars);
         const std::string label = m[2].str();
         json values = w().prometheus.Get("/api/v1/label/" + label + "/values",
-                                          {{"match[]", selector}})["data"];
+                                         {{"match[]", selector}})["data"];
         std::string want = view.vars.at(label);
-        if (label == "pod") want = view.name == "orders" ? "mysql-0" : view.name == "cache" ? "redis-0" : "";
+        if (label == "pod")
+          want = view.name == "orders" ? "mysql-0" : view.name == "cache" ? "redis-0" : "";
         if (want.empty() || want == ".*") continue;  // "" (no namespace) is never a label value
         EXPECT_THAT(values.get<std::vector<std::string>>(), ::testing::Contains(want))
             << d.file << " variable " << label << " [" << view.name << "]: " << selector;
@@ -1277,15 +1309,15 @@ TEST_F(AlertingE2eTest, BrokenReplicaShowsOnDashboards) {
   Log("injected: mysql-2 SQL thread stopped on a duplicate key (1062)");
   ASSERT_TRUE(PollUntil(
       [&] {
-        return W.Scalar("max(dbtopo_replication_last_error_number{pod=\"mysql-2\",thread=\"sql\"})") ==
+        return W.Scalar(
+                   "max(dbtopo_replication_last_error_number{pod=\"mysql-2\",thread=\"sql\"})") ==
                1062;
       },
       30s, 250ms));
   CheckPanels(Phase::kBrokenReplica);
 
   // Repair: skip the conflicting transaction.
-  W.mysql.server(2).Execute(
-      "STOP SLAVE; SET GLOBAL sql_slave_skip_counter=1; START SLAVE;");
+  W.mysql.server(2).Execute("STOP SLAVE; SET GLOBAL sql_slave_skip_counter=1; START SLAVE;");
   W.mysql.WaitInSync({2});
   EXPECT_TRUE(W.WaitHealthy());
 }

@@ -67,7 +67,8 @@ TEST_F(HttpHostileTest, SlowAndIdleClientsDoNotStarveAScrape) {
       for (int k = kIdle; k < kIdle + kDripping; ++k) {
         ::send(fds[k], &request[i % request.size()], 1, MSG_NOSIGNAL);
       }
-      for (int t = 0; t < 10 && !stop; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int t = 0; t < 10 && !stop; ++t)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
   // Every scrape while they hold their connections answers, well inside the

@@ -139,9 +139,9 @@ TEST_F(MysqlTopologyTest, ActivePassiveCoPrimariesAreLegal) {
 
   // The passive one made writable too: two write points.
   topo_.server(1).Execute("SET GLOBAL read_only=0");
-  ASSERT_TRUE(exporter_.WaitFor("both writable co-primaries are a dual primary",
-                                [&](const Metrics& x) { return HasFinding(x, "dual_primary", -1); },
-                                kWait, &m));
+  ASSERT_TRUE(exporter_.WaitFor(
+      "both writable co-primaries are a dual primary",
+      [&](const Metrics& x) { return HasFinding(x, "dual_primary", -1); }, kWait, &m));
   ExpectOnlyFindings(m, {"dual_primary", "role_label_mismatch"});
 
   topo_.server(1).Execute("SET GLOBAL read_only=1");
@@ -204,8 +204,7 @@ TEST_F(MysqlTopologyTest, ErrantWriteOnAReplica) {
   ASSERT_TRUE(exporter_.WaitFor(
       "errant_gtid on mysql-1",
       [&](const Metrics& x) {
-        return x.Is("dbtopo_replication_errant_gtid", Pod(1), 1) &&
-               HasFinding(x, "errant_gtid", 1);
+        return x.Is("dbtopo_replication_errant_gtid", Pod(1), 1) && HasFinding(x, "errant_gtid", 1);
       },
       kWait, &m));
   EXPECT_EQ(m.Value("dbtopo_replication_errant_gtid", Pod(2)), 0);
@@ -263,9 +262,9 @@ TEST_F(MysqlTopologyTest, ServerRestartedBetweenRoundsIsNotReportedDown) {
   const double rounds = before.Value("dbtopo_poll_rounds_total", {}).value_or(0);
   const double failures = before.Value("dbtopo_probe_failures_total", {}).value_or(-1);
   // Right after a round, so the restart falls between two rounds.
-  ASSERT_TRUE(PollUntil(
-      [&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
-      kInterval * 2, std::chrono::milliseconds(20)));
+  ASSERT_TRUE(
+      PollUntil([&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
+                kInterval * 2, std::chrono::milliseconds(20)));
   const auto restart = Clock::now();
   topo_.server(2).Shutdown();
   topo_.server(2).Start();
@@ -298,9 +297,12 @@ TEST_F(MysqlTopologyTest, LegalTopologiesAndAPlannedSwitchoverNeverRaiseACritica
   ClusterSpec spec = topo_.ToClusterSpec(kCluster);
   spec.replication_username = MariadbTopology::kReplUser;
   spec.replication_password = topo_.repl_password();
-  StartExporter(spec, "thresholds:\n  replication_lag: 5s\nremediation:\n  enabled: true\n"
-                      "  token_file: \"" + dir_.File("token") + "\"\n"
-                      "  switchover:\n    action: native\n    max_lag: 10s\n    timeout: 30s\n");
+  StartExporter(spec,
+                "thresholds:\n  replication_lag: 5s\nremediation:\n  enabled: true\n"
+                "  token_file: \"" +
+                    dir_.File("token") +
+                    "\"\n"
+                    "  switchover:\n    action: native\n    max_lag: 10s\n    timeout: 30s\n");
   WaitHealthy();
 
   topo_.ReplicateAlsoFrom(0, 1);  // Co-primaries mysql-0 (active) and mysql-1.
@@ -309,9 +311,10 @@ TEST_F(MysqlTopologyTest, LegalTopologiesAndAPlannedSwitchoverNeverRaiseACritica
   double max_delayed_lag = 0;
   int key = 700;
   const auto legal = CriticalsOver(30, [&](const Metrics& m) {
-    max_delayed_lag =
-        std::max(max_delayed_lag, m.Value("dbtopo_replication_lag_seconds", Channel(2)).value_or(0));
-    topo_.primary().Execute("INSERT INTO dbtopo_test.t VALUES (" + std::to_string(key++) + ", 'w')");
+    max_delayed_lag = std::max(max_delayed_lag,
+                               m.Value("dbtopo_replication_lag_seconds", Channel(2)).value_or(0));
+    topo_.primary().Execute("INSERT INTO dbtopo_test.t VALUES (" + std::to_string(key++) +
+                            ", 'w')");
   });
   EXPECT_TRUE(legal.empty()) << "critical findings on a legal topology: "
                              << ::testing::PrintToString(legal);

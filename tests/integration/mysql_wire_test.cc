@@ -25,8 +25,8 @@
 namespace dbtopo::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const char* const kUuids[] = {"00000000-0000-4000-8000-000000000000",
                               "11111111-1111-4111-8111-111111111111",
@@ -40,8 +40,8 @@ struct Version {
   const char* host_column;  // Source host column.
   const char* port_column;
   const char* lag_column;
-  const char* channel;      // Channel_Name of the replicas' channel.
-  const char* errant_tag;   // "" or an 8.4 GTID tag for the errant write.
+  const char* channel;     // Channel_Name of the replicas' channel.
+  const char* errant_tag;  // "" or an 8.4 GTID tag for the errant write.
 };
 
 const Version kVersions[] = {
@@ -68,9 +68,9 @@ class MysqlWireTest : public ::testing::TestWithParam<Version> {
       servers_.push_back(std::move(server));
     }
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(PollUntil([&] { return ReadFile(servers_[i]->log_path()).find("listening") !=
-                                         std::string::npos; },
-                            std::chrono::seconds(20)))
+      ASSERT_TRUE(PollUntil(
+          [&] { return ReadFile(servers_[i]->log_path()).find("listening") != std::string::npos; },
+          std::chrono::seconds(20)))
           << "stand-in " << i << " did not start (npm ci in tests/integration/mysql_standin?):\n"
           << servers_[i]->LogTail();
     }
@@ -79,7 +79,8 @@ class MysqlWireTest : public ::testing::TestWithParam<Version> {
     spec.username = "exporter";
     spec.password = "standin-password";
     for (int i = 0; i < 3; ++i) {
-      spec.members.push_back({Pod(i), "127.0.0.1:" + std::to_string(ports_[i]),
+      spec.members.push_back({Pod(i),
+                              "127.0.0.1:" + std::to_string(ports_[i]),
                               {{"kubeblocks.io/role", i == 0 ? "primary" : "secondary"}}});
     }
     ExporterOptions options;

@@ -195,8 +195,9 @@ TEST_F(RedisReplicationTest, InvalidUtf8FromAServerKeepsTheScrapeValid) {
   const HttpResult scrape = exporter_.Get("/metrics");
   ASSERT_EQ(scrape.status, 200);
   WriteFile(dir_.File("scrape.txt"), scrape.body);
-  const int rc = RunCommand({"sh", "-c", "promtool check metrics < '" + dir_.File("scrape.txt") + "'"},
-                            dir_.File("promtool.log"));
+  const int rc =
+      RunCommand({"sh", "-c", "promtool check metrics < '" + dir_.File("scrape.txt") + "'"},
+                 dir_.File("promtool.log"));
   EXPECT_EQ(rc, 0) << ReadFile(dir_.File("promtool.log"));
   EXPECT_TRUE(m.Is("dbtopo_up", Pod("redis-0"), 1)) << "every other target still there";
   const HttpResult topology = exporter_.Get("/api/v1/topology");
@@ -220,9 +221,9 @@ TEST_F(RedisReplicationTest, ServerRestartedBetweenRoundsIsNotReportedDown) {
   const Metrics before = exporter_.Scrape();
   const double rounds = before.Value("dbtopo_poll_rounds_total", {}).value_or(0);
   const double failures = before.Value("dbtopo_probe_failures_total", {}).value_or(-1);
-  ASSERT_TRUE(PollUntil(
-      [&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
-      std::chrono::seconds(12), std::chrono::milliseconds(20)));
+  ASSERT_TRUE(
+      PollUntil([&] { return exporter_.Scrape().Value("dbtopo_poll_rounds_total", {}) > rounds; },
+                std::chrono::seconds(12), std::chrono::milliseconds(20)));
   const auto restart = Clock::now();
   set_.server(1).Stop();
   set_.server(1).Start();

@@ -26,8 +26,8 @@ using ::testing::HasSubstr;
 constexpr auto kDrip = std::chrono::milliseconds(300);
 
 // A MySQL greeting header promising 74 bytes, then the bytes of one.
-const std::string kMysqlGreeting = std::string("\x4a\x00\x00\x00\x0a", 5) + "8.0.36" +
-                                   std::string(40, '\x01');
+const std::string kMysqlGreeting =
+    std::string("\x4a\x00\x00\x00\x0a", 5) + "8.0.36" + std::string(40, '\x01');
 // A Redis status reply that never ends its line.
 const std::string kRedisReply = "+OK" + std::string(60, 'a');
 
@@ -75,18 +75,20 @@ TEST(SlowTargetTest, ByteDrippingServersCostAtMostTheProbeTimeout) {
   ASSERT_TRUE(PollUntil(
       [&] {
         m = exporter.Scrape();
-        slowest_round = std::max(slowest_round, m.Value("dbtopo_poll_duration_seconds", {}).value_or(0));
-        slowest_mysql_probe = std::max(
-            slowest_mysql_probe,
-            m.Value("dbtopo_probe_duration_seconds", {{"pod", "mdrip-0"}}).value_or(0));
-        slowest_redis_probe = std::max(
-            slowest_redis_probe,
-            m.Value("dbtopo_probe_duration_seconds", {{"pod", "rdrip-0"}}).value_or(0));
+        slowest_round =
+            std::max(slowest_round, m.Value("dbtopo_poll_duration_seconds", {}).value_or(0));
+        slowest_mysql_probe =
+            std::max(slowest_mysql_probe,
+                     m.Value("dbtopo_probe_duration_seconds", {{"pod", "mdrip-0"}}).value_or(0));
+        slowest_redis_probe =
+            std::max(slowest_redis_probe,
+                     m.Value("dbtopo_probe_duration_seconds", {{"pod", "rdrip-0"}}).value_or(0));
         EXPECT_EQ(m.Value("dbtopo_up", {{"pod", "mysql-0"}}), 1);
         return m.Value("dbtopo_poll_rounds_total", {}).value_or(0) >= first + 10;
       },
       std::chrono::seconds(40), std::chrono::milliseconds(100)));
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "[ drip     ] 10 rounds in " << took << " s; slowest round " << slowest_round
             << " s, slowest probes: mysql " << slowest_mysql_probe << " s, redis "
             << slowest_redis_probe << " s; connections " << mysql_drip.connections() << "/"

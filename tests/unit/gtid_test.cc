@@ -41,10 +41,10 @@ TEST(MysqlGtidSetTest, ParsesMysql84Tags) {
 }
 
 TEST(MysqlGtidSetTest, RejectsGarbage) {
-  for (const std::string& bad : std::vector<std::string>
-       {std::string("nonsense"), std::string("3e11fa47:1-5"), std::string(kA) + ":0", std::string(kA) + ":5-3",
-        std::string(kA) + ":1-x", std::string(kA), std::string(kA) + ":tag",
-        std::string(kA) + ":1:tag:tag2:1", std::string(kA) + ":1,"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           std::string("nonsense"), std::string("3e11fa47:1-5"), std::string(kA) + ":0",
+           std::string(kA) + ":5-3", std::string(kA) + ":1-x", std::string(kA),
+           std::string(kA) + ":tag", std::string(kA) + ":1:tag:tag2:1", std::string(kA) + ":1,"}) {
     EXPECT_FALSE(MysqlGtidSet::Parse(bad).has_value()) << bad;
   }
 }

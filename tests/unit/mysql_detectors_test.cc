@@ -394,7 +394,8 @@ TEST(WrongSourceTest, NoPrimaryAcceptsAnyOtherMemberButNotANonMember) {
   // No primary visible: a member source is plausible but cannot be confirmed.
   EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_valid, std::nullopt);
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_valid, std::nullopt);
-  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_pod, "orders-mysql-0");  // Down member still resolves.
+  EXPECT_EQ(ChannelOf(t, "orders-mysql-1").source_pod,
+            "orders-mysql-0");  // Down member still resolves.
   EXPECT_EQ(ChannelOf(t, "orders-mysql-2").source_pod, "orders-mysql-1");
 
   members[2].observation.channels[0].source_host = "10.0.7.7";

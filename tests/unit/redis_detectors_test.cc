@@ -225,7 +225,8 @@ TEST(RedisDetectors, MasterUnreachableWhileReplicasLinkedIsPrimaryUnreachable) {
   const Member master = RedisMaster("cache-redis-0", "10.0.0.1");
   const Member r1 = RedisReplicaOf("cache-redis-1", "10.0.0.2", 6379, master);
   const Topology t = Analyze({fixtures::Down(master), r1}, AnalysisOptions{});
-  EXPECT_THAT(Kinds(t), ElementsAre("primary_unreachable@cache-redis-0", "target_down@cache-redis-0"));
+  EXPECT_THAT(Kinds(t),
+              ElementsAre("primary_unreachable@cache-redis-0", "target_down@cache-redis-0"));
 }
 
 TEST(RedisDetectors, ReplicaOfItselfIsWrongSource) {

@@ -60,9 +60,8 @@ TEST(StoppedReplicaTest, WritableWithStoppedReplicationIsASecondPrimary) {
   EXPECT_EQ(t.units[0].primaries, 2);
   EXPECT_TRUE(t.units[0].dual_primary);
   EXPECT_EQ(FindMember(t, "orders-mysql-1")->observed_role, Role::kPrimary);
-  EXPECT_THAT(FindingKeys(t),
-              ElementsAre("dual_primary", "replication_broken orders-mysql-1",
-                          "role_label_mismatch orders-mysql-1"));
+  EXPECT_THAT(FindingKeys(t), ElementsAre("dual_primary", "replication_broken orders-mysql-1",
+                                          "role_label_mismatch orders-mysql-1"));
 }
 
 TEST(StoppedReplicaTest, ReadOnlyWithStoppedReplicationIsABrokenReplica) {
@@ -97,8 +96,7 @@ TEST(CoPrimaryTest, BothWritableIsDualPrimary) {
   const Topology t = Analyse(members);
 
   EXPECT_TRUE(t.units[0].dual_primary);
-  EXPECT_THAT(FindingKeys(t),
-              ElementsAre("dual_primary", "role_label_mismatch orders-mysql-1"));
+  EXPECT_THAT(FindingKeys(t), ElementsAre("dual_primary", "role_label_mismatch orders-mysql-1"));
   EXPECT_THAT(FindingsOfKind(t, finding::kWritableReplica), IsEmpty());
 }
 
@@ -207,8 +205,8 @@ TEST(PrimaryUnreachableTest, ReplicasStillStreamingFromAPrimaryTheExporterCannot
   members[0] = Down(members[0], "connect to 10.0.0.1:3306: timeout");
 
   Topology t = Analyse(members);
-  EXPECT_THAT(FindingKeys(t), ElementsAre("primary_unreachable orders-mysql-0",
-                                          "target_down orders-mysql-0"));
+  EXPECT_THAT(FindingKeys(t),
+              ElementsAre("primary_unreachable orders-mysql-0", "target_down orders-mysql-0"));
   EXPECT_EQ(t.findings[0].severity, Severity::kWarning);
   EXPECT_THAT(t.findings[0].message, HasSubstr("orders-mysql-1, orders-mysql-2"));
 

@@ -31,7 +31,7 @@ TEST(Utf8Test, IllFormedSequencesBecomeReplacementCharacters) {
   };
   const std::string r = "\xEF\xBF\xBD";
   for (const Case& c : std::vector<Case>{
-           {"h\xff\xfe", "h" + r + r, 2},            // Bytes that never occur.
+           {"h\xff\xfe", "h" + r + r, 2},           // Bytes that never occur.
            {"\xC0\xAF", r + r, 2},                  // Overlong '/'.
            {"\xED\xA0\x80", r + r + r, 3},          // Surrogate U+D800.
            {"\xF4\x90\x80\x80", r + r + r + r, 4},  // Above U+10FFFF.

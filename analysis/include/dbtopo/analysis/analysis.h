@@ -43,8 +43,7 @@ inline constexpr char kRedisClusterFailedNodes[] = "redis_cluster_failed_nodes";
 inline constexpr char kRedisClusterViewsSplit[] = "redis_cluster_views_split";
 /// A Redis Cluster master serving slots with no healthy replica while the
 /// cluster has replicas (a failover of that shard would lose its slots).
-inline constexpr char kRedisClusterMasterWithoutReplica[] =
-    "redis_cluster_master_without_replica";
+inline constexpr char kRedisClusterMasterWithoutReplica[] = "redis_cluster_master_without_replica";
 inline constexpr char kTargetDown[] = "target_down";
 }  // namespace finding
 
@@ -68,7 +67,7 @@ struct AnalysisOptions {
   /// Their primary count passes through zero (or two) by design, so
   /// no_primary and dual_primary are held back; the switchover verifies its
   /// result and is bounded by its timeout.
-  std::vector<UnitId> switchovers_in_progress;
+  std::vector<UnitId> switchovers_in_progress = {};
 };
 
 /// A replication channel with what analysis concluded about it.

@@ -125,7 +125,7 @@ struct RedisClusterNode {
   std::string host;  ///< "" for noaddr (`:0@0`).
   int port = 0;
   int cluster_bus_port = 0;
-  std::string hostname;  ///< Optional `,hostname` suffix ("" when absent).
+  std::string hostname;            ///< Optional `,hostname` suffix ("" when absent).
   std::vector<std::string> flags;  ///< myself, master, slave, fail?, fail, ...
   std::string master_id;           ///< "" for `-`.
   std::int64_t ping_sent = 0;
