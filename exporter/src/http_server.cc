@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediator.h"
 #include "log.h"
 #include "metrics_text.h"
@@ -158,7 +159,9 @@ void HttpServer::Routes() {
     if (reply.status == 401) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"dbtopo_exporter\"");
     }
-    res.set_content(reply.body, "application/json");
+    std::string body = reply.body;
+    secrets::Redact(body);  // Action results quote server replies.
+    res.set_content(body, "application/json");
   };
   server_->Post("/api/v1/switchover",
                 [remediation](const httplib::Request& req, httplib::Response& res) {

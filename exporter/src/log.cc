@@ -7,6 +7,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "dbtopo/collectors/secret.h"
+
 namespace dbtopo::log {
 namespace {
 
@@ -161,8 +163,9 @@ bool Enabled(Level level) {
 
 void Write(Level level, std::string_view msg, std::span<const Field> fields) {
   if (!Enabled(level)) return;
-  const std::string line =
+  std::string line =
       g_format == Format::kJson ? FormatJson(msg, fields) : FormatLogfmt(msg, fields);
+  secrets::Redact(line);  // Whatever a field quoted from a server.
   spdlog::logger* logger = g_structured ? g_structured.get() : spdlog::default_logger_raw();
   logger->log(ToSpdlog(level), "{}", line);
 }

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "dbtopo/analysis/utf8.h"
+#include "dbtopo/collectors/secret.h"
 #include "log.h"
 #include "metrics_text.h"
 
@@ -19,6 +20,17 @@ std::string Fingerprint(const DiscoveredTarget& t) {
 std::string FindingKey(const Finding& f) {
   return f.kind + "|" + f.unit.ns + "/" + f.unit.db_cluster + "/" + f.unit.component + "|" + f.pod +
          "|" + f.channel;
+}
+
+// Server texts may quote any secret the exporter holds (a replicated
+// statement with another user's password in Last_SQL_Error), not only the
+// probe's own: redact all of them before they reach labels, JSON or logs.
+void RedactServerTexts(Observation& o) {
+  secrets::Redact(o.error);
+  for (ReplicationChannel& c : o.channels) {
+    secrets::Redact(c.last_io_error);
+    secrets::Redact(c.last_sql_error);
+  }
 }
 
 double UnixSeconds(std::chrono::system_clock::time_point t) {
@@ -90,7 +102,10 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   }
   pool_.RunAll(std::move(tasks));
   // One invalid byte in one label would make Prometheus drop the whole scrape.
-  for (Member& m : members) counters_.invalid_utf8_replacements += utf8::SanitizeMember(m);
+  for (Member& m : members) {
+    counters_.invalid_utf8_replacements += utf8::SanitizeMember(m);
+    RedactServerTexts(m.observation);
+  }
 
   auto snapshot = std::make_shared<Snapshot>();
   if (remediation_status_) {

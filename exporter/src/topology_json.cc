@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dbtopo/collectors/secret.h"
+
 namespace dbtopo {
 namespace {
 
@@ -115,7 +117,10 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
     root["remediation"] = RemediationStatusJson(snapshot.remediation);
   }
   // Server-provided strings (error texts) may hold invalid UTF-8: replace, don't throw.
-  return root.dump(2, ' ', false, json::error_handler_t::replace);
+  std::string text = root.dump(2, ' ', false, json::error_handler_t::replace);
+  // Remediation records quote server replies too.
+  secrets::Redact(text);
+  return text;
 }
 
 }  // namespace dbtopo

@@ -284,6 +284,62 @@ TEST_F(MysqlTopologyTest, ServerRestartedBetweenRoundsIsNotReportedDown) {
       << "a probe of the restarted server failed";
 }
 
+// A replicated statement that quotes the replication user's password
+// breaks a replica; its Last_SQL_Error holds the password, whole on one
+// replica and cut by the server's limit on the other. Neither reaches
+// /metrics, the topology JSON or the log.
+TEST_F(MysqlTopologyTest, PasswordsQuotedInReplicationErrorsAreRedacted) {
+  ClusterSpec spec = topo_.ToClusterSpec(kCluster);
+  spec.replication_username = MariadbTopology::kReplUser;
+  spec.replication_password = topo_.repl_password();
+  StartExporter(spec);
+  WaitHealthy();
+  const std::string pw = topo_.repl_password();
+  ASSERT_GE(pw.size(), 8u);
+  // MariaDB replicas skip a conflicting CREATE TABLE unless told to be strict.
+  for (int i : {1, 2}) {
+    topo_.server(i).Execute("STOP SLAVE; SET GLOBAL slave_ddl_exec_mode='STRICT'; START SLAVE;");
+  }
+  // mysql-1: the whole password in the quoted query.
+  topo_.server(1).Execute(
+      "SET SESSION sql_log_bin=0; CREATE TABLE dbtopo_test.leak (c VARCHAR(255));");
+  // mysql-2: padded so that MariaDB's 1,023-character cut falls mid-password.
+  const std::string head =
+      "Error 'Table 'leak2' already exists' on query. Default database: ''. "
+      "Query: 'CREATE TABLE dbtopo_test.leak2 /* ";
+  const std::string tail = " */ (c VARCHAR(255) DEFAULT '";
+  const std::size_t pad = 1023 - head.size() - tail.size() - pw.size() / 2;
+  topo_.server(2).Execute(
+      "SET SESSION sql_log_bin=0; CREATE TABLE dbtopo_test.leak2 (c VARCHAR(255));");
+  topo_.primary().Execute("CREATE TABLE dbtopo_test.leak (c VARCHAR(255) DEFAULT '" + pw + "')");
+  topo_.primary().Execute("CREATE TABLE dbtopo_test.leak2 /* " + std::string(pad, 'p') + tail + pw +
+                          "')");
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return topo_.ReplicaStatus(1)["Last_SQL_Errno"] == "1050" &&
+               topo_.ReplicaStatus(2)["Last_SQL_Errno"] == "1050";
+      },
+      kWait))
+      << topo_.Describe();
+  const std::string whole = topo_.ReplicaStatus(1)["Last_SQL_Error"].value_or("");
+  const std::string cut = topo_.ReplicaStatus(2)["Last_SQL_Error"].value_or("");
+  ASSERT_THAT(whole, HasSubstr(pw)) << "the server did not quote the statement";
+  ASSERT_THAT(cut, ::testing::Not(HasSubstr(pw)));
+  ASSERT_TRUE(cut.size() >= 4 && pw.find(cut.substr(cut.size() - 4)) != std::string::npos)
+      << "the cut did not fall inside the password: ..." << cut.substr(cut.size() - 40);
+
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor("both replicas broken", [&](const Metrics& x) {
+    return HasFinding(x, "replication_broken", 1) && HasFinding(x, "replication_broken", 2);
+  }));
+  const std::string topology = exporter_.Get("/api/v1/topology").body;
+  for (const std::string& out : {exporter_.Get("/metrics").body, topology, exporter_.Log()}) {
+    EXPECT_THAT(out, ::testing::Not(HasSubstr(pw)));
+    EXPECT_THAT(out, ::testing::Not(HasSubstr("DEFAULT '" + pw.substr(0, 4))));
+  }
+  EXPECT_THAT(topology, HasSubstr("DEFAULT '<secret>"));
+}
+
 // Scenario 8, no false pages: co-primaries, a chain and a delayed replica at
 // once for 30 rounds, then a planned switchover through the API and 10 more
 // rounds: never one critical finding.
