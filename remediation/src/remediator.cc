@@ -219,8 +219,10 @@ class Remediator::Impl {
       const bool component_set = alert.labels.contains("component");
       const std::string trigger = "alert:" + alertname;
       std::function<RemediationRecord()> run;
+      const std::vector<std::string> claims = remediation::AlertClaims(alertname, action);
       if (action == "switchover") {
         SwitchoverRequest r;
+        r.confirm_kinds = claims;
         r.ns = label("namespace");
         r.ns_set = ns_set;
         r.db_cluster = label("db_cluster");
@@ -229,6 +231,7 @@ class Remediator::Impl {
         run = [this, r, trigger] { return RunSwitchover(r, trigger, /*automatic=*/true); };
       } else {
         FenceRequest r;
+        r.confirm_kinds = claims;
         r.ns = label("namespace");
         r.ns_set = ns_set;
         r.db_cluster = label("db_cluster");
@@ -413,7 +416,7 @@ class Remediator::Impl {
     in_flight_.erase(unit);
     const bool acted = record.result == remediation_result::kSuccess ||
                        record.result == remediation_result::kFailure;
-    if (automatic || acted) last_action_[unit] = Clock::now();
+    if ((automatic && !record.unconfirmed) || acted) last_action_[unit] = Clock::now();
   }
 
   RemediationRecord Finish(RemediationRecord r, Clock::time_point start) {
@@ -470,8 +473,8 @@ class Remediator::Impl {
   }
 
   // Fresh probes of every target of the unit (in parallel), analysed.
-  std::optional<UnitView> ReRead(const UnitId& unit,
-                                 const std::vector<DiscoveredTarget>& targets) const {
+  std::optional<UnitView> ReRead(const UnitId& unit, const std::vector<DiscoveredTarget>& targets,
+                                 std::vector<Finding>* findings = nullptr) const {
     std::vector<Member> members(targets.size());
     {
       std::vector<std::thread> threads;
@@ -485,10 +488,29 @@ class Remediator::Impl {
       for (std::thread& t : threads) t.join();
     }
     Topology topology = Analyze(members, opt_.analysis);
+    if (findings != nullptr) {
+      for (Finding& f : topology.findings) {
+        if (f.unit == unit) findings->push_back(std::move(f));
+      }
+    }
     for (UnitView& u : topology.units) {
       if (u.unit == unit) return std::move(u);
     }
     return std::nullopt;
+  }
+
+  // The trigger's claim against the fresh read: "" when confirmed (or when
+  // the trigger claims nothing), else why not.
+  static std::string Unconfirmed(const std::vector<std::string>& kinds,
+                                 const std::vector<Finding>& findings, const std::string& trigger) {
+    if (kinds.empty()) return "";
+    for (const Finding& f : findings) {
+      if (std::find(kinds.begin(), kinds.end(), f.kind) != kinds.end()) return "";
+    }
+    std::string wanted;
+    for (const std::string& k : kinds) wanted += (wanted.empty() ? "" : " or ") + k;
+    return trigger + " is not confirmed by a fresh read of the unit (no " + wanted +
+           " finding now): the alert is stale or wrong, nothing is changed";
   }
 
   std::vector<DiscoveredTarget> CurrentTargets(const UnitId& unit) const {
@@ -575,8 +597,13 @@ class Remediator::Impl {
 
   RemediationRecord Switchover(RemediationRecord r, const SwitchoverRequest& request,
                                const UnitId& unit, const std::vector<DiscoveredTarget>& targets) {
-    std::optional<UnitView> fresh = ReRead(unit, targets);
+    std::vector<Finding> findings;
+    std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
     if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    if (std::string why = Unconfirmed(request.confirm_kinds, findings, r.trigger); !why.empty()) {
+      r.unconfirmed = true;
+      return Refuse(std::move(r), {422, why});
+    }
     const remediation::SwitchoverLimits limits{opt_.config.switchover.max_lag,
                                                opt_.analysis.max_replication_lag_bytes};
     std::string candidate = request.candidate;
@@ -646,8 +673,13 @@ class Remediator::Impl {
 
   RemediationRecord Fence(RemediationRecord r, const FenceRequest& request, const UnitId& unit,
                           const std::vector<DiscoveredTarget>& targets) {
-    std::optional<UnitView> fresh = ReRead(unit, targets);
+    std::vector<Finding> findings;
+    std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
     if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    if (std::string why = Unconfirmed(request.confirm_kinds, findings, r.trigger); !why.empty()) {
+      r.unconfirmed = true;
+      return Refuse(std::move(r), {422, why});
+    }
     auto planned = remediation::PlanFence(*fresh, request.pod);
     if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
     const FencePlan& plan = std::get<FencePlan>(planned);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -107,6 +108,8 @@ struct RemediationYaml {
   std::string max_lag = "10s";
   std::string timeout = "30s";
   std::string cooldown = "1m";
+  /// `alert_actions:` entries, alertname -> action.
+  std::map<std::string, std::string> alert_actions;
 };
 
 class RemediationMysqlTest : public ::testing::Test {
@@ -142,8 +145,13 @@ class RemediationMysqlTest : public ::testing::Test {
          << "  enabled: " << (r.enabled ? "true" : "false") << "\n"
          << "  token_file: \"" << dir_.File("token") << "\"\n"
          << "  fence_stray_primaries: " << (r.fence ? "true" : "false") << "\n"
-         << "  cooldown: " << r.cooldown << "\n"
-         << "  switchover:\n"
+         << "  cooldown: " << r.cooldown << "\n";
+    if (!r.alert_actions.empty()) {
+      yaml << "  alert_actions:\n";
+      for (const auto& [alert, action] : r.alert_actions)
+        yaml << "    " << alert << ": " << action << "\n";
+    }
+    yaml << "  switchover:\n"
          << "    action: native\n"
          << "    max_lag: " << r.max_lag << "\n"
          << "    timeout: " << r.timeout << "\n";
@@ -406,6 +414,30 @@ TEST_F(RemediationMysqlTest, CandidateWithErrantGtidsIsRefused) {
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_THAT(r.body, HasSubstr("errant GTIDs 0-2-"));
   ExpectUnchanged("errant candidate");
+}
+
+// An Alertmanager DbtopoNoPrimary for a unit that has its primary and linked
+// replicas (a stale or wrong alert) changes nothing and is recorded refused.
+TEST_F(RemediationMysqlTest, AlertForAHealthyUnitChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Start({.alert_actions = {{"DbtopoNoPrimary", "switchover"}}}));
+  const nlohmann::json payload = {
+      {"version", "4"},
+      {"status", "firing"},
+      {"alerts",
+       {{{"status", "firing"},
+         {"labels",
+          {{"alertname", "DbtopoNoPrimary"}, {"db_cluster", kCluster}, {"component", "mysql"}}}}}}};
+  const HttpResult r = Post(exporter_, "/api/v1/alerts", payload.dump(), kToken);
+  answers_.push_back(r.body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const nlohmann::json alert = nlohmann::json::parse(r.body)["alerts"][0];
+  EXPECT_EQ(alert["decision"], "refused") << alert.dump();
+  EXPECT_THAT(alert["reason"].get<std::string>(), HasSubstr("not confirmed by a fresh read"));
+  ExpectUnchanged("stale alert");
+  EXPECT_TRUE(exporter_.WaitFor("refusal counted", [&](const Metrics& m) {
+    return m.Is("dbtopo_remediation_actions_total", Actions("switchover", "refused"), 1) &&
+           m.Is("dbtopo_remediation_actions_total", Actions("switchover", "success"), 0);
+  }));
 }
 
 TEST_F(RemediationMysqlTest, WritableReplicaIsOnlyReportedWhenOff) {

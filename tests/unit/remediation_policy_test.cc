@@ -118,6 +118,16 @@ TEST(PlanSwitchoverTest, CandidateWithErrantGtidsIsRefused) {
   EXPECT_EQ(std::get<std::string>(chosen), "orders-mysql-2");
 }
 
+TEST(AlertClaimsTest, OwnAlertsClaimTheirFindingOthersTheActionsProblem) {
+  EXPECT_THAT(AlertClaims("DbtopoNoPrimary", "switchover"), ElementsAre("no_primary"));
+  EXPECT_THAT(AlertClaims("DbtopoDualPrimary", "fence"), ElementsAre("dual_primary"));
+  EXPECT_THAT(AlertClaims("DbtopoRedisClusterStateFail", "switchover"),
+              ElementsAre("redis_cluster_state_fail"));
+  EXPECT_THAT(AlertClaims("MyTeamPrimaryGone", "switchover"), ElementsAre("no_primary"));
+  EXPECT_THAT(AlertClaims("DbtopoExporterDown", "fence"),
+              ElementsAre("dual_primary", "writable_replica"));
+}
+
 TEST(PlanSwitchoverTest, UnknownCandidateIs404) {
   const Refusal r =
       RefusalOf(PlanSwitchover(Analysed(HealthyOrders()), "orders-mysql-9", Limits()));

@@ -318,10 +318,31 @@ TEST(RemediatorTest, AlertsMapToActionsWithCooldown) {
   EXPECT_EQ(Count(h.remediator->Status(), "fence", "refused"), 1u);
 }
 
+TEST(RemediatorTest, AlertForAHealthyUnitIsRefusedAndRecorded) {
+  RemediationConfig c = Config(/*enabled=*/true);
+  c.alert_actions = {{"DbtopoNoPrimary", "switchover"}, {"DbtopoDualPrimary", "fence"}};
+  Harness h(c);  // Healthy: one primary, linked replicas.
+  // One at a time: two actions on one unit would meet its lock instead.
+  for (const char* name : {"DbtopoNoPrimary", "DbtopoDualPrimary"}) {
+    const nlohmann::json alerts =
+        Json(h.remediator->HandleAlerts(Bearer(), AlertsBody({{name, "firing"}})))["alerts"];
+    ASSERT_THAT(alerts, SizeIs(1));
+    const nlohmann::json& a = alerts[0];
+    EXPECT_EQ(a["decision"], "refused") << a.dump();
+    EXPECT_THAT(a["reason"].get<std::string>(), HasSubstr("not confirmed by a fresh read"));
+    EXPECT_TRUE(a["record"]["steps"].empty()) << "nothing was done";
+  }
+  EXPECT_EQ(Count(h.remediator->Status(), "switchover", "refused"), 1u);
+  EXPECT_EQ(Count(h.remediator->Status(), "fence", "refused"), 1u);
+}
+
 TEST(RemediatorTest, AlertSwitchoverPicksTheBestCandidate) {
   RemediationConfig c = Config(/*enabled=*/false);
   c.alert_actions = {{"DbtopoSwitchMe", "switchover"}};
   std::vector<Member> m = Orders();
+  // No writable primary (a demoted one, never replaced): what the alert claims.
+  m[0].observation.writable = false;
+  m[0].observation.read_only = true;
   m[1].observation.channels[0].lag_seconds = 4;
   m[2].observation.channels[0].lag_seconds = 1;
   Harness h(c, m);

@@ -131,6 +131,10 @@ struct SwitchoverRequest {
   std::string candidate;
   /// Force a dry run even when remediation is enabled.
   bool dry_run = false;
+  /// Finding kinds the trigger claims (an alert's); the fresh read must show
+  /// one of them in the unit, else the request is refused. Empty: an API
+  /// request, which states its own intent.
+  std::vector<std::string> confirm_kinds;
 };
 
 /// A fence request (an alert, or the automatic path).
@@ -143,6 +147,8 @@ struct FenceRequest {
   /// Only fence this pod; "" => every stray primary of the unit.
   std::string pod;
   bool dry_run = false;
+  /// As SwitchoverRequest::confirm_kinds.
+  std::vector<std::string> confirm_kinds;
 };
 
 /// An HTTP answer: status and a JSON body.

@@ -63,6 +63,10 @@ struct RemediationRecord {
   std::string result;  ///< remediation_result::*.
   /// One line: why it was refused or failed, or what it achieved.
   std::string reason;
+  /// Refused because the fresh read did not show the problem the trigger
+  /// (an alert) claimed. Such a refusal starts no cooldown: a stale alert
+  /// must not hold back the action a real problem needs.
+  bool unconfirmed = false;
   std::string old_primary;          ///< Pod (switchover) / legitimate primary (fence).
   std::string candidate;            ///< Pod to promote (switchover).
   std::vector<std::string> fenced;  ///< Pods fenced (fence).
