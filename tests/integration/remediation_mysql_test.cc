@@ -109,7 +109,7 @@ struct RemediationYaml {
   std::string timeout = "30s";
   std::string cooldown = "1m";
   /// `alert_actions:` entries, alertname -> action.
-  std::map<std::string, std::string> alert_actions;
+  std::map<std::string, std::string> alert_actions = {};
 };
 
 class RemediationMysqlTest : public ::testing::Test {
