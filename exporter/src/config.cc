@@ -112,6 +112,11 @@ void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
   } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
+    // "::1" would read as host ":" port 1.
+    if (host.find(':') != std::string::npos) {
+      Fail(node, key, "IPv6 address needs brackets: \"[" + text + "]\" or \"[" + text + "]:port\"");
+    }
+    if (port_text.empty()) Fail(node, key, "missing port after ':' in \"" + text + "\"");
   }
   if (host.empty()) Fail(node, key, "missing host in \"" + text + "\"");
   int port = DefaultPort(engine);
@@ -136,6 +141,10 @@ Secret ReadSecretFile(const YAML::Node& node, const std::string& key,
                       const std::string& config_file) {
   std::filesystem::path p = ScalarString(node, key);
   if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
+  std::error_code ec;
+  if (std::filesystem::is_directory(p, ec)) {
+    Fail(node, key, "cannot read " + p.string() + ": is a directory, not a password file");
+  }
   std::ifstream in(p, std::ios::binary);
   if (!in) Fail(node, key, "cannot read " + p.string() + ": " + std::strerror(errno));
   std::stringstream buffer;
@@ -213,12 +222,18 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
   if (!members || !members.IsSequence() || members.size() == 0) {
     Fail(members ? members : node, path + ".members", "must be a non-empty list");
   }
-  std::set<std::string> pods;
+  std::set<std::string> pods, addresses;
   for (std::size_t i = 0; i < members.size(); ++i) {
     const std::string member_path = path + ".members[" + std::to_string(i) + "]";
     MemberConfig member = ParseMember(members[i], member_path, cluster.engine);
     if (!pods.insert(member.pod).second) {
       Fail(members[i]["pod"], member_path + ".pod", "duplicate pod \"" + member.pod + "\"");
+    }
+    // Two pods at one address would be one server counted twice.
+    const std::string address = member.host + ":" + std::to_string(member.port);
+    if (!addresses.insert(address).second) {
+      Fail(members[i]["address"], member_path + ".address",
+           "duplicate address " + address + " (another member of this cluster has it)");
     }
     cluster.members.push_back(std::move(member));
   }
@@ -383,7 +398,18 @@ Config ParseRoot(const YAML::Node& root, const std::string& file) {
     Fail(root["poll_interval"], "poll_interval", "must be > 0");
   if (config.probe_timeout.count() <= 0)
     Fail(root["probe_timeout"], "probe_timeout", "must be > 0");
+  // A longer interval would overflow the poll loop's deadline arithmetic and
+  // is no monitoring anyway.
+  constexpr std::chrono::hours kMaxPollInterval{24};
+  if (config.poll_interval > kMaxPollInterval) {
+    Fail(root["poll_interval"], "poll_interval", "must be at most 24h");
+  }
   if (config.probe_timeout > config.poll_interval) {
+    if (!root["probe_timeout"]) {
+      Fail(root["poll_interval"], "poll_interval",
+           "is shorter than the default probe_timeout (" + FormatDuration(config.probe_timeout) +
+               "): set probe_timeout to at most " + FormatDuration(config.poll_interval));
+    }
     Fail(root["probe_timeout"], "probe_timeout",
          "must not exceed poll_interval (" + FormatDuration(config.poll_interval) + ")");
   }

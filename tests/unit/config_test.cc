@@ -93,6 +93,42 @@ TEST(ConfigTest, RejectsBadValues) {
   EXPECT_EQ(ExpectError("clusters: [\n").line > 0, true);  // YAML syntax error keeps a line
 }
 
+TEST(ConfigTest, ValuesThatPassedAndThenMisbehavedAreErrors) {
+  auto member = [](const std::string& address) {
+    return "clusters:\n  - {name: a, engine: mysql, members: [{pod: p, address: '" + address +
+           "'}]}\n";
+  };
+  ConfigError e = ExpectError(member("127.0.0.1:"));
+  EXPECT_EQ(e.key, "clusters[0].members[0].address");
+  EXPECT_NE(e.message.find("missing port"), std::string::npos) << e.message;
+  e = ExpectError(member("::1"));
+  EXPECT_NE(e.message.find("brackets"), std::string::npos) << e.message;
+  EXPECT_EQ(ExpectOk(member("[::1]:3307")).clusters[0].members[0].port, 3307);
+
+  e = ExpectError("poll_interval: 3000000h\nprobe_timeout: 1s\nclusters: []\n");
+  EXPECT_EQ(e.key, "poll_interval");
+  EXPECT_NE(e.message.find("24h"), std::string::npos);
+
+  // The conflicting default is named as such, with a line.
+  e = ExpectError("poll_interval: 1s\nclusters: []\n");
+  EXPECT_EQ(e.key, "poll_interval");
+  EXPECT_EQ(e.line, 1);
+  EXPECT_NE(e.message.find("default probe_timeout (2s)"), std::string::npos) << e.message;
+
+  e = ExpectError(
+      "clusters:\n  - {name: a, engine: mysql, members: "
+      "[{pod: p, address: 'h:3306'}, {pod: q, address: 'h'}]}\n");
+  EXPECT_EQ(e.key, "clusters[0].members[1].address");
+  EXPECT_NE(e.message.find("duplicate address h:3306"), std::string::npos);
+
+  e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n"
+      "    credentials: {username: u, password_file: /tmp}\n"
+      "    members: [{pod: p, address: h}]\n");
+  EXPECT_EQ(e.key, "clusters[0].credentials.password_file");
+  EXPECT_NE(e.message.find("is a directory"), std::string::npos);
+}
+
 TEST(ConfigTest, MissingPasswordSourcesAreClearErrors) {
   unsetenv("DBTOPO_TEST_NOPE");
   ConfigError e = ExpectError(
