@@ -232,43 +232,6 @@ std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
       400, wanted + " is ambiguous (" + Join(names) + "): add \"namespace\" and/or \"component\"");
 }
 
-// ---------------------------------------------------------------- alerts
-
-std::vector<std::string> AlertClaims(const std::string& alertname, const std::string& action) {
-  static const std::set<std::string> kKinds = {finding::kDualPrimary,
-                                               finding::kLabelledDualPrimary,
-                                               finding::kLabelledNoPrimary,
-                                               finding::kNoPrimary,
-                                               finding::kPrimaryUnreachable,
-                                               finding::kDetachedReplica,
-                                               finding::kErrantGtid,
-                                               finding::kReplicationBroken,
-                                               finding::kReplicationLagging,
-                                               finding::kWrongSource,
-                                               finding::kRoleLabelMismatch,
-                                               finding::kServerIdConflict,
-                                               finding::kWritableReplica,
-                                               finding::kTargetDown,
-                                               finding::kRedisClusterStateFail,
-                                               finding::kRedisClusterSlotsUncovered,
-                                               finding::kRedisClusterFailedNodes};
-  constexpr std::string_view kPrefix = "Dbtopo";
-  if (alertname.starts_with(kPrefix)) {
-    std::string kind;  // CamelCase -> snake_case.
-    for (char c : std::string_view(alertname).substr(kPrefix.size())) {
-      if (c >= 'A' && c <= 'Z') {
-        if (!kind.empty()) kind += '_';
-        kind += static_cast<char>(c - 'A' + 'a');
-      } else {
-        kind += c;
-      }
-    }
-    if (kKinds.contains(kind)) return {kind};
-  }
-  if (action == "fence") return {finding::kDualPrimary, finding::kWritableReplica};
-  return {finding::kNoPrimary};
-}
-
 // ---------------------------------------------------------------- switchover
 
 std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,

@@ -83,13 +83,6 @@ struct SwitchoverLimits {
   std::int64_t max_lag_bytes = 64 * 1024 * 1024;
 };
 
-/// The finding kinds an Alertmanager alert claims, which the fresh read
-/// before acting must show: the exporter's own alerts are named after their
-/// finding (DbtopoNoPrimary -> no_primary, DbtopoErrantGtid -> errant_gtid).
-/// Any other alert name claims the problem its action cures: dual_primary or
-/// writable_replica for "fence", no_primary for "switchover".
-std::vector<std::string> AlertClaims(const std::string& alertname, const std::string& action);
-
 /// Decides whether `candidate` may be promoted in `unit` (a fresh read).
 /// Refusals (nothing is changed): 404 unknown candidate; 422 when any member
 /// is down (unit not fully visible), the candidate has errant GTIDs

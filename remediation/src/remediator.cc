@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "actions.h"
+#include "alert_claims.h"
 #include "dbtopo/collectors/probe.h"
 #include "policy.h"
 
@@ -499,20 +500,6 @@ class Remediator::Impl {
     return std::nullopt;
   }
 
-  // The trigger's claim against the fresh read: "" when confirmed (or when
-  // the trigger claims nothing), else why not.
-  static std::string Unconfirmed(const std::vector<std::string>& kinds,
-                                 const std::vector<Finding>& findings, const std::string& trigger) {
-    if (kinds.empty()) return "";
-    for (const Finding& f : findings) {
-      if (std::find(kinds.begin(), kinds.end(), f.kind) != kinds.end()) return "";
-    }
-    std::string wanted;
-    for (const std::string& k : kinds) wanted += (wanted.empty() ? "" : " or ") + k;
-    return trigger + " is not confirmed by a fresh read of the unit (no " + wanted +
-           " finding now): the alert is stale or wrong, nothing is changed";
-  }
-
   std::vector<DiscoveredTarget> CurrentTargets(const UnitId& unit) const {
     std::vector<DiscoveredTarget> out;
     for (DiscoveredTarget& t : opt_.discovery->Targets()) {
@@ -600,7 +587,8 @@ class Remediator::Impl {
     std::vector<Finding> findings;
     std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
     if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
-    if (std::string why = Unconfirmed(request.confirm_kinds, findings, r.trigger); !why.empty()) {
+    if (std::string why = remediation::UnconfirmedClaim(request.confirm_kinds, findings, r.trigger);
+        !why.empty()) {
       r.unconfirmed = true;
       return Refuse(std::move(r), {422, why});
     }
@@ -676,7 +664,8 @@ class Remediator::Impl {
     std::vector<Finding> findings;
     std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
     if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
-    if (std::string why = Unconfirmed(request.confirm_kinds, findings, r.trigger); !why.empty()) {
+    if (std::string why = remediation::UnconfirmedClaim(request.confirm_kinds, findings, r.trigger);
+        !why.empty()) {
       r.unconfirmed = true;
       return Refuse(std::move(r), {422, why});
     }

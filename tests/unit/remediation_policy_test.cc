@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "analysis_fixtures.h"
+#include "alert_claims.h"
 #include "policy.h"
 
 namespace dbtopo::remediation {

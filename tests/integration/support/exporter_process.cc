@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -154,6 +155,30 @@ std::string ExporterProcess::ScrapeText() const {
 }
 
 Metrics ExporterProcess::Scrape() const { return Metrics::Parse(ScrapeText()); }
+
+::testing::AssertionResult ExporterProcess::RestartBetweenRounds(
+    const std::function<void()>& restart, std::chrono::milliseconds max_restart,
+    std::chrono::milliseconds timeout, Metrics* next) const {
+  auto rounds_of = [](const Metrics& m) {
+    return m.Value("dbtopo_poll_rounds_total", {}).value_or(0);
+  };
+  const double rounds = rounds_of(Scrape());
+  if (!PollUntil([&] { return rounds_of(Scrape()) > rounds; }, timeout,
+                 std::chrono::milliseconds(20))) {
+    return ::testing::AssertionFailure() << "no poll round within the timeout";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  restart();
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::cout << "[ restart  ] took " << std::chrono::duration<double>(took).count() << " s\n";
+  if (took > max_restart) {
+    return ::testing::AssertionFailure()
+           << "the restart outlasted the gap between rounds; nothing was shown";
+  }
+  return WaitFor(
+      "the next round", [&](const Metrics& x) { return rounds_of(x) >= rounds + 2; }, timeout,
+      next);
+}
 
 nlohmann::json ExporterProcess::Topology() const {
   HttpResult r = Get("/api/v1/topology");

@@ -108,6 +108,15 @@ class ExporterProcess {
       std::chrono::milliseconds timeout = std::chrono::seconds(30), Metrics* last = nullptr,
       std::chrono::milliseconds interval = std::chrono::milliseconds(200)) const;
 
+  /// Runs `restart` right after a poll round completes, so that it falls
+  /// between two rounds, then waits for the round after it and stores that
+  /// scrape in `next`. Fails when `restart` takes longer than `max_restart`
+  /// (it would then overlap a round and show nothing) or no round follows.
+  ::testing::AssertionResult RestartBetweenRounds(const std::function<void()>& restart,
+                                                  std::chrono::milliseconds max_restart,
+                                                  std::chrono::milliseconds timeout,
+                                                  Metrics* next) const;
+
   /// Last bytes of the exporter's log (stdout + stderr).
   std::string LogTail(std::size_t max_bytes = 8192) const;
   /// Whole log.
