@@ -15,47 +15,16 @@
 #include <tuple>
 
 #include "duration.h"
+#include "yaml_fields.h"
 
 namespace dbtopo {
 namespace {
 
-// Thrown inside the parser only; LoadConfig turns it into a ConfigError.
-struct Invalid {
-  int line;
-  std::string key;
-  std::string message;
-};
-
-int LineOf(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.line >= 0 ? mark.line + 1 : 0;
-}
-
-[[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) {
-  throw Invalid{LineOf(node), key, message};
-}
-
-std::string Join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-// Rejects keys a section does not know, so typos do not pass silently.
-void CheckKeys(const YAML::Node& map, const std::string& path, const std::set<std::string>& known) {
-  if (!map.IsMap()) Fail(map, path, "must be a mapping");
-  for (const auto& entry : map) {
-    const std::string key = entry.first.as<std::string>();
-    if (!known.contains(key)) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      Fail(entry.first, Join(path, key), "unknown key (known: " + list + ")");
-    }
-  }
-}
-
-std::string ScalarString(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar()) Fail(node, key, "must be a string");
-  return node.Scalar();
-}
+using yaml::CheckKeys;
+using yaml::Fail;
+using yaml::Join;
+using yaml::KeyString;
+using yaml::ScalarString;
 
 std::string RequiredString(const YAML::Node& map, const std::string& path, const std::string& key) {
   const YAML::Node node = map[key];
@@ -186,7 +155,7 @@ std::map<std::string, std::string> ParseLabels(const YAML::Node& node, const std
   if (!node) return labels;
   if (!node.IsMap()) Fail(node, path, "must be a mapping of label name to value");
   for (const auto& entry : node) {
-    const std::string name = entry.first.as<std::string>();
+    const std::string name = KeyString(entry.first, path);
     labels[name] = ScalarString(entry.second, path + "." + name);
   }
   return labels;
@@ -244,7 +213,7 @@ RoleValues ParseRoleValues(const YAML::Node& node, const std::string& path) {
   if (!node.IsMap()) Fail(node, path, "must be a mapping of label value to role");
   RoleValues values;
   for (const auto& entry : node) {
-    std::string value = entry.first.as<std::string>();
+    std::string value = KeyString(entry.first, path);
     const std::string role = ScalarString(entry.second, path + "." + value);
     // MapRoleLabel compares lower-case.
     std::transform(value.begin(), value.end(), value.begin(),
@@ -356,7 +325,7 @@ RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& co
   if (const YAML::Node a = node["alert_actions"]) {
     if (!a.IsMap()) Fail(a, path + ".alert_actions", "must map alertname to fence or switchover");
     for (const auto& entry : a) {
-      const std::string alert = entry.first.as<std::string>();
+      const std::string alert = KeyString(entry.first, path + ".alert_actions");
       const std::string action = ScalarString(entry.second, path + ".alert_actions." + alert);
       if (action != "fence" && action != "switchover") {
         Fail(entry.second, path + ".alert_actions." + alert,
@@ -455,11 +424,14 @@ std::string ConfigError::ToString() const {
 std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
                                               const std::string& file) {
   try {
-    return ParseRoot(YAML::Load(yaml_text), file);
-  } catch (const Invalid& invalid) {
+    return ParseRoot(yaml::Parse(yaml_text), file);
+  } catch (const yaml::YamlInvalid& invalid) {
     return ConfigError{file, invalid.line, invalid.key, invalid.message};
   } catch (const YAML::Exception& e) {
-    return ConfigError{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg};
+    // Every accessor above checks its node first; this is a last resort that
+    // still says where yaml-cpp was.
+    return ConfigError{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, "",
+                       "unexpected YAML structure: " + e.msg};
   }
 }
 

@@ -1,6 +1,8 @@
 #include "http_server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <charconv>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "connection_pool.h"
 #include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediator.h"
 #include "log.h"
@@ -51,7 +54,9 @@ bool ParseListenAddress(const std::string& address, std::string* host, int* port
 }
 
 HttpServer::HttpServer(const SnapshotStore* store, WebConfig web_config)
-    : store_(store), web_config_(std::move(web_config)) {
+    : store_(store),
+      web_config_(std::move(web_config)),
+      basic_auth_(std::make_unique<BasicAuth>(web_config_.basic_auth_users)) {
   if (web_config_.tls()) {
     server_ = std::make_unique<httplib::SSLServer>(web_config_.cert_file.c_str(),
                                                    web_config_.key_file.c_str());
@@ -73,11 +78,11 @@ bool HttpServer::BodyTooLarge(const httplib::Request& req) {
 }
 
 void HttpServer::Routes() {
-  // Slow or idle clients hold a worker each until a timeout closes them:
-  // enough workers that they cannot starve a scrape, short timeouts, few
+  // Slow or idle clients hold a worker each until a timeout closes them: a
+  // worker for every connection (up to kMaxConnections), short timeouts, few
   // keep-alive requests per connection, and a body limit checked on the
   // Content-Length before any body is read (and before authentication).
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server_->new_task_queue = [] { return new ConnectionPool(kCoreWorkers, kMaxConnections); };
   server_->set_read_timeout(std::chrono::seconds(5));
   server_->set_write_timeout(std::chrono::seconds(10));
   server_->set_keep_alive_timeout(5);
@@ -86,6 +91,10 @@ void HttpServer::Routes() {
   server_->set_socket_options([this](socket_t fd) {
     const int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // A client that connects and sends nothing is not handed to a worker
+    // until it sends, or for kDeferAcceptSeconds.
+    const int defer = kDeferAcceptSeconds;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     listen_fd_ = fd;
   });
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -107,7 +116,15 @@ void HttpServer::Routes() {
         (req.path == "/api/v1/switchover" || req.path == "/api/v1/alerts")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
-    if (!CheckBasicAuth(web_config_, req.get_header_value("Authorization"))) {
+    const BasicAuth::Verdict verdict = basic_auth_->Check(req.get_header_value("Authorization"));
+    if (verdict == BasicAuth::Verdict::kBusy) {
+      // Every bcrypt slot was taken for kBcryptWait: a password flood.
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content("too many authentication attempts; retry\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (verdict == BasicAuth::Verdict::kDenied) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Basic realm=\"dbtopo_exporter\"");
       res.set_content("Unauthorized\n", "text/plain");

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "basic_auth.h"
 #include "snapshot.h"
 #include "web_config.h"
 
@@ -53,13 +54,18 @@ class HttpServer {
   /// Content-Length above kMaxBodyBytes (or not a number).
   static bool BodyTooLarge(const httplib::Request& req);
 
-  /// Workers serving connections; slow clients beyond this wait in the queue.
-  static constexpr std::size_t kWorkerThreads = 64;
+  /// Connection workers kept ready, and the most there can be; only
+  /// connections beyond kMaxConnections wait for a worker.
+  static constexpr std::size_t kCoreWorkers = 16;
+  static constexpr std::size_t kMaxConnections = 1024;
+  /// TCP_DEFER_ACCEPT: how long a silent new connection stays in the kernel.
+  static constexpr int kDeferAcceptSeconds = 5;
   /// Largest request body accepted (Alertmanager batches, switchover JSON).
   static constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
   const SnapshotStore* store_;
   WebConfig web_config_;
+  std::unique_ptr<BasicAuth> basic_auth_;
   std::unique_ptr<httplib::Server> server_;
   std::mutex stop_mutex_;
   bool stop_requested_ = false;  // guarded by stop_mutex_

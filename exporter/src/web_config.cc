@@ -1,93 +1,122 @@
 #include "web_config.h"
 
-#include <crypt.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <yaml-cpp/yaml.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
-#include <vector>
+#include <sstream>
+
+#include "yaml_fields.h"
 
 namespace dbtopo {
 namespace {
 
-std::string Located(const std::string& file, const YAML::Node& node, const std::string& key,
-                    const std::string& message) {
-  return file + ":" + std::to_string(node.Mark().line + 1) + ": " + key + ": " + message;
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
 }
 
-std::string DecodeBase64(const std::string& in) {
-  if (in.empty() || in.size() % 4 != 0) return "";
-  std::vector<unsigned char> out(in.size() / 4 * 3 + 1);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return "";
-  std::size_t len = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts '=' padding as zero bytes.
-  if (in.ends_with("=="))
-    len -= 2;
-  else if (in.ends_with("="))
-    len -= 1;
-  return std::string(reinterpret_cast<char*>(out.data()), len);
+// What the HTTPS server will do at start, done now so that --check-config and
+// a real start fail alike: the chain and the key load and belong together.
+std::string TlsMaterialProblem(const std::string& cert_file, const std::string& key_file) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        SSL_CTX_free);
+  if (!ctx) return "cannot create a TLS context: " + OpenSslError();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) {
+    return "cert_file " + cert_file + ": cannot load the certificate: " + OpenSslError();
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return "key_file " + key_file + ": cannot load the private key: " + OpenSslError();
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return "key_file " + key_file + " does not match cert_file " + cert_file + ": " +
+           OpenSslError();
+  }
+  return "";
+}
+
+// Relative paths are relative to the web config file, as in the exporter-toolkit.
+std::string Resolve(const std::string& file, const std::string& web_config_path) {
+  std::filesystem::path p = file;
+  if (p.is_relative()) p = std::filesystem::path(web_config_path).parent_path() / p;
+  return p.string();
+}
+
+void ParseTls(const YAML::Node& node, const std::string& path, WebConfig* config) {
+  const std::string key = "tls_server_config";
+  if (!node.IsMap()) yaml::Fail(node, key, "must be a mapping with cert_file and key_file");
+  for (const auto& entry : node) {
+    const std::string name = yaml::KeyString(entry.first, key);
+    if (name != "cert_file" && name != "key_file") {
+      yaml::Fail(entry.first, key + "." + name, "not supported");
+    }
+  }
+  for (const auto& [name, field] :
+       {std::pair{"cert_file", &config->cert_file}, std::pair{"key_file", &config->key_file}}) {
+    if (node[name]) *field = Resolve(yaml::ScalarString(node[name], key + "." + name), path);
+  }
+  if (config->cert_file.empty() || config->key_file.empty()) {
+    yaml::Fail(node, key, "needs both cert_file and key_file");
+  }
+  if (std::string problem = TlsMaterialProblem(config->cert_file, config->key_file);
+      !problem.empty()) {
+    yaml::Fail(node, key, problem);
+  }
+}
+
+void ParseUsers(const YAML::Node& node, WebConfig* config) {
+  const std::string key = "basic_auth_users";
+  if (!node.IsMap()) yaml::Fail(node, key, "must map user names to bcrypt hashes");
+  for (const auto& user : node) {
+    const std::string name = yaml::KeyString(user.first, key);
+    const std::string hash = yaml::ScalarString(user.second, key + "." + name);
+    if (!hash.starts_with("$2")) {
+      yaml::Fail(user.second, key + "." + name, "must be a bcrypt hash ($2y$...)");
+    }
+    config->basic_auth_users[name] = hash;
+  }
 }
 
 }  // namespace
 
 std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return path + ": cannot read: " + std::strerror(errno);
+  std::stringstream text;
+  text << in.rdbuf();
   WebConfig config;
   try {
-    const YAML::Node root = YAML::LoadFile(path);
+    const YAML::Node root = yaml::Parse(text.str());
     if (!root || root.IsNull()) return config;
-    if (!root.IsMap()) return Located(path, root, "", "must be a mapping");
+    if (!root.IsMap()) yaml::Fail(root, "", "must be a mapping");
     for (const auto& entry : root) {
-      const std::string key = entry.first.as<std::string>();
+      const std::string key = yaml::KeyString(entry.first, "");
       if (key == "tls_server_config") {
-        for (const auto& tls : entry.second) {
-          const std::string tkey = tls.first.as<std::string>();
-          if (tkey == "cert_file")
-            config.cert_file = tls.second.as<std::string>();
-          else if (tkey == "key_file")
-            config.key_file = tls.second.as<std::string>();
-          else
-            return Located(path, tls.first, key + "." + tkey, "not supported");
-        }
-        if (config.cert_file.empty() || config.key_file.empty()) {
-          return Located(path, entry.second, key, "needs both cert_file and key_file");
-        }
+        ParseTls(entry.second, path, &config);
       } else if (key == "basic_auth_users") {
-        for (const auto& user : entry.second) {
-          const std::string name = user.first.as<std::string>();
-          const std::string hash = user.second.as<std::string>();
-          if (!hash.starts_with("$2")) {
-            return Located(path, user.second, key + "." + name, "must be a bcrypt hash ($2y$...)");
-          }
-          config.basic_auth_users[name] = hash;
-        }
+        ParseUsers(entry.second, &config);
       } else {
-        return Located(path, entry.first, key, "unknown or unsupported key");
+        yaml::Fail(entry.first, key, "unknown or unsupported key");
       }
     }
+  } catch (const yaml::YamlInvalid& e) {
+    std::string out = path;
+    if (e.line > 0) out += ":" + std::to_string(e.line);
+    out += ": ";
+    if (!e.key.empty()) out += e.key + ": ";
+    return out + e.message;
   } catch (const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    return path + ": unexpected YAML structure: " + e.msg;
   }
   return config;
-}
-
-bool CheckBasicAuth(const WebConfig& config, const std::string& header) {
-  if (config.basic_auth_users.empty()) return true;
-  if (!header.starts_with("Basic ")) return false;
-  const std::string decoded = DecodeBase64(header.substr(6));
-  const auto colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  const auto user = config.basic_auth_users.find(decoded.substr(0, colon));
-  if (user == config.basic_auth_users.end()) return false;
-  const std::string password = decoded.substr(colon + 1);
-  auto data = std::make_unique<crypt_data>();
-  const char* hashed = crypt_r(password.c_str(), user->second.c_str(), data.get());
-  if (hashed == nullptr || hashed[0] == '*') return false;
-  const std::string computed(hashed);
-  return computed.size() == user->second.size() &&
-         CRYPTO_memcmp(computed.data(), user->second.data(), computed.size()) == 0;
 }
 
 }  // namespace dbtopo

@@ -18,7 +18,7 @@
 namespace dbtopo {
 
 struct WebConfig {
-  std::string cert_file;  ///< "" = plain HTTP.
+  std::string cert_file;  ///< "" = plain HTTP. Absolute or relative to the cwd.
   std::string key_file;
   /// User name -> bcrypt hash; empty = no authentication.
   std::map<std::string, std::string> basic_auth_users;
@@ -26,12 +26,10 @@ struct WebConfig {
   bool tls() const { return !cert_file.empty(); }
 };
 
-/// Loads `path`; on error returns "file:line: key: message".
+/// Loads `path`; on error returns "file:line: key: message". Relative
+/// cert_file/key_file are resolved against the file's directory, and the TLS
+/// material is loaded (certificate chain, key, and that they match) so that a
+/// bad file fails here, in --check-config, rather than at the first request.
 std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path);
-
-/// Checks an `Authorization: Basic ...` header value against the users.
-/// Uses crypt(3) (libxcrypt: bcrypt $2a$/$2b$/$2y$) and a constant-time
-/// comparison of the hashes.
-bool CheckBasicAuth(const WebConfig& config, const std::string& authorization_header);
 
 }  // namespace dbtopo

@@ -1,11 +1,14 @@
 // Hostile HTTP clients must not blind the exporter: idle and byte-dripping
 // connections far beyond the old worker count leave /metrics answering, and
 // an oversized unauthenticated POST is refused on its Content-Length before
-// any body is sent.
+// any body is sent, and a flood of wrong basic-auth passwords leaves a valid
+// scrape answering.
 
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -34,18 +37,23 @@ int Connect(int port) {
   return fd;
 }
 
+// The HTTP side is under test: one Redis target that nothing listens on.
+ExporterOptions OneUnreachableTarget() {
+  ExporterOptions options;
+  ClusterSpec spec;
+  spec.name = "nowhere";
+  spec.engine = "redis";
+  spec.members.push_back({"nowhere-0", "127.0.0.1:" + std::to_string(FreePort()), {}});
+  options.clusters.push_back(spec);
+  options.log_level = "info";
+  options.probe_timeout = "1s";
+  return options;
+}
+
 class HttpHostileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ExporterOptions options;
-    ClusterSpec spec;
-    spec.name = "nowhere";
-    spec.engine = "redis";
-    spec.members.push_back({"nowhere-0", "127.0.0.1:" + std::to_string(FreePort()), {}});
-    options.clusters.push_back(spec);
-    options.log_level = "info";
-    options.probe_timeout = "1s";
-    exporter_.Start(options);
+    exporter_.Start(OneUnreachableTarget());
   }
 
   TempDir dir_{"dbtopo-http"};
@@ -53,7 +61,8 @@ class HttpHostileTest : public ::testing::Test {
 };
 
 TEST_F(HttpHostileTest, SlowAndIdleClientsDoNotStarveAScrape) {
-  constexpr int kIdle = 24, kDripping = 24;  // Six times the old eight workers.
+  // Far beyond the 16 workers kept ready (and the old fixed 64).
+  constexpr int kIdle = 100, kDripping = 100;
   std::vector<int> fds;
   for (int i = 0; i < kIdle + kDripping; ++i) {
     const int fd = Connect(exporter_.port());
@@ -81,6 +90,48 @@ TEST_F(HttpHostileTest, SlowAndIdleClientsDoNotStarveAScrape) {
   stop = true;
   dripper.join();
   for (int fd : fds) ::close(fd);
+}
+
+TEST(HttpHostileAuthTest, WrongPasswordFloodDoesNotStarveAValidScrape) {
+  TempDir dir{"dbtopo-http-auth"};
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 12, nullptr, 0, salt, sizeof salt), nullptr);
+  crypt_data data{};
+  const std::string hash = crypt_r("s3cret", salt, &data);
+  const std::string web_config = dir.path() + "/web.yml";
+  WriteFile(web_config, "basic_auth_users:\n  prom: '" + hash + "'\n");
+  ExporterOptions options = OneUnreachableTarget();
+  options.extra_args = {"--web.config.file=" + web_config};
+  ExporterProcess exporter{dir};
+  exporter.Start(options);
+  auto get = [&](const std::string& password, std::chrono::seconds timeout) {
+    httplib::Client client("127.0.0.1", exporter.port());
+    client.set_read_timeout(timeout);
+    client.set_basic_auth("prom", password.c_str());
+    auto response = client.Get("/metrics");
+    return response ? response->status : 0;
+  };
+  ASSERT_EQ(get("s3cret", std::chrono::seconds(10)), 200);  // verified once, then cached
+  // 16 clients each trying a new wrong password (bcrypt cost 12) as fast as
+  // they are answered.
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> flood;
+  for (int t = 0; t < 16; ++t) {
+    flood.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        const int status =
+            get("guess-" + std::to_string(t) + "-" + std::to_string(i), std::chrono::seconds(10));
+        if (status == 401 || status == 429) ++refused;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Uncached, each would wait for a bcrypt among 16 (seconds on two cores).
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(get("s3cret", std::chrono::seconds(2)), 200);
+  stop = true;
+  for (auto& t : flood) t.join();
+  EXPECT_GT(refused.load(), 0);
 }
 
 TEST_F(HttpHostileTest, OversizedPostIsRefusedBeforeItsBodyIsRead) {

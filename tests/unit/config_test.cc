@@ -129,6 +129,43 @@ TEST(ConfigTest, ValuesThatPassedAndThenMisbehavedAreErrors) {
   EXPECT_NE(e.message.find("is a directory"), std::string::npos);
 }
 
+TEST(ConfigTest, DuplicateKeysAreErrorsWithTheSecondLine) {
+  // yaml-cpp keeps both and a lookup returns the first: the reader's last
+  // value would be silently ignored.
+  ConfigError e = ExpectError("poll_interval: 5s\nprobe_timeout: 1s\npoll_interval: 10s\n");
+  EXPECT_EQ(e.key, "poll_interval");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_NE(e.message.find("duplicate key"), std::string::npos) << e.message;
+  e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n    members:\n"
+      "      - pod: p\n        address: h\n        address: g\n");
+  EXPECT_EQ(e.key, "clusters[0].members[0].address");
+  EXPECT_EQ(e.line, 7);
+}
+
+TEST(ConfigTest, WrongShapesNameTheirKeyAndLine) {
+  // Each of these was a bare yaml-cpp "bad conversion" or "invalid node".
+  ConfigError e = ExpectError("poll_interval: [5s]\n");
+  EXPECT_EQ(e.key, "poll_interval");
+  EXPECT_EQ(e.line, 1);
+  EXPECT_NE(e.message.find("must be a string"), std::string::npos) << e.message;
+  e = ExpectError("? [a, b]\n: 1\n");
+  EXPECT_EQ(e.line, 1);
+  EXPECT_NE(e.message.find("key must be a plain string"), std::string::npos) << e.message;
+  e = ExpectError(
+      "clusters:\n  - name: a\n    engine: mysql\n"
+      "    members: [{pod: p, address: h, labels: {{x: 1}: v}}]\n");
+  EXPECT_EQ(e.key, "clusters[0].members[0].labels");
+  EXPECT_EQ(e.line, 4);
+  e = ExpectError("remediation:\n  alert_actions:\n    DbtopoNoPrimary: [fence]\n");
+  EXPECT_EQ(e.key, "remediation.alert_actions.DbtopoNoPrimary");
+  EXPECT_EQ(e.line, 3);
+  for (const ConfigError& bad : {ExpectError("clusters: {a: 1}\n"), ExpectError("- 1\n- 2\n")}) {
+    EXPECT_EQ(bad.message.find("conversion"), std::string::npos) << bad.ToString();
+    EXPECT_EQ(bad.message.find("invalid node"), std::string::npos) << bad.ToString();
+  }
+}
+
 TEST(ConfigTest, MissingPasswordSourcesAreClearErrors) {
   unsetenv("DBTOPO_TEST_NOPE");
   ConfigError e = ExpectError(

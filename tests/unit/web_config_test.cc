@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "base64_for_tests.h"
+#include "basic_auth.h"
 #include "http_server.h"
 
 namespace dbtopo {
@@ -59,15 +61,102 @@ TEST(WebConfigTest, LoadsToolkitFormatAndRejectsWhatItDoesNotSupport) {
 }
 
 TEST(WebConfigTest, BasicAuthChecksBcrypt) {
-  WebConfig config;
-  EXPECT_TRUE(CheckBasicAuth(config, ""));  // no users: open
-  config.basic_auth_users["prom"] = Bcrypt("s3cret");
-  EXPECT_TRUE(CheckBasicAuth(config, Basic("prom:s3cret")));
-  EXPECT_FALSE(CheckBasicAuth(config, Basic("prom:wrong")));
-  EXPECT_FALSE(CheckBasicAuth(config, Basic("other:s3cret")));
-  EXPECT_FALSE(CheckBasicAuth(config, Basic("proms3cret")));
-  EXPECT_FALSE(CheckBasicAuth(config, "Bearer x"));
-  EXPECT_FALSE(CheckBasicAuth(config, "Basic %%%"));
+  EXPECT_EQ(BasicAuth({}).Check(""), BasicAuth::Verdict::kAllowed);  // no users: open
+  BasicAuth auth({{"prom", Bcrypt("s3cret")}});
+  EXPECT_EQ(auth.Check(Basic("prom:s3cret")), BasicAuth::Verdict::kAllowed);
+  EXPECT_EQ(auth.Check(Basic("prom:wrong")), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.Check(Basic("prom:s3cretX")), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.Check(Basic("other:s3cret")), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.Check(Basic("proms3cret")), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.Check("Bearer x"), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.Check("Basic %%%"), BasicAuth::Verdict::kDenied);
+}
+
+TEST(WebConfigTest, BasicAuthRunsBcryptOncePerCredentials) {
+  BasicAuth auth({{"prom", Bcrypt("s3cret")}});
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(auth.Check(Basic("prom:s3cret")), BasicAuth::Verdict::kAllowed);
+    EXPECT_EQ(auth.Check(Basic("prom:wrong")), BasicAuth::Verdict::kDenied);
+  }
+  EXPECT_EQ(auth.bcrypt_runs(), 2u);
+  // Unknown users cost nothing.
+  EXPECT_EQ(auth.Check(Basic("nobody:x")), BasicAuth::Verdict::kDenied);
+  EXPECT_EQ(auth.bcrypt_runs(), 2u);
+}
+
+TEST(WebConfigTest, BasicAuthFloodOfNewPasswordsLeavesKnownCredentialsAnswering) {
+  // Eight threads each trying new wrong passwords queue for the one bcrypt
+  // slot; the known good credentials answer from the cache throughout.
+  BasicAuth auth({{"prom", Bcrypt("s3cret")}});
+  ASSERT_EQ(auth.Check(Basic("prom:s3cret")), BasicAuth::Verdict::kAllowed);
+  std::atomic<bool> stop{false};
+  std::atomic<int> denied{0};
+  std::vector<std::thread> flood;
+  for (int t = 0; t < 8; ++t) {
+    flood.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        if (auth.Check(Basic("prom:guess-" + std::to_string(t) + "-" + std::to_string(i))) !=
+            BasicAuth::Verdict::kAllowed) {
+          ++denied;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(auth.Check(Basic("prom:s3cret")), BasicAuth::Verdict::kAllowed);
+  }
+  while (auth.bcrypt_runs() < 5) std::this_thread::yield();
+  stop = true;
+  for (auto& t : flood) t.join();
+  EXPECT_GE(denied.load(), 4);
+  EXPECT_EQ(auth.Check(Basic("prom:s3cret")), BasicAuth::Verdict::kAllowed);
+}
+
+TEST(WebConfigTest, TlsMaterialIsLoadedAtLoadTime) {
+  // What --check-config accepts must start: missing or mismatched files fail
+  // here with the key and the file.
+  auto missing = LoadWebConfig(WriteFile("dbtopo_web_missing.yml",
+                                         "tls_server_config:\n  cert_file: /nonexistent/tls.crt\n"
+                                         "  key_file: " +
+                                             kTls + "/server.key\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find(
+                ":2: tls_server_config: cert_file /nonexistent/tls.crt: cannot load"),
+            std::string::npos)
+      << std::get<std::string>(missing);
+  auto mismatched = LoadWebConfig(WriteFile(
+      "dbtopo_web_mismatch.yml", "tls_server_config:\n  cert_file: " + kTls +
+                                     "/server.crt\n  key_file: " + kTls + "/client.key\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(mismatched));
+  EXPECT_NE(std::get<std::string>(mismatched).find("key values mismatch"), std::string::npos)
+      << std::get<std::string>(mismatched);
+  // Relative paths are relative to the web config file.
+  const auto dir = std::filesystem::temp_directory_path() / "dbtopo_web_rel";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kTls + "/server.crt", dir / "tls.crt",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(kTls + "/server.key", dir / "tls.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "web.yml") << "tls_server_config: {cert_file: tls.crt, key_file: tls.key}\n";
+  auto relative = LoadWebConfig((dir / "web.yml").string());
+  ASSERT_TRUE(std::holds_alternative<WebConfig>(relative)) << std::get<std::string>(relative);
+  EXPECT_EQ(std::get<WebConfig>(relative).cert_file, (dir / "tls.crt").string());
+}
+
+TEST(WebConfigTest, BadShapesAndDuplicatesNameTheirKey) {
+  auto check = [](const std::string& name, const std::string& yaml, const std::string& want) {
+    auto bad = LoadWebConfig(WriteFile(name, yaml));
+    ASSERT_TRUE(std::holds_alternative<std::string>(bad)) << yaml;
+    EXPECT_NE(std::get<std::string>(bad).find(want), std::string::npos)
+        << std::get<std::string>(bad);
+  };
+  check("dbtopo_web_dup.yml", "basic_auth_users:\n  a: $2y$x\n  a: $2y$y\n",
+        ":3: basic_auth_users.a: duplicate key");
+  check("dbtopo_web_list.yml", "basic_auth_users:\n  a: [$2y$x]\n",
+        ":2: basic_auth_users.a: must be a string");
+  check("dbtopo_web_users.yml", "basic_auth_users: [a]\n", "basic_auth_users: must map");
+  EXPECT_NE(std::get<std::string>(LoadWebConfig("/nonexistent/web.yml")).find("cannot read"),
+            std::string::npos);
 }
 
 TEST(WebConfigTest, ServesHttpsWithBasicAuth) {
