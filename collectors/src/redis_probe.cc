@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "dbtopo/collectors/probe.h"
+#include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_info_parser.h"
 
 namespace dbtopo {
@@ -174,6 +175,7 @@ class RedisProbe : public Probe {
       Drop();
       return false;
     }
+    redis::LimitReplies(context_->reader);
     if (!WaitReady(POLLOUT, "connect", error)) return false;
     int so_error = 0;
     socklen_t len = sizeof so_error;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "dbtopo/analysis/utf8.h"
 #include "dbtopo/collectors/secret.h"
 
 namespace dbtopo::log {
@@ -33,7 +34,16 @@ spdlog::level::level_enum ToSpdlog(Level level) {
 }
 
 // logfmt values are quoted when they hold spaces, quotes, '=' or are empty.
-void AppendLogfmtValue(std::string& out, std::string_view value) {
+// Invalid UTF-8 (a pod name, a server's error text) is replaced, so that one
+// odd target cannot make the log unreadable to a UTF-8 log pipeline.
+void AppendLogfmtValue(std::string& out, std::string_view raw) {
+  std::string repaired;
+  if (!utf8::IsValid(raw)) {
+    repaired.assign(raw);
+    utf8::Sanitize(repaired);
+    raw = repaired;
+  }
+  const std::string_view value = raw;
   const bool quote = value.empty() || value.find_first_of(" \"=\t\n\\") != std::string_view::npos;
   if (!quote) {
     out += value;

@@ -92,9 +92,14 @@ std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path) {
   if (!in) return path + ": cannot read: " + std::strerror(errno);
   std::stringstream text;
   text << in.rdbuf();
+  return ParseWebConfig(text.str(), path);
+}
+
+std::variant<WebConfig, std::string> ParseWebConfig(const std::string& text,
+                                                    const std::string& path) {
   WebConfig config;
   try {
-    const YAML::Node root = yaml::Parse(text.str());
+    const YAML::Node root = yaml::Parse(text);
     if (!root || root.IsNull()) return config;
     if (!root.IsMap()) yaml::Fail(root, "", "must be a mapping");
     for (const auto& entry : root) {

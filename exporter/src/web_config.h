@@ -32,4 +32,9 @@ struct WebConfig {
 /// bad file fails here, in --check-config, rather than at the first request.
 std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path);
 
+/// Parses web config `text` as if read from `path` (used in errors and to
+/// resolve relative TLS paths). Never throws.
+std::variant<WebConfig, std::string> ParseWebConfig(const std::string& text,
+                                                    const std::string& path);
+
 }  // namespace dbtopo

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "actions.h"
+#include "kube_json.h"
 #include "kubernetes/kube_client.h"
 #include "kubernetes/kubeconfig.h"
 
@@ -47,36 +48,7 @@ namespace {
 constexpr char kGroupVersion[] = "operations.kubeblocks.io/v1alpha1";
 
 /// The status message of a failed API call, without the body's noise.
-std::string ApiError(const KubeApi::Response& r) {
-  if (r.status == 0) return "no response: " + r.error;
-  std::string message;
-  const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
-  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
-    message = body["message"].get<std::string>();
-  } else {
-    message = r.body.substr(0, 300);
-  }
-  return "HTTP " + std::to_string(r.status) + ": " + message;
-}
-
-std::string StringAt(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  const nlohmann::json* at = &j;
-  for (const char* key : path) {
-    if (!at->is_object() || !at->contains(key)) return "";
-    at = &(*at)[key];
-  }
-  return at->is_string() ? at->get<std::string>() : "";
-}
-
-/// Last condition message of an OpsRequest status, for failure reports.
-std::string LastConditionMessage(const nlohmann::json& ops) {
-  if (!ops.contains("status") || !ops["status"].contains("conditions") ||
-      !ops["status"]["conditions"].is_array() || ops["status"]["conditions"].empty()) {
-    return "";
-  }
-  const nlohmann::json& c = ops["status"]["conditions"].back();
-  return StringAt(c, {"reason"}) + ": " + StringAt(c, {"message"});
-}
+std::string ApiError(const KubeApi::Response& r) { return KubeApiError(r.status, r.body, r.error); }
 
 const MemberView* FindIn(const Topology& topology, const UnitId& unit, const std::string& pod) {
   for (const UnitView& u : topology.units) {

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "actions.h"
+#include "dbtopo/collectors/redis_reply_limits.h"
+#include "redis_reply_text.h"
 
 namespace dbtopo::remediation {
 namespace {
@@ -57,6 +59,7 @@ class RedisAdmin {
                (context_ != nullptr ? std::string(context_->errstr) : "out of memory");
       return false;
     }
+    redis::LimitReplies(context_->reader);
     redisSetTimeout(context_, ToTimeval(timeout));
     if (access_.credentials == nullptr || access_.credentials->password.empty()) return true;
     std::vector<std::string> auth = {"AUTH"};
@@ -94,19 +97,12 @@ class RedisAdmin {
                                               : std::string("connection error"));
       return false;
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      *error = Where() + ": " + name + ": " + std::string(reply->str, reply->len);
+    std::string reply_text;
+    if (!ReplyText(*reply, &reply_text)) {
+      *error = Where() + ": " + name + ": " + reply_text;
       return false;
     }
-    const redisReply* r = reply.get();
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) r = r->element[0];
-    if (r->type == REDIS_REPLY_INTEGER) {
-      *text = std::to_string(r->integer);
-    } else if (r->str != nullptr) {
-      *text = std::string(r->str, r->len);
-    } else {
-      text->clear();
-    }
+    *text = std::move(reply_text);
     return true;
   }
 
@@ -115,20 +111,7 @@ class RedisAdmin {
                  std::optional<std::string>* value, std::string* error) {
     std::string text;
     if (!Run({"INFO", section}, &text, error)) return false;
-    value->reset();
-    const std::string prefix = key + ":";
-    std::size_t at = 0;
-    while (at < text.size()) {
-      std::size_t end = text.find('\n', at);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(at, end - at);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.rfind(prefix, 0) == 0) {
-        *value = line.substr(prefix.size());
-        return true;
-      }
-      at = end + 1;
-    }
+    *value = InfoFieldValue(text, key);
     return true;
   }
 
@@ -294,7 +277,9 @@ ActionOutcome RedisSwitchover(const SwitchoverPlan& plan, const MemberMap& membe
       unpause();
     }
   }
-  for (const auto& [pod, channel] : plan.others) {
+  for (const auto& other : plan.others) {
+    const std::string& pod =
+        other.first;  // A named copy: lambdas cannot capture bindings in clang 14.
     if (!ctx.Step("repoint", pod, StepKind::kChange, plan_text + pod, [&](std::string* detail) {
           return RunOn(members, pod, replicaof, ctx, detail);
         })) {

@@ -13,6 +13,7 @@
 #include "alert_claims.h"
 #include "dbtopo/collectors/probe.h"
 #include "policy.h"
+#include "switchover_request.h"
 
 namespace dbtopo {
 
@@ -60,18 +61,6 @@ void DefaultLog(RemediationLogLevel level, const std::string& msg, const Fields&
                                        : level == RemediationLogLevel::kWarn ? spdlog::level::warn
                                                                              : spdlog::level::err;
   spdlog::default_logger_raw()->log(to, "{}", line);
-}
-
-bool OptionalString(const nlohmann::json& body, const char* key, std::string* out, bool* set,
-                    std::string* error) {
-  if (!body.contains(key)) return true;
-  if (!body[key].is_string()) {
-    *error = std::string("\"") + key + "\" must be a string";
-    return false;
-  }
-  *out = body[key].get<std::string>();
-  if (set != nullptr) *set = true;
-  return true;
 }
 
 }  // namespace
@@ -134,32 +123,9 @@ class Remediator::Impl {
 
   HttpReply HandleSwitchover(std::string_view authorization, std::string_view body_text) {
     if (auto denied = CheckToken(authorization, "/api/v1/switchover")) return *denied;
-    const nlohmann::json body = nlohmann::json::parse(body_text, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return {400, ErrorJson("body must be a JSON object {\"db_cluster\", \"candidate\"}")};
-    }
-    static const std::set<std::string> kKeys = {"db_cluster", "candidate", "namespace", "component",
-                                                "dry_run"};
-    for (const auto& [key, value] : body.items()) {
-      if (!kKeys.contains(key)) {
-        return {400, ErrorJson("unknown key \"" + key +
-                               "\" (want db_cluster, candidate, namespace, component, dry_run)")};
-      }
-    }
-    SwitchoverRequest request;
-    std::string error;
-    if (!OptionalString(body, "db_cluster", &request.db_cluster, nullptr, &error) ||
-        !OptionalString(body, "candidate", &request.candidate, nullptr, &error) ||
-        !OptionalString(body, "namespace", &request.ns, &request.ns_set, &error) ||
-        !OptionalString(body, "component", &request.component, &request.component_set, &error)) {
-      return {400, ErrorJson(error)};
-    }
-    if (body.contains("dry_run")) {
-      if (!body["dry_run"].is_boolean()) return {400, ErrorJson("\"dry_run\" must be a boolean")};
-      request.dry_run = body["dry_run"].get<bool>();
-    }
-    if (request.db_cluster.empty()) return {400, ErrorJson("\"db_cluster\" is required")};
-    if (request.candidate.empty()) return {400, ErrorJson("\"candidate\" is required")};
+    auto parsed = remediation::ParseSwitchoverRequest(body_text);
+    if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
+    const SwitchoverRequest& request = std::get<SwitchoverRequest>(parsed);
     const RemediationRecord record = RunSwitchover(request, "api", /*automatic=*/false);
     return {record.http_status, RemediationRecordJson(record).dump(
                                     -1, ' ', false, nlohmann::json::error_handler_t::replace)};

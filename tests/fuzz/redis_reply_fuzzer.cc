@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <string>
 
+#include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_info_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   redisReader* reader = redisReaderCreate();
   if (reader == nullptr) return 0;
+  dbtopo::redis::LimitReplies(reader);  // As the probe and the actions do.
   redisReaderFeed(reader, reinterpret_cast<const char*>(data), size);
   dbtopo::redis::RedisReplies replies;
   for (int i = 0; i < 8; ++i) {

@@ -32,6 +32,17 @@ TEST(LogTest, LogfmtQuotesAndEscapes) {
   EXPECT_THAT(lines[1], HasSubstr(R"(level=warning msg="direct text with = and \"quotes\"")"));
 }
 
+TEST(LogTest, LogfmtRepairsInvalidUtf8) {
+  // A target key is logged as configured or discovered, before any repair.
+  log::Init(log::Level::kInfo, log::Format::kLogfmt);
+  testing::internal::CaptureStderr();
+  log::Info("target removed", {{"target", "shop/orders/mysql/p\xff\xfe-0"}});
+  const auto lines = Lines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("target=shop/orders/mysql/p\uFFFD\uFFFD-0"));
+  log::Init(log::Level::kError, log::Format::kLogfmt);
+}
+
 TEST(LogTest, JsonLinesParseWhateverTheSource) {
   log::Init(log::Level::kDebug, log::Format::kJson);
   testing::internal::CaptureStderr();

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_cluster_nodes_parser.h"
 #include "redis_info_parser.h"
 
@@ -54,6 +55,36 @@ constexpr char kId1[] = "ed446682d94508e872e7348effde87fd90685fcf";
 constexpr char kId2[] = "657720380f172cd82f32c9ef13d30515d9e9bc6b";
 
 // --- ParseInt64 / ParseInfo ------------------------------------------------
+
+TEST(RedisReplyLimits, AHugeArrayHeaderIsAProtocolErrorNotAnAllocation) {
+  // 13 bytes that would make hiredis allocate 3 GB for the element table
+  // (found by redis_admin_reply_fuzzer).
+  redisReader* reader = redisReaderCreate();
+  ASSERT_NE(reader, nullptr);
+  redis::LimitReplies(reader);
+  const std::string huge = "*371618297\r\n";
+  redisReaderFeed(reader, huge.data(), huge.size());
+  void* reply = nullptr;
+  EXPECT_EQ(redisReaderGetReply(reader, &reply), REDIS_ERR);
+  EXPECT_EQ(reply, nullptr);
+  redisReaderFree(reader);
+
+  // Ordinary arrays, nested ones included, are read as before.
+  reader = redisReaderCreate();
+  redis::LimitReplies(reader);
+  const std::string role =
+      "*3\r\n$6\r\nmaster\r\n:42\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n$2\r\n42\r\n";
+  redisReaderFeed(reader, role.data(), role.size());
+  ASSERT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
+  ASSERT_NE(reply, nullptr);
+  const auto* r = static_cast<redisReply*>(reply);
+  EXPECT_EQ(r->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(r->elements, 3u);
+  EXPECT_EQ(std::string(r->element[0]->str), "master");
+  EXPECT_EQ(r->element[2]->element[0]->elements, 3u);
+  freeReplyObject(reply);
+  redisReaderFree(reader);
+}
 
 TEST(RedisParseInt64, AcceptsWholeIntegersOnly) {
   EXPECT_EQ(ParseInt64("42"), 42);

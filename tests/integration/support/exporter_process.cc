@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -124,7 +125,26 @@ void ExporterProcess::Start(const ExporterOptions& options) {
 }
 
 void ExporterProcess::Stop() {
-  if (process_ != nullptr) process_->Stop(std::chrono::seconds(5));
+  if (process_ == nullptr) return;
+  process_->Stop(std::chrono::seconds(5));
+  CheckSanitizerReports();
+}
+
+void ExporterProcess::CheckSanitizerReports() {
+  // In a sanitized build (scripts/sanitized.sh) the exporter writes its
+  // reports to stderr, which is the log; the test would not see them.
+  if (sanitizer_reported_) return;
+  const std::string log = Log();
+  static const std::regex kSummary(R"(SUMMARY: \w+Sanitizer[^\n]*)");
+  std::smatch match;
+  if (!std::regex_search(log, match, kSummary)) return;
+  sanitizer_reported_ = true;
+  const std::size_t at = log.find("==ERROR") != std::string::npos ? log.find("==ERROR")
+                         : log.find("WARNING: ThreadSanitizer") != std::string::npos
+                             ? log.find("WARNING: ThreadSanitizer")
+                             : static_cast<std::size_t>(match.position(0));
+  ADD_FAILURE() << "the exporter reported " << match.str(0) << "\n"
+                << log.substr(at > 200 ? at - 200 : 0, 12000);
 }
 
 std::string ExporterProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }

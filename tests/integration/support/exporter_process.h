@@ -85,7 +85,8 @@ class ExporterProcess {
   /// Writes the config, starts the exporter on 127.0.0.1:<free port> and waits
   /// until /-/ready answers 200. Throws (with the log tail) on failure.
   void Start(const ExporterOptions& options);
-  /// SIGTERM, then SIGKILL after a grace period.
+  /// SIGTERM, then SIGKILL after a grace period. In a sanitized build, a
+  /// sanitizer report in the log is a test failure (reported once).
   void Stop();
   bool IsRunning() { return process_ != nullptr && process_->IsRunning(); }
 
@@ -128,8 +129,11 @@ class ExporterProcess {
   std::string address() const;
 
  private:
+  void CheckSanitizerReports();
+
   const TempDir& dir_;
   std::unique_ptr<Process> process_;
+  bool sanitizer_reported_ = false;
   std::string log_path_;
   std::string config_path_;
   int port_ = 0;

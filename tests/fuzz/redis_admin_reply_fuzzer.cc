@@ -1,0 +1,34 @@
+// libFuzzer: raw RESP bytes -> hiredis reader -> ReplyText / InfoFieldValue,
+// what the Redis remediation actions (fencing, switchover, verification)
+// read from REPLICAOF, CONFIG SET, INFO, CLUSTER FAILOVER and WAIT replies.
+// Seeds are replies recorded from a real redis-server. Must not crash, hang
+// or leak.
+
+#include <hiredis/hiredis.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dbtopo/collectors/redis_reply_limits.h"
+#include "redis_reply_text.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  redisReader* reader = redisReaderCreate();
+  if (reader == nullptr) return 0;
+  dbtopo::redis::LimitReplies(reader);  // As the probe and the actions do.
+  redisReaderFeed(reader, reinterpret_cast<const char*>(data), size);
+  for (int i = 0; i < 8; ++i) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader, &raw) != REDIS_OK || raw == nullptr) break;
+    std::string text;
+    if (dbtopo::remediation::ReplyText(*static_cast<const redisReply*>(raw), &text)) {
+      for (const char* key : {"role", "master_link_status", "master_host", "connected_slaves"}) {
+        (void)dbtopo::remediation::InfoFieldValue(text, key);
+      }
+    }
+    freeReplyObject(raw);
+  }
+  redisReaderFree(reader);
+  return 0;
+}
