@@ -102,6 +102,16 @@ int Run(const Flags& flags) {
     }
     web_config = std::get<WebConfig>(std::move(web));
   }
+  {
+    // Checked here too so that --check-config fails where a start would.
+    std::string host;
+    int port = 0;
+    if (!ParseListenAddress(flags.listen_address, &host, &port)) {
+      std::cerr << "invalid --web.listen-address \"" << flags.listen_address
+                << "\" (want host:port, :port or [v6]:port)\n";
+      return 1;
+    }
+  }
   std::size_t members = 0;
   for (const auto& cluster : config.clusters) members += cluster.members.size();
   if (config.kubernetes) {

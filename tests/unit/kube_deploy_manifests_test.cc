@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <tuple>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -339,10 +340,11 @@ class CheckConfigTest : public DeployManifestsTest {
     std::ofstream(path) << text;
     return path;
   }
-  std::pair<int, std::string> CheckConfig(const std::string& path) {
+  std::pair<int, std::string> CheckConfig(const std::string& path, const std::string& flags = "") {
     // No kubeconfig in the environment: the in-cluster default is not checked.
     return RunShell("env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT " +
-                    std::string(DBTOPO_EXPORTER_BIN) + " --check-config --config.file=" + path);
+                    std::string(DBTOPO_EXPORTER_BIN) + " --check-config --config.file=" + path +
+                    " " + flags);
   }
 
   fs::path dir_;
@@ -359,6 +361,21 @@ TEST_F(CheckConfigTest, MissingPasswordFileFailsCheckConfig) {
   auto [status, output] = CheckConfig(Prepare(/*create_password_files=*/false));
   EXPECT_EQ(status, 1) << output;
   EXPECT_THAT(output, HasSubstr("password_file"));
+}
+
+TEST_F(CheckConfigTest, CheckConfigChecksWhatAStartChecks) {
+  // The web config's TLS files and the listen address fail --check-config as
+  // they would fail a start (they used to pass it).
+  const std::string config = Prepare(/*create_password_files=*/true);
+  const std::string web = (dir_ / "web.yml").string();
+  std::ofstream(web) << "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n";
+  auto [status, output] = CheckConfig(config, "--web.config.file=" + web);
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_THAT(output, HasSubstr("web.yml:2: tls_server_config: cert_file "));
+  EXPECT_THAT(output, HasSubstr("missing.crt: cannot load the certificate"));
+  std::tie(status, output) = CheckConfig(config, "--web.listen-address=localhost");
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_THAT(output, HasSubstr("invalid --web.listen-address"));
 }
 
 }  // namespace
