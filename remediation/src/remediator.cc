@@ -12,6 +12,7 @@
 #include "actions.h"
 #include "alert_claims.h"
 #include "dbtopo/collectors/probe.h"
+#include "held_back.h"
 #include "policy.h"
 #include "switchover_request.h"
 
@@ -116,6 +117,7 @@ class Remediator::Impl {
     status.actions_total = counters_;
     for (const auto& [unit, action] : in_flight_) status.in_flight.emplace_back(unit, action);
     status.recent.assign(recent_.begin(), recent_.end());
+    status.held_back = held_back_.All();
     return status;
   }
 
@@ -360,20 +362,31 @@ class Remediator::Impl {
                      "another action (" + it->second + ") is in flight on unit " + UnitName(unit)};
     }
     if (automatic) {
-      auto last = last_action_.find(unit);
-      const auto now = Clock::now();
-      if (last != last_action_.end() &&
-          remediation::InCooldown(last->second, now, opt_.config.cooldown)) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            opt_.config.cooldown - (now - last->second));
-        return Refusal{429, "unit " + UnitName(unit) + " is in its cooldown (" +
+      if (auto left = CooldownLeft(unit, action)) {
+        return Refusal{429, "unit " + UnitName(unit) + " is in its " + action + " cooldown (" +
                                 remediation::FormatDuration(opt_.config.cooldown) +
-                                " after the last action; " + remediation::FormatDuration(left) +
-                                " left)"};
+                                " after the last " + action + "; " +
+                                remediation::FormatDuration(*left) + " left)"};
       }
     }
     in_flight_[unit] = action;
     return std::nullopt;
+  }
+
+  // The time left in the cooldown of `action` on `unit`, if it is in one.
+  // Cooldowns are per action: they separate two fences (or two
+  // switchovers) of one unit, while a fence after a switchover (a stray
+  // primary it left, say) is idempotent and must not wait. Requires mu_.
+  std::optional<std::chrono::milliseconds> CooldownLeft(const UnitId& unit,
+                                                        const std::string& action) const {
+    auto last = last_action_.find({unit, action});
+    const auto now = Clock::now();
+    if (last == last_action_.end() ||
+        !remediation::InCooldown(last->second, now, opt_.config.cooldown)) {
+      return std::nullopt;
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(opt_.config.cooldown -
+                                                                 (now - last->second));
   }
 
   // Releases the lock and starts the cooldown: after any decision of an
@@ -383,7 +396,9 @@ class Remediator::Impl {
     in_flight_.erase(unit);
     const bool acted = record.result == remediation_result::kSuccess ||
                        record.result == remediation_result::kFailure;
-    if ((automatic && !record.unconfirmed) || acted) last_action_[unit] = Clock::now();
+    if ((automatic && !record.unconfirmed) || acted) {
+      last_action_[{unit, record.action}] = Clock::now();
+    }
   }
 
   RemediationRecord Finish(RemediationRecord r, Clock::time_point start) {
@@ -670,16 +685,10 @@ class Remediator::Impl {
         processed_seq_ = topology_seq_;
       }
       if (!opt_.config.fence_stray_primaries || topology == nullptr) continue;
+      std::set<remediation::HeldBackLedger::Key> wanted;
       for (const auto& [unit, kind] : persistence_.Observe(*topology, opt_.auto_rounds)) {
-        {
-          std::lock_guard lock(mu_);
-          if (in_flight_.contains(unit)) continue;
-          auto last = last_action_.find(unit);
-          if (last != last_action_.end() &&
-              remediation::InCooldown(last->second, Clock::now(), opt_.config.cooldown)) {
-            continue;  // Decided recently; the record of that decision stands.
-          }
-        }
+        wanted.insert({unit, remediation_action::kFence});
+        if (HoldBack(unit, remediation_action::kFence, "auto:" + kind)) continue;
         FenceRequest request;
         request.ns = unit.ns;
         request.ns_set = true;
@@ -689,7 +698,40 @@ class Remediator::Impl {
         RunFence(request, "auto:" + kind, /*automatic=*/true);
         persistence_.Reset(unit);
       }
+      std::lock_guard lock(mu_);
+      held_back_.KeepOnly(wanted);
     }
+  }
+
+  // True when the unit's lock or the action's cooldown holds `action` back;
+  // the first time, the wait is logged and shown in the status until the
+  // problem clears or the action runs.
+  bool HoldBack(const UnitId& unit, const std::string& action, const std::string& trigger) {
+    HeldBackAction held{unit, action, trigger, "", UnixNow(), 0};
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
+        held.reason = "another action (" + it->second + ") is in flight on the unit";
+      } else if (auto left = CooldownLeft(unit, action)) {
+        held.reason = "in the " + action + " cooldown (" +
+                      remediation::FormatDuration(opt_.config.cooldown) + " after the last " +
+                      action + ")";
+        held.blocked_until_unix = held.since_unix + std::chrono::duration<double>(*left).count();
+      } else {
+        held_back_.Clear(unit, action);
+        return false;
+      }
+      if (!held_back_.Hold(held)) return true;
+    }
+    Log(RemediationLogLevel::kWarn, "automatic action held back",
+        {{"unit", UnitName(unit)},
+         {"action", action},
+         {"trigger", trigger},
+         {"reason", held.reason},
+         {"blocked_until", held.blocked_until_unix > 0
+                               ? remediation::FormatUnixTime(held.blocked_until_unix)
+                               : "when the action in flight ends"}});
+    return true;
   }
 
   RemediatorOptions opt_;
@@ -702,7 +744,8 @@ class Remediator::Impl {
   bool stop_ = false;
   int running_jobs_ = 0;
   std::map<UnitId, std::string> in_flight_;
-  std::map<UnitId, Clock::time_point> last_action_;
+  std::map<std::pair<UnitId, std::string>, Clock::time_point> last_action_;  // (unit, action)
+  remediation::HeldBackLedger held_back_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> counters_;
   std::deque<RemediationRecord> recent_;
   std::uint64_t next_id_ = 1;

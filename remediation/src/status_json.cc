@@ -57,13 +57,27 @@ nlohmann::json RemediationStatusJson(const RemediationStatus& status) {
                      {"component", unit.component},
                      {"last_actions", std::move(actions)}});
   }
+  nlohmann::json held_back = nlohmann::json::array();
+  for (const HeldBackAction& h : status.held_back) {
+    held_back.push_back(
+        {{"namespace", h.unit.ns},
+         {"db_cluster", h.unit.db_cluster},
+         {"component", h.unit.component},
+         {"action", h.action},
+         {"trigger", h.trigger},
+         {"reason", h.reason},
+         {"since_unix", h.since_unix},
+         {"blocked_until", h.blocked_until_unix > 0 ? nlohmann::json(h.blocked_until_unix)
+                                                    : nlohmann::json(nullptr)}});
+  }
   return {{"enabled", status.enabled},
           {"dry_run", !status.enabled},
           {"fence_stray_primaries", status.fence_stray_primaries},
           {"switchover_action", status.switchover_action},
           {"in_flight", in_flight},
           {"actions_total", totals},
-          {"units", units}};
+          {"units", units},
+          {"held_back", held_back}};
 }
 
 }  // namespace dbtopo

@@ -379,9 +379,68 @@ TEST(RemediatorTest, AutomaticFencingNeedsPersistenceAndHonoursCooldown) {
   EXPECT_EQ(r.action, "fence");
   EXPECT_EQ(r.result, "dry_run");
   EXPECT_EQ(r.trigger, "auto:writable_replica");
-  for (int i = 0; i < 3; ++i) h.remediator->OnTopology(std::make_shared<const Topology>(*round));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 3; ++i) {
+    h.remediator->OnTopology(std::make_shared<const Topology>(*round));
+    // Rounds arriving faster than the monitor reads them count as one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   EXPECT_THAT(h.remediator->Status().recent, SizeIs(1)) << "cooldown: no second decision";
+
+  // The decision not taken is visible while it waits, and logged once.
+  RemediationStatus status = h.remediator->Status();
+  ASSERT_THAT(status.held_back, SizeIs(1));
+  const HeldBackAction& held = status.held_back[0];
+  EXPECT_EQ(held.action, "fence");
+  EXPECT_EQ(held.trigger, "auto:writable_replica");
+  EXPECT_THAT(held.reason, HasSubstr("fence cooldown"));
+  EXPECT_GT(held.blocked_until_unix, held.since_unix + 200);  // about 5 minutes
+  const nlohmann::json json = RemediationStatusJson(status);
+  EXPECT_EQ(json["held_back"][0]["db_cluster"], "orders");
+  EXPECT_TRUE(json["held_back"][0]["blocked_until"].is_number());
+  const std::string log = h.Log();
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = log.find("automatic action held back", at)) != std::string::npos;
+       ++at) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
+
+  // The problem clears: nothing waits any more.
+  const auto healthy = std::make_shared<const Topology>(Analyze(Orders(), AnalysisOptions{}));
+  h.remediator->OnTopology(healthy);
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (!h.remediator->Status().held_back.empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(h.remediator->Status().held_back, SizeIs(0));
+}
+
+TEST(RemediatorTest, ASwitchoverCooldownDoesNotHoldBackFencing) {
+  // An API switchover that ran (here an exec hook whose result the fresh
+  // read never confirms: a failure) starts the switchover cooldown only. A
+  // replica made writable afterwards is still fenced at once.
+  RemediationConfig c = Config(/*enabled=*/true);
+  c.fence_stray_primaries = true;
+  c.switchover.action = "exec";
+  c.switchover.command = {"/bin/true"};
+  c.switchover.timeout = std::chrono::milliseconds(500);
+  Harness h(c, Orders(), /*auto_rounds=*/1);
+  const HttpReply r = h.remediator->HandleSwitchover(
+      Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
+  ASSERT_EQ(Json(r)["result"], "failure") << r.body;
+
+  const std::vector<Member> bad = OrdersWithWritableReplica();
+  h.servers.Set(bad);
+  h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(bad, AnalysisOptions{})));
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (h.remediator->Status().recent.size() < 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const RemediationStatus status = h.remediator->Status();
+  ASSERT_THAT(status.recent, SizeIs(2)) << h.Log();
+  EXPECT_EQ(status.recent[1].action, "fence");
+  EXPECT_EQ(status.recent[1].trigger, "auto:writable_replica");
+  EXPECT_THAT(status.held_back, SizeIs(0));
 }
 
 TEST(RemediatorTest, AutomaticFencingOffOnlyReports) {

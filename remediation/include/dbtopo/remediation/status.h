@@ -79,6 +79,21 @@ struct RemediationRecord {
   int http_status = 200;
 };
 
+/// An automatic action the remediator wanted to run and did not, because of
+/// the unit's lock (another action in flight) or the action's cooldown. Kept
+/// while the problem persists, dropped when it clears or the action runs;
+/// logged once when it starts.
+struct HeldBackAction {
+  UnitId unit;
+  std::string action;     ///< remediation_action::*.
+  std::string trigger;    ///< "auto:<finding kind>".
+  std::string reason;     ///< Why it waits, one line.
+  double since_unix = 0;  ///< Unix time it was first held back, seconds.
+  /// Unix time the cooldown ends, seconds; 0 when unknown (the lock ends
+  /// when the action in flight does).
+  double blocked_until_unix = 0;
+};
+
 /// Everything /metrics and /api/v1/topology show about remediation.
 struct RemediationStatus {
   /// False when no remediator is wired in (then nothing is rendered).
@@ -93,6 +108,8 @@ struct RemediationStatus {
   std::vector<std::pair<UnitId, std::string>> in_flight;
   /// The last records, oldest first, at most N per unit.
   std::vector<RemediationRecord> recent;
+  /// Automatic actions waiting for a lock or a cooldown, by unit and action.
+  std::vector<HeldBackAction> held_back;
 };
 
 /// A record as JSON: {id, started_unix, duration_seconds, namespace,
@@ -104,7 +121,9 @@ nlohmann::json RemediationRecordJson(const RemediationRecord& record);
 /// The "remediation" section of /api/v1/topology: {enabled, dry_run,
 /// fence_stray_primaries, switchover_action, in_flight[{namespace,
 /// db_cluster, component, action}], actions_total[{action, result, count}],
-/// units[{namespace, db_cluster, component, last_actions[record...]}]}.
+/// units[{namespace, db_cluster, component, last_actions[record...]}],
+/// held_back[{namespace, db_cluster, component, action, trigger, reason,
+/// since_unix, blocked_until (unix seconds, null when unknown)}]}.
 nlohmann::json RemediationStatusJson(const RemediationStatus& status);
 
 }  // namespace dbtopo
