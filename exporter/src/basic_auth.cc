@@ -59,16 +59,20 @@ BasicAuth::Verdict BasicAuth::Check(const std::string& header) {
   const auto user = users_.find(decoded.substr(0, colon));
   if (user == users_.end()) return Verdict::kDenied;
   const std::string digest = Digest(decoded);
-  {
-    std::lock_guard lock(cache_mutex_);
-    if (valid_.contains(digest)) return Verdict::kAllowed;
-    if (invalid_.contains(digest)) return Verdict::kDenied;
-  }
-  std::unique_lock slot(bcrypt_slot_, kBcryptWait);
-  if (!slot.owns_lock()) return Verdict::kBusy;
+  std::unique_lock lock(cache_mutex_);
+  const auto cached = [&] { return valid_.contains(digest) || invalid_.contains(digest); };
+  // Known credentials never wait; others wait for the slot, and may find
+  // theirs verified meanwhile by a request with the same header.
+  const bool ready = cached() || slot_freed_.wait_for(lock, kBcryptWait,
+                                                      [&] { return !bcrypt_running_ || cached(); });
+  if (!ready) return Verdict::kBusy;
+  if (cached()) return valid_.contains(digest) ? Verdict::kAllowed : Verdict::kDenied;
+  bcrypt_running_ = true;
+  lock.unlock();
   const bool ok = Bcrypt(decoded.substr(colon + 1), user->second);
-  slot.unlock();
-  std::lock_guard lock(cache_mutex_);
+  lock.lock();
+  bcrypt_running_ = false;
+  slot_freed_.notify_all();
   ++bcrypt_runs_;
   std::set<std::string>& cache = ok ? valid_ : invalid_;
   // Bounded: when full, start over (entries are re-verified on next use).

@@ -11,6 +11,7 @@
 //    within kBcryptWait is answered kBusy (HTTP 429), not queued forever.
 // Valid credentials, once verified, never wait for a bcrypt again.
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -41,8 +42,11 @@ class BasicAuth {
   bool Bcrypt(const std::string& password, const std::string& hash);
 
   const std::map<std::string, std::string> users_;
-  std::timed_mutex bcrypt_slot_;  // held while one bcrypt runs
   mutable std::mutex cache_mutex_;
+  // A slot, not a std::timed_mutex: its timed lock is pthread_mutex_clocklock,
+  // which ThreadSanitizer cannot see, so every unlock would be reported.
+  std::condition_variable slot_freed_;
+  bool bcrypt_running_ = false;    // guarded by cache_mutex_
   std::set<std::string> valid_;    // guarded by cache_mutex_: digests
   std::set<std::string> invalid_;  // guarded by cache_mutex_: digests
   std::uint64_t bcrypt_runs_ = 0;  // guarded by cache_mutex_

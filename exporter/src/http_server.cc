@@ -13,6 +13,7 @@
 #include "connection_pool.h"
 #include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediator.h"
+#include "deadline_http_server.h"
 #include "log.h"
 #include "metrics_text.h"
 #include "topology_json.h"
@@ -57,12 +58,11 @@ HttpServer::HttpServer(const SnapshotStore* store, WebConfig web_config)
     : store_(store),
       web_config_(std::move(web_config)),
       basic_auth_(std::make_unique<BasicAuth>(web_config_.basic_auth_users)) {
+  SslCtxPtr tls(nullptr, SSL_CTX_free);
   if (web_config_.tls()) {
-    server_ = std::make_unique<httplib::SSLServer>(web_config_.cert_file.c_str(),
-                                                   web_config_.key_file.c_str());
-  } else {
-    server_ = std::make_unique<httplib::Server>();
+    tls = NewTlsServerContext(web_config_.cert_file, web_config_.key_file, &tls_error_);
   }
+  server_ = std::make_unique<DeadlineHttpServer>(std::move(tls), kRequestReadDeadline);
   Routes();
 }
 
@@ -79,9 +79,10 @@ bool HttpServer::BodyTooLarge(const httplib::Request& req) {
 
 void HttpServer::Routes() {
   // Slow or idle clients hold a worker each until a timeout closes them: a
-  // worker for every connection (up to kMaxConnections), short timeouts, few
-  // keep-alive requests per connection, and a body limit checked on the
-  // Content-Length before any body is read (and before authentication).
+  // worker for every connection (up to kMaxConnections), short timeouts, a
+  // deadline for each whole request (DeadlineHttpServer), few keep-alive
+  // requests per connection, and a body limit checked on the Content-Length
+  // before any body is read (and before authentication).
   server_->new_task_queue = [] { return new ConnectionPool(kCoreWorkers, kMaxConnections); };
   server_->set_read_timeout(std::chrono::seconds(5));
   server_->set_write_timeout(std::chrono::seconds(10));
@@ -200,9 +201,8 @@ bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
     *error = "invalid --web.listen-address \"" + listen_address + "\" (want host:port or :port)";
     return false;
   }
-  if (!server_->is_valid()) {
-    *error = "cannot set up TLS with cert_file " + web_config_.cert_file + " and key_file " +
-             web_config_.key_file;
+  if (!tls_error_.empty()) {
+    *error = "cannot set up TLS: " + tls_error_;
     return false;
   }
   if (port == 0) {

@@ -10,6 +10,7 @@
 // Authorization header cannot carry both), so Alertmanager's
 // `authorization: {credentials_file: ...}` works with a basic-auth exporter.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,9 @@ class HttpServer {
   /// connections beyond kMaxConnections wait for a worker.
   static constexpr std::size_t kCoreWorkers = 16;
   static constexpr std::size_t kMaxConnections = 1024;
+  /// A TLS handshake, and each request's line, headers and body, must
+  /// arrive within this; slower clients are disconnected.
+  static constexpr std::chrono::seconds kRequestReadDeadline{10};
   /// TCP_DEFER_ACCEPT: how long a silent new connection stays in the kernel.
   static constexpr int kDeferAcceptSeconds = 5;
   /// Largest request body accepted (Alertmanager batches, switchover JSON).
@@ -67,6 +71,7 @@ class HttpServer {
   WebConfig web_config_;
   std::unique_ptr<BasicAuth> basic_auth_;
   std::unique_ptr<httplib::Server> server_;
+  std::string tls_error_;  // why the TLS context could not be made, or empty
   std::mutex stop_mutex_;
   bool stop_requested_ = false;  // guarded by stop_mutex_
   bool serving_ = false;         // guarded by stop_mutex_

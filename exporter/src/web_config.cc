@@ -1,8 +1,5 @@
 #include "web_config.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,38 +7,11 @@
 #include <memory>
 #include <sstream>
 
+#include "tls_server_context.h"
 #include "yaml_fields.h"
 
 namespace dbtopo {
 namespace {
-
-std::string OpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
-// What the HTTPS server will do at start, done now so that --check-config and
-// a real start fail alike: the chain and the key load and belong together.
-std::string TlsMaterialProblem(const std::string& cert_file, const std::string& key_file) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
-                                                        SSL_CTX_free);
-  if (!ctx) return "cannot create a TLS context: " + OpenSslError();
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) {
-    return "cert_file " + cert_file + ": cannot load the certificate: " + OpenSslError();
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return "key_file " + key_file + ": cannot load the private key: " + OpenSslError();
-  }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return "key_file " + key_file + " does not match cert_file " + cert_file + ": " +
-           OpenSslError();
-  }
-  return "";
-}
 
 // Relative paths are relative to the web config file, as in the exporter-toolkit.
 std::string Resolve(const std::string& file, const std::string& web_config_path) {
@@ -66,8 +36,10 @@ void ParseTls(const YAML::Node& node, const std::string& path, WebConfig* config
   if (config->cert_file.empty() || config->key_file.empty()) {
     yaml::Fail(node, key, "needs both cert_file and key_file");
   }
-  if (std::string problem = TlsMaterialProblem(config->cert_file, config->key_file);
-      !problem.empty()) {
+  // What the HTTPS server does at start, done now so that --check-config and
+  // a real start fail alike.
+  std::string problem;
+  if (!NewTlsServerContext(config->cert_file, config->key_file, &problem)) {
     yaml::Fail(node, key, problem);
   }
 }

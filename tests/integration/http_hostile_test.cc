@@ -2,7 +2,9 @@
 // connections far beyond the old worker count leave /metrics answering, and
 // an oversized unauthenticated POST is refused on its Content-Length before
 // any body is sent, and a flood of wrong basic-auth passwords leaves a valid
-// scrape answering.
+// scrape answering. A client dripping its request (plain or TLS) is
+// disconnected at the request deadline, while keep-alive still serves
+// several requests on one connection.
 
 #include <arpa/inet.h>
 #include <crypt.h>
@@ -10,11 +12,14 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,9 +57,7 @@ ExporterOptions OneUnreachableTarget() {
 
 class HttpHostileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    exporter_.Start(OneUnreachableTarget());
-  }
+  void SetUp() override { exporter_.Start(OneUnreachableTarget()); }
 
   TempDir dir_{"dbtopo-http"};
   ExporterProcess exporter_{dir_};
@@ -90,6 +93,84 @@ TEST_F(HttpHostileTest, SlowAndIdleClientsDoNotStarveAScrape) {
   stop = true;
   dripper.join();
   for (int fd : fds) ::close(fd);
+}
+
+// Sends `bytes` one every 250 ms until the server closes the connection or
+// 40 s pass; returns how long the server kept it open.
+std::chrono::seconds DripUntilClosed(int port, const std::string& bytes) {
+  const int fd = Connect(port);
+  if (fd < 0) return std::chrono::seconds(-1);
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                            start);
+  };
+  for (std::size_t i = 0; elapsed() < std::chrono::seconds(40); ++i) {
+    if (::send(fd, &bytes[i % bytes.size()], 1, MSG_NOSIGNAL) != 1) break;
+    pollfd p{fd, POLLIN, 0};
+    // Readable here means closed: the server never answers a partial request.
+    if (::poll(&p, 1, 250) > 0) {
+      char c;
+      const ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN)) break;
+    }
+  }
+  ::close(fd);
+  return elapsed();
+}
+
+TEST_F(HttpHostileTest, ADrippedRequestIsClosedAtItsDeadline) {
+  // Each byte comes well within the 5 s read timeout, so only the deadline
+  // for the whole request (10 s) can end it.
+  const auto kept = DripUntilClosed(exporter_.port(), "GET /metrics HTTP/1.1\r\nX-Pad: aaaa");
+  EXPECT_GE(kept.count(), 9);
+  EXPECT_LE(kept.count(), 20);
+  EXPECT_EQ(exporter_.Get("/-/healthy").status, 200);
+}
+
+TEST_F(HttpHostileTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  httplib::Client client("127.0.0.1", exporter_.port());
+  client.set_keep_alive(true);
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.Get("/-/healthy");
+    ASSERT_TRUE(response) << httplib::to_string(response.error());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "Healthy\n");
+  }
+  // Past the keep-alive timeout (5 s) the server closes; the client reconnects.
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  auto again = client.Get("/-/healthy");
+  ASSERT_TRUE(again) << httplib::to_string(again.error());
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST(HttpHostileTlsTest, ADrippedHandshakeIsClosedAndHttpsStillServes) {
+  TempDir dir{"dbtopo-http-tls"};
+  const std::string tls = DBTOPO_KUBE_TESTDATA "/tls";
+  const std::string web_config = dir.path() + "/web.yml";
+  WriteFile(web_config, "tls_server_config:\n  cert_file: " + tls +
+                            "/server.crt\n  key_file: " + tls + "/server.key\n");
+  ExporterOptions options = OneUnreachableTarget();
+  options.extra_args = {"--web.config.file=" + web_config};
+  options.https_ca_file = tls + "/ca.crt";
+  ExporterProcess exporter{dir};
+  exporter.Start(options);
+  // A TLS record header (handshake, TLS 1.0) and then padding, byte by byte.
+  const auto kept = DripUntilClosed(
+      exporter.port(), std::string("\x16\x03\x01\x40\x00", 5) + std::string(64, '\x01'));
+  EXPECT_GE(kept.count(), 9);
+  EXPECT_LE(kept.count(), 20);
+  // Keep-alive over TLS: three requests on one connection.
+  httplib::SSLClient client("127.0.0.1", exporter.port());
+  client.set_ca_cert_path((tls + "/ca.crt").c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_keep_alive(true);
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.Get("/metrics");
+    ASSERT_TRUE(response) << httplib::to_string(response.error());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_THAT(response->body, HasSubstr("dbtopo_up"));
+  }
 }
 
 TEST(HttpHostileAuthTest, WrongPasswordFloodDoesNotStarveAValidScrape) {

@@ -92,6 +92,7 @@ void ExporterProcess::Start(const ExporterOptions& options) {
   log_path_ = dir_.File("exporter.log");
   WriteFile(config_path_, WriteExporterConfig(options, dir_.path()));
   port_ = FreePort();
+  https_ca_file_ = options.https_ca_file;
   std::vector<std::string> argv = {ExporterBinary(), "--config.file=" + config_path_,
                                    "--web.listen-address=" + address(),
                                    "--log.level=" + options.log_level};
@@ -150,7 +151,11 @@ void ExporterProcess::CheckSanitizerReports() {
 std::string ExporterProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
 HttpResult ExporterProcess::Get(const std::string& path, std::chrono::milliseconds timeout) const {
-  httplib::Client client("127.0.0.1", port_);
+  httplib::Client client((https_ca_file_.empty() ? "http://" : "https://") + address());
+  if (!https_ca_file_.empty()) {
+    client.set_ca_cert_path(https_ca_file_.c_str());
+    client.enable_server_certificate_verification(true);
+  }
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);

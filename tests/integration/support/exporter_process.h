@@ -55,6 +55,9 @@ struct ExporterOptions {
   std::string extra_yaml;
   /// Appended to the command line.
   std::vector<std::string> extra_args;
+  /// When the exporter serves HTTPS (a web config with tls_server_config):
+  /// the CA that signed its certificate. Get() then speaks TLS and verifies.
+  std::string https_ca_file;
   /// How long Start() waits for /-/ready.
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(30);
 };
@@ -137,6 +140,7 @@ class ExporterProcess {
   std::string log_path_;
   std::string config_path_;
   int port_ = 0;
+  std::string https_ca_file_;  // "" = plain HTTP
 };
 
 }  // namespace dbtopo::testing

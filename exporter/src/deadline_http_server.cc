@@ -1,0 +1,32 @@
+#include "deadline_http_server.h"
+
+#include "connection_stream.h"
+
+namespace dbtopo {
+
+DeadlineHttpServer::DeadlineHttpServer(SslCtxPtr tls, std::chrono::seconds request_read_deadline)
+    : tls_(std::move(tls)), request_read_deadline_(request_read_deadline) {}
+
+bool DeadlineHttpServer::process_and_close_socket(socket_t sock) {
+  using std::chrono::seconds;
+  const auto millis = [](time_t sec, time_t usec) {
+    return std::chrono::milliseconds(sec * 1000 + usec / 1000);
+  };
+  ConnectionStream stream(sock, tls_.get(), millis(read_timeout_sec_, read_timeout_usec_),
+                          millis(write_timeout_sec_, write_timeout_usec_));
+  stream.StartRequest(ConnectionStream::Clock::now() + request_read_deadline_);
+  if (!stream.Handshake()) return false;
+  // httplib's own keep-alive loop, with a deadline for each request's reads.
+  const auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
+  bool ok = true;
+  for (std::size_t left = keep_alive_max_count_; left > 0; --left) {
+    if (!stream.WaitForRequest(seconds(keep_alive_timeout_sec_), stopping)) break;
+    stream.StartRequest(ConnectionStream::Clock::now() + request_read_deadline_);
+    bool closed = false;
+    ok = process_request(stream, left == 1, closed, [](httplib::Request&) {});
+    if (!ok || closed) break;
+  }
+  return ok;
+}
+
+}  // namespace dbtopo
