@@ -282,11 +282,43 @@ KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& conf
   return k8s;
 }
 
+LeaderElectionConfig ParseLeaderElection(const YAML::Node& node) {
+  const std::string path = "remediation.leader_election";
+  CheckKeys(
+      node, path,
+      {"enabled", "lease_name", "namespace", "lease_duration", "renew_deadline", "retry_period"});
+  LeaderElectionConfig e;
+  if (node["enabled"]) e.enabled = BoolValue(node["enabled"], path + ".enabled");
+  if (node["lease_name"]) e.lease_name = ScalarString(node["lease_name"], path + ".lease_name");
+  if (node["namespace"]) e.ns = ScalarString(node["namespace"], path + ".namespace");
+  if (e.lease_name.empty()) Fail(node["lease_name"], path + ".lease_name", "must not be empty");
+  for (const auto& [key, field] : {std::pair{"lease_duration", &e.lease_duration},
+                                   std::pair{"renew_deadline", &e.renew_deadline},
+                                   std::pair{"retry_period", &e.retry_period}}) {
+    if (node[key]) *field = DurationValue(node[key], path + "." + key);
+  }
+  // As client-go requires: a leader must give up before its lease can be
+  // taken over, and must be able to retry before it gives up.
+  if (e.lease_duration < std::chrono::seconds(1)) {
+    Fail(node, path + ".lease_duration", "must be at least 1s");
+  }
+  if (e.renew_deadline >= e.lease_duration) {
+    Fail(node, path + ".renew_deadline", "must be less than lease_duration");
+  }
+  if (e.retry_period < std::chrono::milliseconds(100)) {
+    Fail(node, path + ".retry_period", "must be at least 100ms");
+  }
+  if (e.retry_period >= e.renew_deadline) {
+    Fail(node, path + ".retry_period", "must be less than renew_deadline");
+  }
+  return e;
+}
+
 RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& config_file) {
   const std::string path = "remediation";
   CheckKeys(node, path,
             {"enabled", "token_file", "switchover", "fence_stray_primaries", "cooldown",
-             "alert_actions"});
+             "alert_actions", "leader_election"});
   RemediationConfig r;
   if (node["enabled"]) r.enabled = BoolValue(node["enabled"], path + ".enabled");
   if (node["token_file"]) {
@@ -334,6 +366,7 @@ RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& co
       r.alert_actions[alert] = action;
     }
   }
+  if (node["leader_election"]) r.leader_election = ParseLeaderElection(node["leader_election"]);
   if (r.enabled && r.token.empty()) {
     Fail(node, path + ".token_file", "is required when remediation is enabled");
   }

@@ -1,13 +1,16 @@
 // dbtopo_exporter: discovery -> probes -> analysis -> snapshot -> HTTP.
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 #include <utility>
 
 #include "config.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
+#include "dbtopo/remediation/leader_election.h"
 #include "dbtopo/remediation/remediator.h"
 #include "flags.h"
 #include "http_server.h"
@@ -34,9 +37,53 @@ void LogDiscovery(DiscoveryLogLevel level, const std::string& msg, const Discove
   log::Write(to, msg, out);
 }
 
+void RemediationLog(RemediationLogLevel level, const std::string& msg, const DiscoveryFields& f) {
+  LogDiscovery(level == RemediationLogLevel::kDebug  ? DiscoveryLogLevel::kDebug
+               : level == RemediationLogLevel::kInfo ? DiscoveryLogLevel::kInfo
+               : level == RemediationLogLevel::kWarn ? DiscoveryLogLevel::kWarn
+                                                     : DiscoveryLogLevel::kError,
+               msg, f);
+}
+
 // The remediation hook: dry run unless remediation.enabled. Credentials stay
 // in Discovery; replication users come from clusters[].replication_credentials.
-std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery) {
+// This replica's holderIdentity: the pod name (Downward API), else the hostname.
+std::string ReplicaIdentity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') return host;
+  return "dbtopo-exporter-" + std::to_string(::getpid());
+}
+
+// remediation.leader_election: on by default when remediation acts and
+// Kubernetes is configured. Returns false (logged) when it cannot be set up.
+bool StartLeaderElection(const Config& config, std::shared_ptr<KubeApi>* kube,
+                         std::unique_ptr<LeaderElector>* elector) {
+  LeaderElectionConfig election = config.remediation.leader_election;
+  if (!election.enabled.value_or(config.remediation.enabled && config.kubernetes.has_value())) {
+    return true;
+  }
+  if (*kube == nullptr) {
+    auto made = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
+    if (auto* error = std::get_if<std::string>(&made)) {
+      log::Error("cannot set up the Kubernetes API for leader election", {{"err", *error}});
+      return false;
+    }
+    *kube = std::move(std::get<std::unique_ptr<KubeApi>>(made));
+  }
+  if (election.ns.empty()) {
+    const char* pod_ns = std::getenv("POD_NAMESPACE");
+    election.ns = pod_ns != nullptr && *pod_ns != '\0' ? pod_ns : (*kube)->Namespace();
+    if (election.ns.empty()) election.ns = "default";
+  }
+  election.identity = ReplicaIdentity();
+  *elector = std::make_unique<LeaderElector>(std::move(election), *kube, RemediationLog);
+  (*elector)->Start();
+  return true;
+}
+
+std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery,
+                                           std::unique_ptr<LeaderElector>* elector) {
   RemediatorOptions options;
   options.config = config.remediation;
   options.discovery = discovery;
@@ -52,13 +99,7 @@ std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* disc
     auto it = replication.find(unit);
     return it == replication.end() ? nullptr : it->second;
   };
-  options.log = [](RemediationLogLevel level, const std::string& msg, const DiscoveryFields& f) {
-    LogDiscovery(level == RemediationLogLevel::kDebug  ? DiscoveryLogLevel::kDebug
-                 : level == RemediationLogLevel::kInfo ? DiscoveryLogLevel::kInfo
-                 : level == RemediationLogLevel::kWarn ? DiscoveryLogLevel::kWarn
-                                                       : DiscoveryLogLevel::kError,
-                 msg, f);
-  };
+  options.log = RemediationLog;
   if (config.remediation.switchover.action == "kubeblocks") {
     auto kube = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
     if (auto* error = std::get_if<std::string>(&kube)) {
@@ -66,6 +107,10 @@ std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* disc
       return nullptr;
     }
     options.kube = std::move(std::get<std::unique_ptr<KubeApi>>(kube));
+  }
+  if (!StartLeaderElection(config, &options.kube, elector)) return nullptr;
+  if (*elector != nullptr) {
+    options.leadership = [e = elector->get()] { return e->Current(); };
   }
   return std::make_unique<Remediator>(std::move(options));
 }
@@ -195,7 +240,9 @@ int Run(const Flags& flags) {
   Poller poller(PollerOptions{config.poll_interval, config.probe_timeout, config.max_concurrency,
                               config.analysis},
                 &discovery, MakeProbe, &store);
-  std::unique_ptr<Remediator> remediator = MakeRemediator(config, &discovery);
+  // Declared before the remediator, which reads it, so that it outlives it.
+  std::unique_ptr<LeaderElector> elector;
+  std::unique_ptr<Remediator> remediator = MakeRemediator(config, &discovery, &elector);
   if (remediator == nullptr) return 1;
   poller.SetRemediationHooks(
       [&remediator] { return remediator->Status(); },
@@ -214,6 +261,8 @@ int Run(const Flags& flags) {
   http.Serve();
   poll_thread.request_stop();
   poll_thread.join();
+  // A clean shutdown hands the lease over at once.
+  if (elector != nullptr) elector->Stop();
   // Serve() can also return on its own (listen failure); wake the signal thread.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

@@ -80,6 +80,9 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_remediation_actions_total", kCounter,
      "Remediation decisions by action (switchover, fence) and result (success, failure, "
      "dry_run, refused)."},
+    {"dbtopo_remediation_leader", kGauge,
+     "1 when this replica may remediate: it holds the leader election Lease, or leader "
+     "election is off (then it is the only remediator); 0 on a follower."},
     {"dbtopo_targets", kGauge, "Targets probed in the last round."},
     {"dbtopo_poll_duration_seconds", kGauge, "Wall time of the last poll round, seconds."},
     {"dbtopo_last_poll_timestamp_seconds", kGauge, "Unix time the last poll round finished."},
@@ -278,6 +281,9 @@ std::string RenderMetrics(const Snapshot& snapshot) {
   for (const auto& [key, count] : snapshot.remediation.actions_total) {
     out.Add("dbtopo_remediation_actions_total", {{"action", key.first}, {"result", key.second}},
             static_cast<double>(count));
+  }
+  if (snapshot.remediation.present) {
+    out.Add("dbtopo_remediation_leader", {}, snapshot.remediation.leadership.leader ? 1 : 0);
   }
   out.Add("dbtopo_targets", {}, static_cast<double>(targets));
   out.Add("dbtopo_poll_duration_seconds", {}, snapshot.poll_duration_seconds);

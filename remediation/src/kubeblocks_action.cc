@@ -21,10 +21,14 @@ class KubeClientApi : public KubeApi {
   Response Post(const std::string& path, const std::string& body) override {
     return Convert(client_->Post(path, body, "application/json", std::chrono::seconds(30)));
   }
+  Response Put(const std::string& path, const std::string& body) override {
+    return Convert(client_->Put(path, body, "application/json", std::chrono::seconds(30)));
+  }
   Response Get(const std::string& path) override {
     return Convert(client_->Get(path, std::chrono::seconds(30)));
   }
   std::string Describe() const override { return client_->config().Describe(); }
+  std::string Namespace() const override { return client_->config().ns; }
 
  private:
   static Response Convert(const kube::HttpResult& r) { return {r.status, r.body, r.error}; }

@@ -113,6 +113,7 @@ class Remediator::Impl {
     status.enabled = opt_.config.enabled;
     status.fence_stray_primaries = opt_.config.fence_stray_primaries;
     status.switchover_action = opt_.config.switchover.action;
+    status.leadership = CurrentLeadership();
     std::lock_guard lock(mu_);
     status.actions_total = counters_;
     for (const auto& [unit, action] : in_flight_) status.in_flight.emplace_back(unit, action);
@@ -125,6 +126,7 @@ class Remediator::Impl {
 
   HttpReply HandleSwitchover(std::string_view authorization, std::string_view body_text) {
     if (auto denied = CheckToken(authorization, "/api/v1/switchover")) return *denied;
+    if (auto follower = CheckLeader("/api/v1/switchover")) return *follower;
     auto parsed = remediation::ParseSwitchoverRequest(body_text);
     if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
     const SwitchoverRequest& request = std::get<SwitchoverRequest>(parsed);
@@ -135,6 +137,7 @@ class Remediator::Impl {
 
   HttpReply HandleAlerts(std::string_view authorization, std::string_view body_text) {
     if (auto denied = CheckToken(authorization, "/api/v1/alerts")) return *denied;
+    if (auto follower = CheckLeader("/api/v1/alerts")) return *follower;
     auto parsed = remediation::ParseAlertmanagerPayload(body_text);
     if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
     const auto& alerts = std::get<std::vector<remediation::Alert>>(parsed);
@@ -329,6 +332,28 @@ class Remediator::Impl {
     return HttpReply{401, ErrorJson(why)};
   }
 
+  Leadership CurrentLeadership() const {
+    return opt_.leadership ? opt_.leadership() : Leadership{};
+  }
+
+  static std::string NotLeaderReason(const Leadership& l) {
+    return "this replica (" + l.identity + ") is not the remediation leader: lease " + l.lease +
+           " is held by " + (l.holder.empty() ? std::string("nobody yet") : l.holder);
+  }
+
+  // A follower answers 503 naming the holder, so the caller can retry there.
+  std::optional<HttpReply> CheckLeader(const char* path) const {
+    const Leadership l = CurrentLeadership();
+    if (l.leader) return std::nullopt;
+    Log(RemediationLogLevel::kInfo, "remediation request refused: not the leader",
+        {{"path", path}, {"status", "503"}, {"holder", l.holder}, {"lease", l.lease}});
+    nlohmann::json body = {{"error", NotLeaderReason(l)},
+                           {"holder", l.holder},
+                           {"lease", l.lease},
+                           {"identity", l.identity}};
+    return HttpReply{503, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  }
+
   static RemediationRecord Refuse(RemediationRecord r, const Refusal& refusal) {
     r.result = remediation_result::kRefused;
     r.reason = refusal.reason;
@@ -356,6 +381,9 @@ class Remediator::Impl {
 
   // Takes the unit's lock (and, for automatic actions, checks the cooldown).
   std::optional<Refusal> Acquire(const UnitId& unit, const std::string& action, bool automatic) {
+    // Leadership may have moved since the request was let in.
+    if (const Leadership l = CurrentLeadership(); !l.leader)
+      return Refusal{503, NotLeaderReason(l)};
     std::lock_guard lock(mu_);
     if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
       return Refusal{409,
@@ -708,9 +736,12 @@ class Remediator::Impl {
   // problem clears or the action runs.
   bool HoldBack(const UnitId& unit, const std::string& action, const std::string& trigger) {
     HeldBackAction held{unit, action, trigger, "", UnixNow(), 0};
+    const Leadership leadership = CurrentLeadership();
     {
       std::lock_guard lock(mu_);
-      if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
+      if (!leadership.leader) {
+        held.reason = NotLeaderReason(leadership);
+      } else if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
         held.reason = "another action (" + it->second + ") is in flight on the unit";
       } else if (auto left = CooldownLeft(unit, action)) {
         held.reason = "in the " + action + " cooldown (" +
@@ -730,7 +761,8 @@ class Remediator::Impl {
          {"reason", held.reason},
          {"blocked_until", held.blocked_until_unix > 0
                                ? remediation::FormatUnixTime(held.blocked_until_unix)
-                               : "when the action in flight ends"}});
+                           : leadership.leader ? "when the action in flight ends"
+                                               : "when this replica becomes the leader"}});
     return true;
   }
 

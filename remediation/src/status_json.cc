@@ -77,7 +77,13 @@ nlohmann::json RemediationStatusJson(const RemediationStatus& status) {
           {"in_flight", in_flight},
           {"actions_total", totals},
           {"units", units},
-          {"held_back", held_back}};
+          {"held_back", held_back},
+          {"leader",
+           {{"elected", status.leadership.elected},
+            {"is_leader", status.leadership.leader},
+            {"holder", status.leadership.holder},
+            {"lease", status.leadership.lease},
+            {"identity", status.leadership.identity}}}};
 }
 
 }  // namespace dbtopo

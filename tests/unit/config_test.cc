@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -285,6 +286,34 @@ clusters:
   bad = ParseConfig("remediation: {switchover: {action: magic}}\nclusters: []\n", "x.yml");
   ASSERT_TRUE(std::holds_alternative<ConfigError>(bad));
   EXPECT_EQ(std::get<ConfigError>(bad).key, "remediation.switchover.action");
+}
+
+TEST(ConfigTest, LeaderElection) {
+  setenv("DBTOPO_TEST_PW", "x", 1);
+  const std::string head = std::string(kMinimal) + "remediation:\n  leader_election:\n";
+  // The first line of the leader_election mapping.
+  const int first_line = static_cast<int>(std::count(head.begin(), head.end(), '\n')) + 1;
+  Config c = ExpectOk(head +
+                      "    lease_name: shard-0\n    namespace: monitoring\n"
+                      "    lease_duration: 20s\n    renew_deadline: 12s\n    retry_period: 3s\n");
+  const LeaderElectionConfig& e = c.remediation.leader_election;
+  EXPECT_FALSE(e.enabled.has_value());  // decided at start: remediation.enabled + kubernetes
+  EXPECT_EQ(e.lease_name, "shard-0");
+  EXPECT_EQ(e.ns, "monitoring");
+  EXPECT_EQ(e.lease_duration, std::chrono::seconds(20));
+  EXPECT_EQ(e.renew_deadline, std::chrono::seconds(12));
+  EXPECT_EQ(e.retry_period, std::chrono::seconds(3));
+  EXPECT_EQ(ExpectOk(kMinimal).remediation.leader_election.lease_duration,
+            std::chrono::seconds(15));                                // client-go's defaults
+  ConfigError bad = ExpectError(head + "    lease_duration: 10s\n");  // renew_deadline 10s
+  EXPECT_EQ(bad.key, "remediation.leader_election.renew_deadline");
+  EXPECT_EQ(bad.line, first_line);
+  EXPECT_EQ(ExpectError(head + "    retry_period: 10s\n").key,
+            "remediation.leader_election.retry_period");
+  EXPECT_EQ(ExpectError(head + "    retry_period: 0s\n").key,
+            "remediation.leader_election.retry_period");
+  EXPECT_EQ(ExpectError(head + "    lease_nme: x\n").key, "remediation.leader_election.lease_nme");
+  EXPECT_EQ(ExpectError(head + "    enabled: maybe\n").key, "remediation.leader_election.enabled");
 }
 
 }  // namespace

@@ -12,13 +12,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
-#include <tuple>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace dbtopo {
 namespace {
@@ -185,7 +185,10 @@ TEST_F(DeployManifestsTest, RbacGrantsDiscoveryAndRemediation) {
   EXPECT_EQ(verbs["/pods"], (std::set<std::string>{"get", "list", "watch"}));
   EXPECT_EQ(verbs["operations.kubeblocks.io/opsrequests"],
             (std::set<std::string>{"create", "get"}));
-  EXPECT_EQ(verbs.size(), 2u) << "least privilege: nothing else";
+  // Leader election among replicas.
+  EXPECT_EQ(verbs["coordination.k8s.io/leases"],
+            (std::set<std::string>{"get", "create", "update"}));
+  EXPECT_EQ(verbs.size(), 3u) << "least privilege: nothing else";
 
   const Doc& binding = Must("ClusterRoleBinding", kName);
   EXPECT_EQ(binding.node["roleRef"]["kind"].as<std::string>(""), "ClusterRole");

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -77,9 +78,10 @@ std::vector<Member> OrdersWithWritableReplica() {
 
 struct Harness {
   explicit Harness(RemediationConfig config, std::vector<Member> members = Orders(),
-                   int auto_rounds = 2)
+                   int auto_rounds = 2, std::function<Leadership()> leadership = nullptr)
       : servers(members), discovery(TargetsOf(members)) {
     RemediatorOptions o;
+    o.leadership = std::move(leadership);
     o.config = std::move(config);
     o.discovery = &discovery;
     o.probe_timeout = std::chrono::milliseconds(300);
@@ -440,6 +442,49 @@ TEST(RemediatorTest, ASwitchoverCooldownDoesNotHoldBackFencing) {
   ASSERT_THAT(status.recent, SizeIs(2)) << h.Log();
   EXPECT_EQ(status.recent[1].action, "fence");
   EXPECT_EQ(status.recent[1].trigger, "auto:writable_replica");
+  EXPECT_THAT(status.held_back, SizeIs(0));
+}
+
+TEST(RemediatorTest, AFollowerHoldsBackAndAnswers503UntilItLeads) {
+  RemediationConfig c = Config(/*enabled=*/true);
+  c.fence_stray_primaries = true;
+  std::atomic<bool> leads{false};
+  const auto leadership = [&leads] {
+    return Leadership{true, leads.load(), leads ? "exporter-1" : "exporter-0", "ns/lease",
+                      "exporter-1"};
+  };
+  const std::vector<Member> bad = OrdersWithWritableReplica();
+  Harness h(c, bad, /*auto_rounds=*/1, leadership);
+  const HttpReply refused = h.remediator->HandleSwitchover(
+      Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(Json(refused)["holder"], "exporter-0");
+  EXPECT_EQ(h.remediator->HandleAlerts(Bearer(), "{}").status, 503);
+  for (int i = 0; i < 3; ++i) {
+    h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(bad, AnalysisOptions{})));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  RemediationStatus status = h.remediator->Status();
+  EXPECT_THAT(status.recent, SizeIs(0)) << "a follower acted";
+  EXPECT_EQ(h.servers.probes(), 0);
+  ASSERT_THAT(status.held_back, SizeIs(1));
+  EXPECT_THAT(status.held_back[0].reason, HasSubstr("held by exporter-0"));
+  EXPECT_FALSE(status.leadership.leader);
+  EXPECT_EQ(RemediationStatusJson(status)["leader"]["holder"], "exporter-0");
+  const std::string log = h.Log();
+  EXPECT_EQ(log.find("automatic action held back"), log.rfind("automatic action held back"))
+      << "logged more than once:\n"
+      << log;
+  // Leadership arrives: the next round fences.
+  leads = true;
+  h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(bad, AnalysisOptions{})));
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (h.remediator->Status().recent.empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  status = h.remediator->Status();
+  ASSERT_THAT(status.recent, SizeIs(1)) << h.Log();
+  EXPECT_EQ(status.recent[0].action, "fence");
   EXPECT_THAT(status.held_back, SizeIs(0));
 }
 

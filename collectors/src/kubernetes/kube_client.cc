@@ -246,6 +246,12 @@ HttpResult KubeClient::Post(const std::string& path_and_query, const std::string
   return Run(path_and_query, read_timeout, nullptr, &body, content_type);
 }
 
+HttpResult KubeClient::Put(const std::string& path_and_query, const std::string& body,
+                           const std::string& content_type,
+                           std::chrono::milliseconds read_timeout) {
+  return Run(path_and_query, read_timeout, nullptr, &body, content_type, /*put=*/true);
+}
+
 void KubeClient::Cancel() {
   cancelled_ = true;
   std::lock_guard<std::mutex> lock(active_mutex_);
@@ -255,7 +261,8 @@ void KubeClient::Cancel() {
 HttpResult KubeClient::Run(const std::string& path_and_query,
                            std::chrono::milliseconds read_timeout,
                            const std::function<bool(std::string_view line)>* on_line,
-                           const std::string* post_body, const std::string& content_type) {
+                           const std::string* post_body, const std::string& content_type,
+                           bool put) {
   HttpResult result;
   if (cancelled_) {
     result.cancelled = true;
@@ -317,9 +324,9 @@ HttpResult KubeClient::Run(const std::string& path_and_query,
     return true;
   };
   const std::string path = config_.path_prefix + path_and_query;
-  httplib::Result response = post_body != nullptr
-                                 ? client->Post(path, headers, *post_body, content_type)
-                                 : client->Get(path, headers, on_response, on_data);
+  httplib::Result response = post_body == nullptr ? client->Get(path, headers, on_response, on_data)
+                             : put ? client->Put(path, headers, *post_body, content_type)
+                                   : client->Post(path, headers, *post_body, content_type);
   if (post_body != nullptr && response) {
     result.status = response->status;
     result.body = response->body;

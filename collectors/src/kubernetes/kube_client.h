@@ -97,6 +97,11 @@ class KubeClient {
   HttpResult Post(const std::string& path_and_query, const std::string& body,
                   const std::string& content_type, std::chrono::milliseconds read_timeout);
 
+  /// PUT `body` (a whole object to replace, with the resourceVersion it is
+  /// based on: a stale one gets 409 Conflict) to `path_and_query`.
+  HttpResult Put(const std::string& path_and_query, const std::string& body,
+                 const std::string& content_type, std::chrono::milliseconds read_timeout);
+
   /// Aborts requests in flight; later requests fail at once with cancelled.
   void Cancel();
 
@@ -107,10 +112,11 @@ class KubeClient {
   struct Tls;
   KubeClient(KubeConfig config, Options options, std::unique_ptr<Tls> tls);
   std::unique_ptr<httplib::ClientImpl> NewClient(std::chrono::milliseconds read_timeout);
-  /// One request: GET when `post_body` is null, else POST it.
+  /// One request: GET when `post_body` is null, else POST it (PUT if `put`).
   HttpResult Run(const std::string& path_and_query, std::chrono::milliseconds read_timeout,
                  const std::function<bool(std::string_view line)>* on_line,
-                 const std::string* post_body = nullptr, const std::string& content_type = "");
+                 const std::string* post_body = nullptr, const std::string& content_type = "",
+                 bool put = false);
 
   KubeConfig config_;
   Options options_;

@@ -97,7 +97,7 @@ void ExporterProcess::Start(const ExporterOptions& options) {
                                    "--web.listen-address=" + address(),
                                    "--log.level=" + options.log_level};
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  process_ = std::make_unique<Process>(argv, log_path_);
+  process_ = std::make_unique<Process>(argv, log_path_, options.env);
   process_->Start();
 
   int last_status = 0;

@@ -55,6 +55,8 @@ struct ExporterOptions {
   std::string extra_yaml;
   /// Appended to the command line.
   std::vector<std::string> extra_args;
+  /// Added to the exporter's environment (e.g. POD_NAME, KUBECONFIG).
+  std::map<std::string, std::string> env;
   /// When the exporter serves HTTPS (a web config with tls_server_config):
   /// the CA that signed its certificate. Get() then speaks TLS and verifies.
   std::string https_ca_file;
@@ -92,6 +94,10 @@ class ExporterProcess {
   /// sanitizer report in the log is a test failure (reported once).
   void Stop();
   bool IsRunning() { return process_ != nullptr && process_->IsRunning(); }
+  /// SIGKILL now (a crash: no clean shutdown, nothing released).
+  void Kill() {
+    if (process_ != nullptr) process_->Kill();
+  }
 
   /// GET on the exporter, e.g. Get("/-/ready").
   HttpResult Get(const std::string& path,

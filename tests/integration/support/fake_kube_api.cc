@@ -234,6 +234,7 @@ void FakeKubeApi::Serve(int port) {
               [this](const httplib::Request& req, httplib::Response& res) {
                 Handle(req, res, req.matches[1]);
               });
+  leases_.Register(server.get());
   if (port == 0) {
     port_ = server->bind_to_any_port("127.0.0.1");
   } else {

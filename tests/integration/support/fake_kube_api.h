@@ -8,6 +8,8 @@
 //       ?labelSelector=  (equality, inequality and exists terms)
 //       &limit=&continue=  (pagination; continue tokens are "<offset>:<rv>")
 //       &watch=1&resourceVersion=&allowWatchBookmarks=&timeoutSeconds=
+//   GET/POST/PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{name}]
+//       (FakeLeases: resourceVersion conflicts answered 409)
 //
 // Watches replay the events after `resourceVersion` and then stream new ones
 // as newline-delimited JSON (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR). A
@@ -29,6 +31,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/fake_leases.h"
 
 namespace httplib {
 class Server;
@@ -92,6 +96,9 @@ class FakeKubeApi {
   int port() const { return port_; }
   /// "http://127.0.0.1:<port>" or "https://...".
   std::string url() const;
+
+  /// The Leases it serves (coordination.k8s.io/v1), kept across restarts.
+  FakeLeases& leases() { return leases_; }
 
   /// Requests must carry `Authorization: Bearer <token>`; "" accepts anything.
   void RequireToken(const std::string& token);
@@ -157,6 +164,7 @@ class FakeKubeApi {
   int list_requests_ = 0;
   int watch_requests_ = 0;
   int unauthorized_requests_ = 0;
+  FakeLeases leases_;
 };
 
 }  // namespace dbtopo::testing

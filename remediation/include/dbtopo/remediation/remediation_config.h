@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,28 @@ struct SwitchoverPolicy {
   std::string url;
 };
 
+/// `remediation.leader_election`.
+struct LeaderElectionConfig {
+  /// `enabled`; unset => on when remediation.enabled and `kubernetes:` is
+  /// configured (resolved by the caller).
+  std::optional<bool> enabled;
+  /// `lease_name`: the Lease object (one per shard).
+  std::string lease_name = "dbtopo-exporter-remediation";
+  /// `namespace`: where the Lease lives; "" => $POD_NAMESPACE, else the
+  /// kubeconfig's namespace, else "default" (resolved by the caller).
+  std::string ns;
+  /// `lease_duration`: how long a lease not renewed stays the holder's.
+  std::chrono::milliseconds lease_duration{15'000};
+  /// `renew_deadline`: a leader that has not renewed for this long stops
+  /// acting. Less than lease_duration.
+  std::chrono::milliseconds renew_deadline{10'000};
+  /// `retry_period`: time between two tries (renewals or acquisitions).
+  /// Less than renew_deadline.
+  std::chrono::milliseconds retry_period{2'000};
+  /// This replica's holderIdentity: $POD_NAME, else the hostname.
+  std::string identity;
+};
+
 /// `remediation:`.
 struct RemediationConfig {
   /// `enabled`: false = dry run (decide, log, count; change nothing).
@@ -40,6 +63,8 @@ struct RemediationConfig {
   std::chrono::milliseconds cooldown{300'000};
   /// `alert_actions`: Alertmanager alertname -> action (`fence`, `switchover`).
   std::map<std::string, std::string> alert_actions;
+  /// `leader_election`: which of several exporter replicas remediates.
+  LeaderElectionConfig leader_election;
 };
 
 }  // namespace dbtopo

@@ -63,7 +63,8 @@ using RemediationLogFn =
 using FreshProbeFn = std::function<Observation(const Target& target, const Credentials& credentials,
                                                std::chrono::milliseconds timeout)>;
 
-/// The slice of the Kubernetes API the kubeblocks action needs.
+/// The slice of the Kubernetes API the kubeblocks action and leader
+/// election need.
 class KubeApi {
  public:
   struct Response {
@@ -74,10 +75,16 @@ class KubeApi {
   virtual ~KubeApi() = default;
   /// POST `path` with a JSON `body`.
   virtual Response Post(const std::string& path, const std::string& body) = 0;
+  /// PUT `path` with a JSON `body` (replaces the object; 409 on a stale
+  /// resourceVersion).
+  virtual Response Put(const std::string& path, const std::string& body) = 0;
   /// GET `path`.
   virtual Response Get(const std::string& path) = 0;
   /// "https://host:port (kubeconfig ...)" for messages; no secrets.
   virtual std::string Describe() const = 0;
+  /// The kubeconfig context's (or the service account's) namespace; "" when
+  /// unset.
+  virtual std::string Namespace() const = 0;
 };
 
 /// A KubeApi over the collectors' Kubernetes client, for `kubeconfig` (""
@@ -114,6 +121,10 @@ struct RemediatorOptions {
   /// Kubernetes API for switchover.action kubeblocks; null => such a
   /// switchover is refused with a reason.
   std::shared_ptr<KubeApi> kube;
+  /// Leader election among replicas (LeaderElector::Current); null => this
+  /// replica is the only remediator. A follower answers the POST endpoints
+  /// 503 naming the holder and holds back its automatic actions.
+  std::function<Leadership()> leadership;
   /// Where log lines go; null => spdlog's default logger, logfmt-style text.
   RemediationLogFn log;
   /// Test seam: called before each step runs, with the step name and pod.

@@ -94,6 +94,16 @@ struct HeldBackAction {
   double blocked_until_unix = 0;
 };
 
+/// Which exporter replica may remediate (remediation.leader_election).
+struct Leadership {
+  /// Leader election is on; when off, this replica is the only remediator.
+  bool elected = false;
+  bool leader = true;    ///< This replica may act now (always, when not elected).
+  std::string holder;    ///< The Lease's holderIdentity as last read; "" = none/unknown.
+  std::string lease;     ///< "namespace/name" of the Lease.
+  std::string identity;  ///< This replica's holderIdentity.
+};
+
 /// Everything /metrics and /api/v1/topology show about remediation.
 struct RemediationStatus {
   /// False when no remediator is wired in (then nothing is rendered).
@@ -110,6 +120,7 @@ struct RemediationStatus {
   std::vector<RemediationRecord> recent;
   /// Automatic actions waiting for a lock or a cooldown, by unit and action.
   std::vector<HeldBackAction> held_back;
+  Leadership leadership;
 };
 
 /// A record as JSON: {id, started_unix, duration_seconds, namespace,
@@ -123,7 +134,8 @@ nlohmann::json RemediationRecordJson(const RemediationRecord& record);
 /// db_cluster, component, action}], actions_total[{action, result, count}],
 /// units[{namespace, db_cluster, component, last_actions[record...]}],
 /// held_back[{namespace, db_cluster, component, action, trigger, reason,
-/// since_unix, blocked_until (unix seconds, null when unknown)}]}.
+/// since_unix, blocked_until (unix seconds, null when unknown)}],
+/// leader: {elected, is_leader, holder, lease, identity}}.
 nlohmann::json RemediationStatusJson(const RemediationStatus& status);
 
 }  // namespace dbtopo

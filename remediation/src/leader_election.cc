@@ -1,0 +1,200 @@
+#include "dbtopo/remediation/leader_election.h"
+
+#include <cassert>
+
+#include "kube_json.h"
+#include "lease_record.h"
+
+namespace dbtopo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Now() { return FormatMicroTime(std::chrono::system_clock::now()); }
+
+int Seconds(std::chrono::milliseconds d) {
+  return static_cast<int>(std::chrono::ceil<std::chrono::seconds>(d).count());
+}
+
+}  // namespace
+
+LeaderElector::LeaderElector(LeaderElectionConfig config, std::shared_ptr<KubeApi> kube,
+                             RemediationLogFn log)
+    : config_(std::move(config)), kube_(std::move(kube)), log_(std::move(log)) {
+  assert(kube_ != nullptr);
+  assert(config_.retry_period < config_.renew_deadline &&
+         config_.renew_deadline < config_.lease_duration);
+}
+
+LeaderElector::~LeaderElector() { Stop(); }
+
+std::string LeaderElector::LeasePath() const {
+  return "/apis/coordination.k8s.io/v1/namespaces/" + config_.ns + "/leases/" + config_.lease_name;
+}
+
+void LeaderElector::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable() || stopping_) return;
+  log_(RemediationLogLevel::kInfo, "leader election started",
+       {{"lease", config_.ns + "/" + config_.lease_name},
+        {"identity", config_.identity},
+        {"lease_duration_seconds", std::to_string(Seconds(config_.lease_duration))}});
+  thread_ = std::thread([this] { Run(); });
+}
+
+void LeaderElector::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    TryAcquireOrRenew();
+    lock.lock();
+    wake_.wait_for(lock, config_.retry_period, [this] { return stopping_; });
+  }
+}
+
+void LeaderElector::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  Release();
+}
+
+bool LeaderElector::TryAcquireOrRenew() {
+  const KubeApi::Response read = kube_->Get(LeasePath());
+  if (read.status != 200 && read.status != 404) {
+    LogProblem("cannot read the lease: " +
+               remediation::KubeApiError(read.status, read.body, read.error));
+    KeepUntilRenewDeadline();
+    return false;
+  }
+  std::optional<LeaseRecord> current;
+  if (read.status == 200) {
+    auto parsed = ParseLease(read.body);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      LogProblem("the lease is not a Lease object: " + *error);
+      KeepUntilRenewDeadline();
+      return false;
+    }
+    current = std::get<LeaseRecord>(std::move(parsed));
+    // Expiry runs on our clock from when the record last changed.
+    if (!observed_ || !observed_->SameRecord(*current)) {
+      observed_ = std::make_unique<LeaseRecord>(*current);
+      observed_at_ = Clock::now();
+    }
+  }
+  const auto duration = current && current->lease_duration_seconds > 0
+                            ? std::chrono::milliseconds(current->lease_duration_seconds * 1000)
+                            : config_.lease_duration;
+  const bool expired = Clock::now() >= observed_at_ + duration;
+  const LeaseStep step = DecideLeaseStep(current, config_.identity, expired);
+  if (step == LeaseStep::kFollow) {
+    SetLeader(false, current->holder);
+    last_problem_.clear();
+    return false;
+  }
+  const Clock::time_point attempt = Clock::now();
+  const LeaseRecord next =
+      NextLeaseRecord(current, step, config_.identity, Seconds(config_.lease_duration), Now());
+  const std::string body = LeaseJson(config_.ns, config_.lease_name, next);
+  const KubeApi::Response wrote =
+      step == LeaseStep::kCreate
+          ? kube_->Post("/apis/coordination.k8s.io/v1/namespaces/" + config_.ns + "/leases", body)
+          : kube_->Put(LeasePath(), body);
+  if (wrote.status == 409) {
+    // Another replica wrote first; the next read shows who.
+    SetLeader(false, current ? current->holder : "");
+    return false;
+  }
+  auto written = wrote.status == 200 || wrote.status == 201
+                     ? ParseLease(wrote.body)
+                     : std::variant<LeaseRecord, std::string>(
+                           remediation::KubeApiError(wrote.status, wrote.body, wrote.error));
+  if (auto* error = std::get_if<std::string>(&written)) {
+    LogProblem("cannot write the lease: " + *error);
+    KeepUntilRenewDeadline();
+    return false;
+  }
+  observed_ = std::make_unique<LeaseRecord>(std::get<LeaseRecord>(std::move(written)));
+  observed_at_ = attempt;
+  last_problem_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    leader_until_ = attempt + config_.renew_deadline;
+  }
+  SetLeader(true, config_.identity);
+  return true;
+}
+
+void LeaderElector::SetLeader(bool leader, const std::string& holder) {
+  std::string was_holder;
+  bool was_leader;
+  {
+    std::lock_guard lock(mutex_);
+    if (leader_ && Clock::now() >= leader_until_) leader = false;  // renew deadline passed
+    was_leader = leader_;
+    was_holder = holder_;
+    leader_ = leader;
+    if (!leader && !holder.empty()) holder_ = holder;
+    if (leader) holder_ = config_.identity;
+  }
+  const std::string lease = config_.ns + "/" + config_.lease_name;
+  if (leader && !was_leader) {
+    log_(RemediationLogLevel::kInfo, "became the remediation leader",
+         {{"lease", lease}, {"identity", config_.identity}, {"previous_holder", was_holder}});
+  } else if (!leader && was_leader) {
+    log_(RemediationLogLevel::kWarn, "lost the remediation leadership",
+         {{"lease", lease}, {"identity", config_.identity}, {"holder", holder}});
+  } else if (!leader && !holder.empty() && holder != was_holder) {
+    log_(RemediationLogLevel::kInfo, "remediation leader is another replica",
+         {{"lease", lease}, {"holder", holder}, {"identity", config_.identity}});
+  }
+}
+
+void LeaderElector::KeepUntilRenewDeadline() {
+  // A transient API failure: a leader keeps acting until its renew deadline,
+  // as client-go's does; a follower stays one.
+  SetLeader(Current().leader, "");
+}
+
+void LeaderElector::LogProblem(const std::string& problem) {
+  // Once per distinct problem, not every retry_period.
+  if (problem == last_problem_) return;
+  last_problem_ = problem;
+  log_(RemediationLogLevel::kWarn, "leader election: " + problem,
+       {{"lease", config_.ns + "/" + config_.lease_name}, {"api", kube_->Describe()}});
+}
+
+void LeaderElector::Release() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!leader_ || !observed_) return;
+    leader_ = false;
+  }
+  const KubeApi::Response r =
+      kube_->Put(LeasePath(),
+                 LeaseJson(config_.ns, config_.lease_name, ReleasedLeaseRecord(*observed_, Now())));
+  if (r.status == 200) {
+    log_(RemediationLogLevel::kInfo, "released the remediation lease",
+         {{"lease", config_.ns + "/" + config_.lease_name}, {"identity", config_.identity}});
+  } else {
+    log_(RemediationLogLevel::kWarn, "could not release the remediation lease",
+         {{"lease", config_.ns + "/" + config_.lease_name},
+          {"err", remediation::KubeApiError(r.status, r.body, r.error)}});
+  }
+}
+
+Leadership LeaderElector::Current() const {
+  std::lock_guard lock(mutex_);
+  Leadership l;
+  l.elected = true;
+  l.leader = leader_ && Clock::now() < leader_until_;
+  l.holder = holder_;
+  l.lease = config_.ns + "/" + config_.lease_name;
+  l.identity = config_.identity;
+  return l;
+}
+
+}  // namespace dbtopo
