@@ -69,7 +69,7 @@ std::string LeaseJson(const std::string& ns, const std::string& name, const Leas
               {"kind", "Lease"},
               {"metadata", metadata},
               {"spec", spec}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string FormatMicroTime(std::chrono::system_clock::time_point t) {

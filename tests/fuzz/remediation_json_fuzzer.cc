@@ -1,7 +1,7 @@
 // libFuzzer: request and answer bodies of remediation -> the Alertmanager
 // webhook payload, the switchover request, and the Kubernetes API answers the
 // kubeblocks action reads (Status message, metadata.name, status.phase,
-// last condition). Seeds are real Alertmanager v4 payloads, switchover
+// last condition), and the Leases leader election reads. Seeds are real Alertmanager v4 payloads, switchover
 // requests and OpsRequest objects. Must not crash, hang or leak.
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kube_json.h"
+#include "lease_record.h"
 #include "policy.h"
 #include "switchover_request.h"
 
@@ -22,5 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)dbtopo::remediation::StringAt(ops, {"metadata", "name"});
   (void)dbtopo::remediation::StringAt(ops, {"status", "phase"});
   (void)dbtopo::remediation::LastConditionMessage(ops);
+  // A Lease read back after it was written must be the same record.
+  auto lease = dbtopo::ParseLease(text);
+  if (auto* record = std::get_if<dbtopo::LeaseRecord>(&lease)) {
+    (void)dbtopo::DecideLeaseStep(*record, "exporter-0", false);
+    const auto again = dbtopo::ParseLease(dbtopo::LeaseJson("ns", "l", *record));
+    if (!std::get<dbtopo::LeaseRecord>(again).SameRecord(*record)) __builtin_trap();
+  }
   return 0;
 }
