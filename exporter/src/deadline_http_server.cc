@@ -5,7 +5,24 @@
 namespace dbtopo {
 
 DeadlineHttpServer::DeadlineHttpServer(SslCtxPtr tls, std::chrono::seconds request_read_deadline)
-    : tls_(std::move(tls)), request_read_deadline_(request_read_deadline) {}
+    : tls_(std::move(tls)), request_read_deadline_(request_read_deadline) {
+  ParseOneRequestInMemory();
+}
+
+// httplib builds some function-local statics on first use, such as the set of
+// method names its request-line parser checks against. One request parsed
+// here, on the constructing thread, before any route or worker exists, builds
+// them ahead of the connection workers. That order is one that
+// ThreadSanitizer can see: the library is not instrumented, so the guard of a
+// static first built in one worker and read in another looks like a race.
+// The request reaches no handler: none is registered yet.
+void DeadlineHttpServer::ParseOneRequestInMemory() {
+  httplib::detail::BufferStream stream;
+  const std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  stream.write(request.data(), request.size());
+  bool closed = false;
+  process_request(stream, true, closed, [](httplib::Request&) {});
+}
 
 bool DeadlineHttpServer::process_and_close_socket(socket_t sock) {
   using std::chrono::seconds;

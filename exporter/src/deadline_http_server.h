@@ -26,6 +26,7 @@ class DeadlineHttpServer : public httplib::Server {
  private:
   // Called by httplib's accept loop, in a connection worker, per connection.
   bool process_and_close_socket(socket_t sock) override;
+  void ParseOneRequestInMemory();
 
   const SslCtxPtr tls_;
   const std::chrono::seconds request_read_deadline_;
