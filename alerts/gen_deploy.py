@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates the Kubernetes manifests that carry the alerts and dashboards.
 
-    python3 alerts/gen_deploy.py           # rewrite the two files below
-    python3 alerts/gen_deploy.py --check   # exit 1 if either is stale
+    python3 alerts/gen_deploy.py           # rewrite the files below
+    python3 alerts/gen_deploy.py --check   # exit 1 if one is stale
 
 * deploy/prometheusrule.yaml: a monitoring.coreos.com/v1 PrometheusRule whose
   spec.groups are the groups of alerts/*.rules.yml, copied verbatim (comments
@@ -11,6 +11,9 @@
 * deploy/grafana-dashboards-configmap.yaml: one ConfigMap per
   dashboards/*.json, labelled grafana_dashboard: "1" (the Grafana sidecar's
   default label), the JSON under the key <file name>.
+* deploy/sharded/statefulset.yaml: deploy/deployment.yaml as a StatefulSet
+  whose pods each watch one shard (--shard=auto --total-shards=auto), so the
+  two never drift apart.
 
 Standard library only. `ctest -L alerts` runs --check and also runs the
 promtool tests against the rules extracted back from the PrometheusRule.
@@ -25,6 +28,8 @@ RULE_GLOB = os.path.join(ROOT, "alerts", "*.rules.yml")
 DASHBOARD_GLOB = os.path.join(ROOT, "dashboards", "*.json")
 PROMETHEUS_RULE = os.path.join(ROOT, "deploy", "prometheusrule.yaml")
 DASHBOARDS_CONFIGMAP = os.path.join(ROOT, "deploy", "grafana-dashboards-configmap.yaml")
+DEPLOYMENT = os.path.join(ROOT, "deploy", "deployment.yaml")
+SHARDED_STATEFULSET = os.path.join(ROOT, "deploy", "sharded", "statefulset.yaml")
 
 NAME = "dbtopo-exporter"
 COMMON_LABELS = [
@@ -114,9 +119,44 @@ def dashboards_configmap():
     return "".join(out)
 
 
+def _drop_block(lines, key_line):
+    """`lines` without `key_line` and the more-indented lines under it."""
+    i = lines.index(key_line)
+    indent = len(key_line) - len(key_line.lstrip())
+    j = i + 1
+    while j < len(lines) and (not lines[j].strip() or
+                              len(lines[j]) - len(lines[j].lstrip()) > indent):
+        j += 1
+    return lines[:i] + lines[j:]
+
+
+def sharded_statefulset():
+    """The Deployment as a StatefulSet of shards: same pod template, plus the
+    shard flags; a governing Service; no rollout strategy of a Deployment."""
+    with open(DEPLOYMENT, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    for anchor in ("kind: Deployment", "  strategy:", "  replicas: 2", "          args:"):
+        if anchor not in lines:
+            raise SystemExit(f"{_rel(DEPLOYMENT)}: no line {anchor!r} to build the StatefulSet from")
+    lines = _drop_block(lines, "  strategy:")
+    lines[lines.index("kind: Deployment")] = "kind: StatefulSet"
+    at = lines.index("  replicas: 2") + 1
+    lines[at:at] = ["  serviceName: dbtopo-exporter-shards",
+                    "  # Every shard starts at once; none waits for another to be ready.",
+                    "  podManagementPolicy: Parallel"]
+    at = lines.index("          args:") + 1
+    lines[at:at] = ["            - --shard=auto", "            - --total-shards=auto"]
+    out = [_header([_rel(DEPLOYMENT)], "python3 alerts/gen_deploy.py"),
+           "# Pod dbtopo-exporter-N watches shard N of spec.replicas (see kustomization.yaml).\n"]
+    return "".join(out) + "\n".join(lines) + "\n"
+
+
 OUTPUTS = [
     (PROMETHEUS_RULE, prometheus_rule),
     (DASHBOARDS_CONFIGMAP, dashboards_configmap),
+    (SHARDED_STATEFULSET, sharded_statefulset),
 ]
 
 

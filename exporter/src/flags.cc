@@ -11,7 +11,9 @@ std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args
       {"--web.listen-address", &Flags::listen_address},
       {"--web.config.file", &Flags::web_config_file},
       {"--log.level", &Flags::log_level},
-      {"--log.format", &Flags::log_format}};
+      {"--log.format", &Flags::log_format},
+      {"--shard", &Flags::shard},
+      {"--total-shards", &Flags::total_shards}};
   const std::map<std::string, bool Flags::*> bool_flags = {{"--check-config", &Flags::check_config},
                                                            {"--help", &Flags::help},
                                                            {"-h", &Flags::help},
@@ -54,6 +56,11 @@ Redis replication and Redis Cluster topologies.
   --web.config.file=PATH      exporter-toolkit web config: TLS, basic auth
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)
+  --shard=N|auto              watch shard N of --total-shards (auto: the
+                              StatefulSet ordinal of POD_NAME or the hostname)
+  --total-shards=M|auto       split the clusters over M exporters by a stable
+                              hash of namespace/db_cluster (auto: the
+                              StatefulSet's spec.replicas, followed live)
   --check-config              validate the configuration and exit 0 or 1
   --version                   print the version and exit
   --help                      this text

@@ -14,9 +14,11 @@ struct Flags {
   std::string web_config_file;             ///< --web.config.file ("" = plain HTTP, no auth)
   std::string log_level = "info";          ///< --log.level: debug|info|warn|error
   std::string log_format = "logfmt";       ///< --log.format: logfmt|json
-  bool check_config = false;               ///< --check-config: validate and exit 0/1
-  bool help = false;                       ///< --help
-  bool version = false;                    ///< --version
+  std::string shard;          ///< --shard: N or auto ("" = not sharded); see sharding.h
+  std::string total_shards;   ///< --total-shards: M or auto ("" = not sharded)
+  bool check_config = false;  ///< --check-config: validate and exit 0/1
+  bool help = false;          ///< --help
+  bool version = false;       ///< --version
 };
 
 /// Parses argv; returns an error message for unknown flags or missing values.

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics_text.h"
 #include "poller.h"
+#include "sharding.h"
 #include "web_config.h"
 
 namespace dbtopo {
@@ -57,8 +58,9 @@ std::string ReplicaIdentity() {
 
 // remediation.leader_election: on by default when remediation acts and
 // Kubernetes is configured. Returns false (logged) when it cannot be set up.
-bool StartLeaderElection(const Config& config, std::shared_ptr<KubeApi>* kube,
-                         std::unique_ptr<LeaderElector>* elector) {
+// A shard's remediator is elected on the shard's own Lease.
+bool StartLeaderElection(const Config& config, std::optional<int> shard,
+                         std::shared_ptr<KubeApi>* kube, std::unique_ptr<LeaderElector>* elector) {
   LeaderElectionConfig election = config.remediation.leader_election;
   if (!election.enabled.value_or(config.remediation.enabled && config.kubernetes.has_value())) {
     return true;
@@ -76,6 +78,7 @@ bool StartLeaderElection(const Config& config, std::shared_ptr<KubeApi>* kube,
     election.ns = pod_ns != nullptr && *pod_ns != '\0' ? pod_ns : (*kube)->Namespace();
     if (election.ns.empty()) election.ns = "default";
   }
+  if (shard) election.lease_name += "-shard-" + std::to_string(*shard);
   election.identity = ReplicaIdentity();
   *elector = std::make_unique<LeaderElector>(std::move(election), *kube, RemediationLog);
   (*elector)->Start();
@@ -83,6 +86,7 @@ bool StartLeaderElection(const Config& config, std::shared_ptr<KubeApi>* kube,
 }
 
 std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery,
+                                           std::optional<int> shard,
                                            std::unique_ptr<LeaderElector>* elector) {
   RemediatorOptions options;
   options.config = config.remediation;
@@ -108,11 +112,43 @@ std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* disc
     }
     options.kube = std::move(std::get<std::unique_ptr<KubeApi>>(kube));
   }
-  if (!StartLeaderElection(config, &options.kube, elector)) return nullptr;
+  if (!StartLeaderElection(config, shard, &options.kube, elector)) return nullptr;
   if (*elector != nullptr) {
     options.leadership = [e = elector->get()] { return e->Current(); };
   }
   return std::make_unique<Remediator>(std::move(options));
+}
+
+// --shard / --total-shards; logged errors make it return nullptr.
+std::unique_ptr<ShardKeeper> StartSharding(const Config& config, const ShardFlags& flags,
+                                           ShardedDiscovery* discovery) {
+  std::shared_ptr<KubeApi> kube;
+  std::string ns;
+  if (!flags.total) {
+    auto made = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
+    if (auto* error = std::get_if<std::string>(&made)) {
+      log::Error("cannot set up the Kubernetes API for --total-shards=auto", {{"err", *error}});
+      return nullptr;
+    }
+    kube = std::move(std::get<std::unique_ptr<KubeApi>>(made));
+    const char* pod_ns = std::getenv("POD_NAMESPACE");
+    ns = pod_ns != nullptr && *pod_ns != '\0' ? pod_ns : kube->Namespace();
+    if (ns.empty()) ns = "default";
+  }
+  const auto log = [](bool warn, const std::string& msg, const DiscoveryFields& fields) {
+    LogDiscovery(warn ? DiscoveryLogLevel::kWarn : DiscoveryLogLevel::kInfo, msg, fields);
+  };
+  std::string error;
+  auto keeper =
+      ShardKeeper::Make(flags, ReplicaIdentity(), std::move(kube), ns, discovery, log, &error);
+  if (keeper == nullptr) {
+    log::Error("cannot resolve this exporter's shard", {{"err", error}});
+    return nullptr;
+  }
+  const ShardAssignment shard = keeper->Current();
+  log::Info("watching one shard of the clusters",
+            {{"shard", std::to_string(shard.index)}, {"total", std::to_string(shard.total)}});
+  return keeper;
 }
 
 int Run(const Flags& flags) {
@@ -127,6 +163,12 @@ int Run(const Flags& flags) {
     return 1;
   }
   log::Init(level, format);
+  auto parsed_shards = ParseShardFlags(flags.shard, flags.total_shards);
+  if (auto* error = std::get_if<std::string>(&parsed_shards)) {
+    std::cerr << *error << "\n";
+    return 1;
+  }
+  const ShardFlags shard_flags = std::get<ShardFlags>(parsed_shards);
 
   auto loaded = LoadConfig(flags.config_file);
   if (auto* error = std::get_if<ConfigError>(&loaded)) {
@@ -236,13 +278,21 @@ int Run(const Flags& flags) {
     }
     discoveries.push_back(std::move(kubernetes));
   }
-  CombinedDiscovery discovery(std::move(discoveries));
+  ShardedDiscovery discovery(std::make_unique<CombinedDiscovery>(std::move(discoveries)), {});
+  std::unique_ptr<ShardKeeper> shards;
+  if (shard_flags.sharded) {
+    shards = StartSharding(config, shard_flags, &discovery);
+    if (shards == nullptr) return 1;
+  }
   Poller poller(PollerOptions{config.poll_interval, config.probe_timeout, config.max_concurrency,
                               config.analysis},
                 &discovery, MakeProbe, &store);
+  poller.SetShard([&discovery] { return discovery.Get(); });
   // Declared before the remediator, which reads it, so that it outlives it.
   std::unique_ptr<LeaderElector> elector;
-  std::unique_ptr<Remediator> remediator = MakeRemediator(config, &discovery, &elector);
+  std::unique_ptr<Remediator> remediator = MakeRemediator(
+      config, &discovery,
+      shard_flags.sharded ? std::optional<int>(discovery.Get().index) : std::nullopt, &elector);
   if (remediator == nullptr) return 1;
   poller.SetRemediationHooks(
       [&remediator] { return remediator->Status(); },

@@ -83,6 +83,9 @@ constexpr MetricDef kMetrics[] = {
     {"dbtopo_remediation_leader", kGauge,
      "1 when this replica may remediate: it holds the leader election Lease, or leader "
      "election is off (then it is the only remediator); 0 on a follower."},
+    {"dbtopo_shard_info", kGauge,
+     "1, labelled with the shard (from 0) this process watches and the total number of shards "
+     "(--shard, --total-shards; 0 of 1 when not sharded)."},
     {"dbtopo_targets", kGauge, "Targets probed in the last round."},
     {"dbtopo_poll_duration_seconds", kGauge, "Wall time of the last poll round, seconds."},
     {"dbtopo_last_poll_timestamp_seconds", kGauge, "Unix time the last poll round finished."},
@@ -285,6 +288,10 @@ std::string RenderMetrics(const Snapshot& snapshot) {
   if (snapshot.remediation.present) {
     out.Add("dbtopo_remediation_leader", {}, snapshot.remediation.leadership.leader ? 1 : 0);
   }
+  out.Add("dbtopo_shard_info",
+          {{"shard", std::to_string(snapshot.shard.index)},
+           {"total", std::to_string(snapshot.shard.total)}},
+          1);
   out.Add("dbtopo_targets", {}, static_cast<double>(targets));
   out.Add("dbtopo_poll_duration_seconds", {}, snapshot.poll_duration_seconds);
   out.Add("dbtopo_last_poll_timestamp_seconds", {}, snapshot.timestamp_seconds);

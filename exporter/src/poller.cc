@@ -113,6 +113,7 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
     note_switchovers(snapshot->remediation);
   }
   snapshot->topology = Analyze(members, analysis);
+  if (shard_) snapshot->shard = shard_();
   ++counters_.rounds;
   for (const Member& m : members) counters_.probe_failures += m.observation.up ? 0 : 1;
   snapshot->round = counters_.rounds;

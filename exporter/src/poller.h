@@ -46,6 +46,9 @@ class Poller {
   /// while the snapshot is built (its result goes into Snapshot::remediation,
   /// so /metrics and /api/v1/topology show it); `on_snapshot` gets every
   /// published snapshot. Both run on the poll thread and must not block.
+  /// This process's shard, read once per round for dbtopo_shard_info; unset:
+  /// not sharded ({0, 1}).
+  void SetShard(std::function<ShardAssignment()> shard) { shard_ = std::move(shard); }
   void SetRemediationHooks(std::function<RemediationStatus()> status,
                            std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot) {
     remediation_status_ = std::move(status);
@@ -70,6 +73,7 @@ class Poller {
   ExporterCounters counters_;
   std::map<std::string, bool> last_up_;  // by Target::Key(), for log transitions
   std::set<std::string> last_findings_;  // finding keys of the previous round
+  std::function<ShardAssignment()> shard_;
   std::function<RemediationStatus()> remediation_status_;
   std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot_;
 };

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/collectors/shard.h"
 #include "dbtopo/remediation/status.h"
 
 namespace dbtopo {
@@ -32,6 +33,8 @@ struct Snapshot {
   /// Remediation counters and last decisions, copied from the remediator
   /// when the round was published (present=false without one).
   RemediationStatus remediation;
+  /// The part of the units this process watched this round ({0, 1}: all).
+  ShardAssignment shard;
   /// Prometheus text format 0.0.4, rendered once per round: every scrape
   /// reads it. (The topology JSON is rendered per request: it is rarely asked
   /// for, and rendering it every round cost ~11% of the exporter's CPU.)

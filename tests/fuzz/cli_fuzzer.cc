@@ -1,5 +1,6 @@
 // libFuzzer: what people type on the command line and in the web config ->
-// ParseFlags (NUL-separated arguments), ParseDuration, ParseListenAddress,
+// ParseFlags (NUL-separated arguments), ParseShardFlags, PodOrdinal and
+// StatefulSetReplicas, ParseDuration, ParseListenAddress,
 // ParseWebConfig and BasicAuth::Check of an Authorization header. Must not
 // crash, hang or leak.
 
@@ -13,6 +14,7 @@
 #include "duration.h"
 #include "flags.h"
 #include "http_server.h"
+#include "sharding.h"
 #include "web_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,6 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     at = end + 1;
   }
   (void)dbtopo::ParseFlags(args);
+  (void)dbtopo::ParseShardFlags(args.front(), args.back());
+  (void)dbtopo::PodOrdinal(args.front());
+  (void)dbtopo::StatefulSetReplicas(text);
   for (const std::string& arg : args) {
     if (auto d = dbtopo::ParseDuration(arg)) (void)dbtopo::FormatDuration(*d);
     std::string host;

@@ -20,67 +20,12 @@
 #include <sstream>
 #include <tuple>
 
+#include "deploy_manifests.h"
+
 namespace dbtopo {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-const fs::path kDeploy = fs::path(DBTOPO_SOURCE_DIR) / "deploy";
-
-struct Doc {
-  std::string file;
-  int index = 0;
-  YAML::Node node;
-
-  std::string Where() const { return file + " document " + std::to_string(index); }
-  std::string Kind() const { return node["kind"].as<std::string>(""); }
-  std::string Name() const { return node["metadata"]["name"].as<std::string>(""); }
-};
-
-std::vector<Doc> LoadAll() {
-  std::vector<Doc> docs;
-  for (const auto& entry : fs::directory_iterator(kDeploy)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".yaml" || name == "kustomization.yaml") continue;
-    std::vector<YAML::Node> nodes;
-    try {
-      nodes = YAML::LoadAllFromFile(entry.path().string());
-    } catch (const YAML::Exception& e) {
-      ADD_FAILURE() << name << ": " << e.what();
-      continue;
-    }
-    int index = 0;
-    for (const YAML::Node& node : nodes) {
-      if (node.IsNull()) continue;  // Empty document (leading ---).
-      docs.push_back({name, index++, node});
-    }
-  }
-  return docs;
-}
-
-const Doc* Find(const std::vector<Doc>& docs, const std::string& kind, const std::string& name) {
-  for (const Doc& d : docs) {
-    if (d.Kind() == kind && d.Name() == name) return &d;
-  }
-  return nullptr;
-}
-
-std::map<std::string, std::string> StringMap(const YAML::Node& node) {
-  std::map<std::string, std::string> out;
-  if (!node || !node.IsMap()) return out;
-  for (const auto& kv : node) out[kv.first.as<std::string>()] = kv.second.as<std::string>("");
-  return out;
-}
-
-bool IsSubset(const std::map<std::string, std::string>& sub,
-              const std::map<std::string, std::string>& super) {
-  for (const auto& [k, v] : sub) {
-    auto it = super.find(k);
-    if (it == super.end() || it->second != v) return false;
-  }
-  return !sub.empty();
-}
 
 // Runs a shell command; returns exit status and combined output.
 std::pair<int, std::string> RunShell(const std::string& command) {
@@ -97,7 +42,7 @@ std::pair<int, std::string> RunShell(const std::string& command) {
 
 class DeployManifestsTest : public ::testing::Test {
  protected:
-  void SetUp() override { docs_ = LoadAll(); }
+  void SetUp() override { docs_ = LoadAll(kDeploy); }
   const Doc& Must(const std::string& kind, const std::string& name) {
     const Doc* d = Find(docs_, kind, name);
     if (d == nullptr) {
@@ -124,8 +69,9 @@ TEST_F(DeployManifestsTest, EveryDocumentHasKnownKindAndRequiredFields) {
       {"ClusterRoleBinding", "rbac.authorization.k8s.io/v1"},
       {"ServiceMonitor", "monitoring.coreos.com/v1"},
       {"PrometheusRule", "monitoring.coreos.com/v1"},
+      {"PodDisruptionBudget", "policy/v1"},
   };
-  ASSERT_GE(docs_.size(), 9u);
+  ASSERT_GE(docs_.size(), 10u);
   for (const Doc& d : docs_) {
     SCOPED_TRACE(d.Where());
     ASSERT_TRUE(d.node.IsMap());
@@ -204,10 +150,18 @@ TEST_F(DeployManifestsTest, RbacGrantsDiscoveryAndRemediation) {
 TEST_F(DeployManifestsTest, DeploymentServiceAndServiceMonitorFitTogether) {
   const Doc& deployment = Must("Deployment", kName);
   const YAML::Node spec = deployment.node["spec"];
-  EXPECT_EQ(spec["replicas"].as<int>(0), 1);
+  // Two replicas (one remediates, by Lease), rolled one at a time, and a
+  // PodDisruptionBudget that keeps one through node drains.
+  EXPECT_EQ(spec["replicas"].as<int>(0), 2);
+  EXPECT_EQ(spec["strategy"]["type"].as<std::string>(""), "RollingUpdate");
+  EXPECT_EQ(spec["strategy"]["rollingUpdate"]["maxUnavailable"].as<int>(-1), 0);
+  const Doc& pdb = Must("PodDisruptionBudget", kName);
+  EXPECT_EQ(pdb.node["spec"]["minAvailable"].as<int>(0), 1);
   const auto pod_labels = StringMap(spec["template"]["metadata"]["labels"]);
   EXPECT_TRUE(IsSubset(StringMap(spec["selector"]["matchLabels"]), pod_labels))
       << "selector must match the pod template labels";
+  EXPECT_TRUE(IsSubset(StringMap(pdb.node["spec"]["selector"]["matchLabels"]), pod_labels))
+      << "the PodDisruptionBudget must select the exporter pods";
   const YAML::Node pod = spec["template"]["spec"];
   EXPECT_EQ(pod["serviceAccountName"].as<std::string>(""), kName);
   ASSERT_EQ(pod["containers"].size(), 1u);

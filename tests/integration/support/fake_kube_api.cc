@@ -215,6 +215,12 @@ void FakeKubeApi::StartTls(const TlsFiles& files, int port) {
   Serve(port);
 }
 
+void FakeKubeApi::SetStatefulSetReplicas(const std::string& ns, const std::string& name,
+                                         int replicas) {
+  std::lock_guard lock(mutex_);
+  statefulset_replicas_[ns + "/" + name] = replicas;
+}
+
 void FakeKubeApi::Serve(int port) {
   if (server_ != nullptr) throw std::logic_error("FakeKubeApi already running");
   std::unique_ptr<httplib::Server> server;
@@ -233,6 +239,27 @@ void FakeKubeApi::Serve(int port) {
   server->Get(R"(/api/v1/namespaces/([^/]+)/pods)",
               [this](const httplib::Request& req, httplib::Response& res) {
                 Handle(req, res, req.matches[1]);
+              });
+  server->Get(R"(/apis/apps/v1/namespaces/([^/]+)/statefulsets/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                std::lock_guard lock(mutex_);
+                requests_.push_back("GET " + req.path);
+                const std::string ns = req.matches[1], name = req.matches[2];
+                auto it = statefulset_replicas_.find(ns + "/" + name);
+                if (it == statefulset_replicas_.end()) {
+                  res.status = 404;
+                  res.set_content(R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                                  R"("reason":"NotFound","code":404})",
+                                  "application/json");
+                  return;
+                }
+                const nlohmann::json statefulset = {
+                    {"apiVersion", "apps/v1"},
+                    {"kind", "StatefulSet"},
+                    {"metadata", {{"name", name}, {"namespace", ns}}},
+                    {"spec", {{"replicas", it->second}, {"serviceName", name}}},
+                    {"status", {{"replicas", it->second}}}};
+                res.set_content(statefulset.dump(), "application/json");
               });
   leases_.Register(server.get());
   if (port == 0) {

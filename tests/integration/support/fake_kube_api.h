@@ -100,6 +100,10 @@ class FakeKubeApi {
   /// The Leases it serves (coordination.k8s.io/v1), kept across restarts.
   FakeLeases& leases() { return leases_; }
 
+  /// Serves `GET /apis/apps/v1/namespaces/{ns}/statefulsets/{name}` with
+  /// spec.replicas = `replicas` (other StatefulSets: 404 NotFound).
+  void SetStatefulSetReplicas(const std::string& ns, const std::string& name, int replicas);
+
   /// Requests must carry `Authorization: Bearer <token>`; "" accepts anything.
   void RequireToken(const std::string& token);
 
@@ -164,6 +168,7 @@ class FakeKubeApi {
   int list_requests_ = 0;
   int watch_requests_ = 0;
   int unauthorized_requests_ = 0;
+  std::map<std::string, int> statefulset_replicas_;  // by "ns/name"
   FakeLeases leases_;
 };
 

@@ -1,0 +1,164 @@
+#include "sharding.h"
+
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace dbtopo {
+namespace {
+
+// A non-negative decimal that fits an int; std::nullopt otherwise.
+std::optional<int> ParseCount(const std::string& text) {
+  int value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < 0) return std::nullopt;
+  return value;
+}
+
+// One flag: "" (not given, `fallback`), "auto" (std::nullopt) or a count.
+std::variant<std::optional<int>, std::string> ParseOne(const std::string& flag,
+                                                       const std::string& value, int fallback) {
+  if (value.empty()) return std::optional<int>(fallback);
+  if (value == "auto") return std::optional<int>();
+  if (auto count = ParseCount(value)) return count;
+  return "invalid " + flag + " \"" + value + "\" (want a non-negative integer or auto)";
+}
+
+}  // namespace
+
+std::variant<ShardFlags, std::string> ParseShardFlags(const std::string& shard,
+                                                      const std::string& total) {
+  ShardFlags flags;
+  flags.sharded = !shard.empty() || !total.empty();
+  auto index = ParseOne("--shard", shard, 0);
+  if (auto* error = std::get_if<std::string>(&index)) return *error;
+  auto count = ParseOne("--total-shards", total, 1);
+  if (auto* error = std::get_if<std::string>(&count)) return *error;
+  flags.index = std::get<std::optional<int>>(index);
+  flags.total = std::get<std::optional<int>>(count);
+  if (flags.total && *flags.total < 1) return std::string("--total-shards must be at least 1");
+  if (flags.index && flags.total && *flags.index >= *flags.total) {
+    return "--shard=" + std::to_string(*flags.index) +
+           " is not below --total-shards=" + std::to_string(*flags.total) +
+           " (shards count from 0)";
+  }
+  return flags;
+}
+
+std::optional<int> PodOrdinal(const std::string& pod_name) {
+  const auto dash = pod_name.rfind('-');
+  if (dash == std::string::npos || dash == 0) return std::nullopt;
+  return ParseCount(pod_name.substr(dash + 1));
+}
+
+std::optional<int> StatefulSetReplicas(const std::string& json) {
+  const nlohmann::json object = nlohmann::json::parse(json, nullptr, false);
+  if (!object.is_object() || object.value("kind", "") != "StatefulSet") return std::nullopt;
+  const auto spec = object.find("spec");
+  if (spec == object.end() || !spec->is_object()) return std::nullopt;
+  const auto replicas = spec->find("replicas");
+  if (replicas == spec->end() || replicas->is_null()) return 1;
+  if (!replicas->is_number_integer() || replicas->get<long long>() < 0 ||
+      replicas->get<long long>() > 1000000) {
+    return std::nullopt;
+  }
+  return replicas->get<int>();
+}
+
+std::unique_ptr<ShardKeeper> ShardKeeper::Make(const ShardFlags& flags, const std::string& pod_name,
+                                               std::shared_ptr<KubeApi> kube, const std::string& ns,
+                                               ShardedDiscovery* discovery, Log log,
+                                               std::string* error,
+                                               std::chrono::milliseconds refresh) {
+  std::unique_ptr<ShardKeeper> keeper(new ShardKeeper(discovery, std::move(log), refresh));
+  ShardAssignment assignment{flags.index.value_or(0), flags.total.value_or(1)};
+  if (!flags.index) {
+    const auto ordinal = PodOrdinal(pod_name);
+    if (!ordinal) {
+      *error = "--shard=auto: pod name \"" + pod_name +
+               "\" has no StatefulSet ordinal (want <name>-<N>; set POD_NAME)";
+      return nullptr;
+    }
+    assignment.index = *ordinal;
+  }
+  if (!flags.total) {
+    if (kube == nullptr) {
+      *error =
+          "--total-shards=auto reads the StatefulSet from the Kubernetes API: configure "
+          "kubernetes: in the config";
+      return nullptr;
+    }
+    const auto ordinal = PodOrdinal(pod_name);
+    if (!ordinal) {
+      *error = "--total-shards=auto: pod name \"" + pod_name +
+               "\" is not a StatefulSet pod (want <name>-<N>; set POD_NAME)";
+      return nullptr;
+    }
+    const std::string statefulset = pod_name.substr(0, pod_name.rfind('-'));
+    keeper->kube_ = std::move(kube);
+    keeper->statefulset_path_ = "/apis/apps/v1/namespaces/" + ns + "/statefulsets/" + statefulset;
+    auto replicas = keeper->ReadReplicas();
+    if (auto* problem = std::get_if<std::string>(&replicas)) {
+      *error = "--total-shards=auto: " + *problem;
+      return nullptr;
+    }
+    assignment.total = std::get<int>(replicas);
+  }
+  if (assignment.index >= assignment.total) {
+    *error = "shard " + std::to_string(assignment.index) + " is not below the " +
+             std::to_string(assignment.total) + " shards";
+    return nullptr;
+  }
+  discovery->Set(assignment);
+  if (keeper->kube_ != nullptr) keeper->thread_ = std::thread([k = keeper.get()] { k->Follow(); });
+  return keeper;
+}
+
+ShardKeeper::~ShardKeeper() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::variant<int, std::string> ShardKeeper::ReadReplicas() const {
+  const KubeApi::Response response = kube_->Get(statefulset_path_);
+  if (response.status == 0) return "GET " + statefulset_path_ + ": " + response.error;
+  if (response.status != 200) {
+    return "GET " + statefulset_path_ + ": HTTP " + std::to_string(response.status);
+  }
+  const auto replicas = StatefulSetReplicas(response.body);
+  if (!replicas) return "GET " + statefulset_path_ + ": no StatefulSet spec.replicas in the answer";
+  if (*replicas < 1) return statefulset_path_ + " has 0 replicas";
+  return *replicas;
+}
+
+void ShardKeeper::Follow() {
+  std::unique_lock lock(mutex_);
+  while (!stop_cv_.wait_for(lock, refresh_, [this] { return stopping_; })) {
+    lock.unlock();
+    const auto replicas = ReadReplicas();
+    const ShardAssignment was = discovery_->Get();
+    if (auto* problem = std::get_if<std::string>(&replicas)) {
+      log_(true, "cannot re-read the shard count; keeping the current one",
+           {{"err", *problem}, {"total", std::to_string(was.total)}});
+    } else if (const int total = std::get<int>(replicas); total != was.total) {
+      if (was.index >= total) {
+        log_(true, "this shard is beyond the StatefulSet's replicas; keeping the current count",
+             {{"shard", std::to_string(was.index)}, {"replicas", std::to_string(total)}});
+      } else {
+        discovery_->Set({was.index, total});
+        log_(false, "shard count changed",
+             {{"shard", std::to_string(was.index)},
+              {"from", std::to_string(was.total)},
+              {"to", std::to_string(total)}});
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace dbtopo
