@@ -6,6 +6,7 @@
 #   bench/run.sh                       # everything, 60 s per exporter
 #   BENCH_SECONDS=30 bench/run.sh      # shorter windows
 #   BENCH_PARTS=mysql bench/run.sh     # mysql | redis | redis-cluster (comma-separated)
+#   bench/run.sh scale                 # thousands of targets in one exporter (bench/scale.py)
 #
 # Environment:
 #   DBTOPO_EXPORTER   binary (default: <repo>/build/dbtopo_exporter)
@@ -20,7 +21,12 @@
 #   BENCH_DBTOPO_CONFIG         extra top-level lines for dbtopo's config, ';'-separated
 #                               (A/B runs, e.g. "max_concurrency: 4")
 #   BENCH_KEEP=1      keep the temporary directory (server and exporter logs)
+# Scale mode (bench/run.sh scale):
+#   SCALE_TARGETS     target counts, comma-separated (default 1000,10000)
+#   SCALE_SERVERS     redis-server processes, a multiple of 3 (default 6)
+#   BENCH_SECONDS     window per count (default 30 in scale mode)
 set -euo pipefail
+mode="${1:-compare}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -87,6 +93,14 @@ args=(--dbtopo "$dbtopo" --workdir "$workdir" --seconds "${BENCH_SECONDS:-60}" -
 [[ -n "${BENCH_MYSQLD_EXPORTER_ARGS:-}" ]] && args+=("--mysqld-exporter-args=$BENCH_MYSQLD_EXPORTER_ARGS")
 [[ "${BENCH_KEEP:-0}" == 1 ]] && args+=(--keep)
 
-python3 "$here/bench.py" "${args[@]}" &
+if [[ "$mode" == scale ]]; then
+  args=(--dbtopo "$dbtopo" --workdir "$workdir" --seconds "${BENCH_SECONDS:-30}"
+        --targets "${SCALE_TARGETS:-1000,10000}" --servers "${SCALE_SERVERS:-6}"
+        "--dbtopo-extra-config=${BENCH_DBTOPO_CONFIG:-}")
+  [[ "${BENCH_KEEP:-0}" == 1 ]] && args+=(--keep)
+  python3 "$here/scale.py" "${args[@]}" &
+else
+  python3 "$here/bench.py" "${args[@]}" &
+fi
 bench_pid=$!
 wait "$bench_pid"

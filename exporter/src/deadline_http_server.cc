@@ -24,6 +24,17 @@ void DeadlineHttpServer::ParseOneRequestInMemory() {
   process_request(stream, true, closed, [](httplib::Request&) {});
 }
 
+// Runs after the headers are read, before routing and before httplib decides
+// on compressing the response (from Accept-Encoding).
+void DeadlineHttpServer::MoveAcceptEncoding(httplib::Request& req) {
+  req.headers.erase(kClientAcceptEncoding);
+  std::string accepted;
+  const auto [first, last] = req.headers.equal_range("Accept-Encoding");
+  for (auto it = first; it != last; ++it) accepted += (accepted.empty() ? "" : ",") + it->second;
+  req.headers.erase("Accept-Encoding");
+  if (!accepted.empty()) req.headers.emplace(kClientAcceptEncoding, accepted);
+}
+
 bool DeadlineHttpServer::process_and_close_socket(socket_t sock) {
   using std::chrono::seconds;
   const auto millis = [](time_t sec, time_t usec) {
@@ -40,7 +51,7 @@ bool DeadlineHttpServer::process_and_close_socket(socket_t sock) {
     if (!stream.WaitForRequest(seconds(keep_alive_timeout_sec_), stopping)) break;
     stream.StartRequest(ConnectionStream::Clock::now() + request_read_deadline_);
     bool closed = false;
-    ok = process_request(stream, left == 1, closed, [](httplib::Request&) {});
+    ok = process_request(stream, left == 1, closed, MoveAcceptEncoding);
     if (!ok || closed) break;
   }
   return ok;

@@ -20,6 +20,11 @@ namespace dbtopo {
 
 class DeadlineHttpServer : public httplib::Server {
  public:
+  /// The request's Accept-Encoding, moved here before routing: httplib would
+  /// otherwise gzip every text response again for every request. Handlers
+  /// that compress (once, e.g. per poll round) read it from here.
+  static constexpr char kClientAcceptEncoding[] = "X-Dbtopo-Client-Accept-Encoding";
+
   /// `tls`: the HTTPS context, or null for plain HTTP.
   DeadlineHttpServer(SslCtxPtr tls, std::chrono::seconds request_read_deadline);
 
@@ -27,6 +32,7 @@ class DeadlineHttpServer : public httplib::Server {
   // Called by httplib's accept loop, in a connection worker, per connection.
   bool process_and_close_socket(socket_t sock) override;
   void ParseOneRequestInMemory();
+  static void MoveAcceptEncoding(httplib::Request& req);
 
   const SslCtxPtr tls_;
   const std::chrono::seconds request_read_deadline_;

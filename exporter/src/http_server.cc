@@ -14,12 +14,15 @@
 #include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediator.h"
 #include "deadline_http_server.h"
+#include "gzip.h"
 #include "log.h"
 #include "metrics_text.h"
 #include "topology_json.h"
 
 namespace dbtopo {
 namespace {
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
 constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 <html><head><title>dbtopo_exporter</title></head>
@@ -133,15 +136,24 @@ void HttpServer::Routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     auto snapshot = store_->Get();
     if (!snapshot) {
       // Before the first round: only the exporter's identity.
       Snapshot empty;
-      res.set_content(RenderMetrics(empty), "text/plain; version=0.0.4; charset=utf-8");
+      res.set_content(RenderMetrics(empty), kMetricsContentType);
       return;
     }
-    res.set_content(snapshot->metrics_text, "text/plain; version=0.0.4; charset=utf-8");
+    res.set_header("Vary", "Accept-Encoding");
+    const bool gzip = AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding));
+    if (gzip) res.set_header("Content-Encoding", "gzip");
+    // The round's bytes are served from the snapshot, not copied per scrape.
+    const std::string* body = gzip ? &snapshot->MetricsGzip() : &snapshot->metrics_text;
+    res.set_content_provider(
+        body->size(), kMetricsContentType,
+        [snapshot, body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          return sink.write(body->data() + offset, length);
+        });
   });
   server_->Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("Healthy\n", "text/plain");
@@ -154,14 +166,20 @@ void HttpServer::Routes() {
       res.set_content("Not ready: first poll round not complete\n", "text/plain");
     }
   });
-  server_->Get("/api/v1/topology", [this](const httplib::Request&, httplib::Response& res) {
+  server_->Get("/api/v1/topology", [this](const httplib::Request& req, httplib::Response& res) {
     auto snapshot = store_->Get();
     if (!snapshot) {
       res.status = 503;
       res.set_content(R"({"error":"first poll round not complete"})", "application/json");
       return;
     }
-    res.set_content(RenderTopologyJson(*snapshot), "application/json");
+    std::string json = RenderTopologyJson(*snapshot);
+    res.set_header("Vary", "Accept-Encoding");
+    if (AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding))) {
+      res.set_header("Content-Encoding", "gzip");
+      json = GzipCompress(json);
+    }
+    res.set_content(json, "application/json");
   });
   auto remediation = [this](const httplib::Request& req, httplib::Response& res, bool alerts) {
     if (remediator_ == nullptr) {

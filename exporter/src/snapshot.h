@@ -39,6 +39,21 @@ struct Snapshot {
   /// reads it. (The topology JSON is rendered per request: it is rarely asked
   /// for, and rendering it every round cost ~11% of the exporter's CPU.)
   std::string metrics_text;
+
+  /// metrics_text as gzip, compressed by the first scrape of the round that
+  /// accepts gzip and served as is to the later ones.
+  const std::string& MetricsGzip() const;
+
+ private:
+  // A copy of a snapshot starts without the compressed bytes.
+  struct GzipCache {
+    GzipCache() = default;
+    GzipCache(const GzipCache&) {}
+    GzipCache& operator=(const GzipCache&) { return *this; }
+    std::once_flag once;
+    std::string bytes;  // Written once, under `once`.
+  };
+  mutable GzipCache gzip_;
 };
 
 /// Holds the latest snapshot; many readers, one writer.
