@@ -14,11 +14,14 @@ for p in "${packages[@]}"; do
 done
 # Node.js packages of the test stand-ins, pinned by their package-lock.json.
 npm_install() {
-  local dir="$here/../tests/integration/mysql_standin"
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    echo "setup: npm ci in tests/integration/mysql_standin"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
-  fi
+  local name dir
+  for name in tests/integration/mysql_standin tests/browser; do
+    dir="$here/../$name"
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      echo "setup: npm ci in $name"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -18,26 +18,12 @@
 #include "log.h"
 #include "metrics_text.h"
 #include "topology_json.h"
+#include "web_assets.h"
 
 namespace dbtopo {
 namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
-
-constexpr char kLandingPage[] = R"(<!DOCTYPE html>
-<html><head><title>dbtopo_exporter</title></head>
-<body>
-<h1>dbtopo_exporter</h1>
-<p>Replication topology monitor for MySQL/MariaDB, Redis and Redis Cluster.</p>
-<ul>
-<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
-<li><a href="/api/v1/topology">/api/v1/topology</a> — clusters, members, roles, links, findings (JSON)</li>
-<li><a href="/-/healthy">/-/healthy</a> — liveness</li>
-<li><a href="/-/ready">/-/ready</a> — readiness (after the first complete poll round)</li>
-<li>POST /api/v1/switchover, POST /api/v1/alerts — remediation (Bearer token)</li>
-</ul>
-</body></html>
-)";
 
 }  // namespace
 
@@ -207,9 +193,15 @@ void HttpServer::Routes() {
                 [remediation](const httplib::Request& req, httplib::Response& res) {
                   remediation(req, res, true);
                 });
-  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kLandingPage, "text/html; charset=utf-8");
-  });
+  // The topology page and its scripts, from the binary.
+  for (std::size_t i = 0; i < web::kAssetCount; ++i) {
+    const web::Asset& asset = web::kAssets[i];
+    server_->Get(asset.path, [&asset](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(asset.body.data(), asset.body.size(),
+                      std::string(asset.content_type) + "; charset=utf-8");
+    });
+  }
 }
 
 bool HttpServer::Bind(const std::string& listen_address, std::string* error) {

@@ -117,6 +117,7 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   ++counters_.rounds;
   for (const Member& m : members) counters_.probe_failures += m.observation.up ? 0 : 1;
   snapshot->round = counters_.rounds;
+  snapshot->poll_interval_seconds = std::chrono::duration<double>(options_.poll_interval).count();
   snapshot->counters = counters_;
   snapshot->timestamp_seconds = UnixSeconds(std::chrono::system_clock::now());
   snapshot->poll_duration_seconds =

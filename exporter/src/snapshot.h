@@ -28,6 +28,7 @@ struct Snapshot {
   std::uint64_t round = 0;           ///< 1 for the first round.
   double timestamp_seconds = 0;      ///< Unix time the round finished, seconds.
   double poll_duration_seconds = 0;  ///< Wall time of the round, seconds.
+  double poll_interval_seconds = 0;  ///< `poll_interval`, seconds (0 when unknown).
   ExporterCounters counters;
   Topology topology;
   /// Remediation counters and last decisions, copied from the remediator

@@ -72,6 +72,15 @@ json MemberJson(const MemberView& member) {
                           {"slots_fail", OrNull(c.slots_fail)},
                           {"known_nodes", OrNull(c.known_nodes)},
                           {"unmet_nodes", OrNull(member.redis_cluster_unmet_nodes)}};
+    // This node's own line of CLUSTER NODES: its flags and the slots it serves.
+    for (const RedisClusterNode& node : c.nodes) {
+      if (!node.HasFlag("myself")) continue;
+      json slots = json::array();
+      for (const auto& [first, last] : node.slots) slots.push_back({first, last});
+      j["redis_cluster"]["flags"] = node.flags;
+      j["redis_cluster"]["master_id"] = node.master_id;
+      j["redis_cluster"]["slots"] = slots;
+    }
   }
   return j;
 }
@@ -112,6 +121,7 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
   json root = {{"round", snapshot.round},
                {"timestamp_seconds", snapshot.timestamp_seconds},
                {"poll_duration_seconds", snapshot.poll_duration_seconds},
+               {"poll_interval_seconds", snapshot.poll_interval_seconds},
                {"clusters", clusters}};
   if (snapshot.remediation.present) {
     root["remediation"] = RemediationStatusJson(snapshot.remediation);
