@@ -187,6 +187,16 @@ TEST(WebConfigTest, ServesHttpsWithBasicAuth) {
   ASSERT_TRUE(allowed);
   EXPECT_EQ(allowed->status, 200);
   EXPECT_EQ(allowed->body, "dbtopo_up 1\n");
+  // The topology page and its scripts sit behind the same web config.
+  for (const char* path : {"/", "/assets/page.js", "/assets/layout.js", "/assets/page.css"}) {
+    auto page = client.Get(path);
+    ASSERT_TRUE(page) << path;
+    EXPECT_EQ(page->status, 401) << path;
+    auto shown = client.Get(path, {{"Authorization", Basic("prom:s3cret")}});
+    ASSERT_TRUE(shown) << path;
+    EXPECT_EQ(shown->status, 200) << path;
+    EXPECT_FALSE(shown->body.empty()) << path;
+  }
 
   server.Stop();
   serving.join();
