@@ -1,5 +1,6 @@
 // dbtopo_exporter: discovery -> probes -> analysis -> snapshot -> HTTP.
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -324,6 +325,10 @@ int Run(const Flags& flags) {
 }  // namespace dbtopo
 
 int main(int argc, char** argv) {
+  // Few malloc arenas: glibc gives each worker thread its own (up to 8 per
+  // core), and at 10,000 targets their free lists held a third of the
+  // resident memory. The threads allocate little; contention is not a cost.
+  mallopt(M_ARENA_MAX, 2);
   auto parsed = dbtopo::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (auto* error = std::get_if<std::string>(&parsed)) {
     std::cerr << "dbtopo_exporter: " << *error << "\n";

@@ -131,3 +131,29 @@ TEST(TopologyJsonTest, UnknownIsNullAndFindingsAttachToTheirUnit) {
 
 }  // namespace
 }  // namespace dbtopo
+
+namespace dbtopo {
+namespace {
+
+TEST(MetricsTextTest, LabelValuesAreEscapedAndValuesReadBack) {
+  auto members = HealthyOrders();
+  members[1].observation.channels[0].source_host = "odd\"host\\name\nx";
+  members[1].observation.channels[0].lag_seconds = 0.1;
+  members[2].observation.channels[0].lag_seconds = 1e-7;
+  const std::string text = RenderMetrics(SnapshotOf(members));
+  EXPECT_TRUE(Contains(text, R"(source="odd\"host\\name\nx:)")) << text;
+  EXPECT_TRUE(Contains(text, std::string("dbtopo_replication_lag_seconds{") + kPod1 +
+                                 ",channel=\"\"} 0.1\n"));
+  EXPECT_TRUE(Contains(text, "} 1e-07\n"));
+  // One HELP and one TYPE per family, before its samples.
+  const auto help = text.find("# HELP dbtopo_up ");
+  const auto type = text.find("# TYPE dbtopo_up gauge\n");
+  ASSERT_NE(help, std::string::npos);
+  EXPECT_LT(help, type);
+  EXPECT_LT(type, text.find("dbtopo_up{"));
+  EXPECT_EQ(text.find("# TYPE dbtopo_up gauge", type + 1), std::string::npos);
+  EXPECT_TRUE(Contains(text, "# TYPE dbtopo_poll_rounds_total counter\n"));
+}
+
+}  // namespace
+}  // namespace dbtopo
