@@ -227,6 +227,8 @@
     setTimeout(refresh, Math.max(1, interval) * 1000);
   }
 
+  // For the browser test: one render now.
+  window.dbtopoRender = render;
   window.addEventListener('DOMContentLoaded', () => {
     for (const k of FILTER_KEYS) {
       const input = document.getElementById(`filter-${k}`);

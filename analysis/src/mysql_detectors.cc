@@ -109,7 +109,7 @@ void DetectReplicationLagging(const UnitView& unit, const AnalysisOptions& optio
 
 // server_id_conflict: two servers with one server_id (or server_uuid) break
 // replication in confusing ways: the source drops one replica when the other
-// connects, and events can be skipped as "own". Scenario 2 derives server_id
+// connects, and events can be skipped as "own". A wrong-source incident derives server_id
 // from the pod ordinal across templates, so this happens in practice.
 void DetectServerIdConflicts(UnitView& unit, std::vector<Finding>* findings) {
   std::map<std::uint32_t, std::vector<size_t>> by_id;
@@ -152,7 +152,7 @@ void DetectServerIdConflicts(UnitView& unit, std::vector<Finding>* findings) {
 std::string BaseVersion(const std::string& version) { return version.substr(0, version.find('-')); }
 
 // version_skew (info): members of one unit on different server versions
-// (scenario 2: pods from different instance templates). Replication across
+// (pods from different instance templates). Replication across
 // versions works in one direction only and hides behaviour differences.
 void DetectVersionSkew(const UnitView& unit, std::vector<Finding>* findings) {
   std::map<std::string, std::vector<const MemberView*>> by_version;
@@ -177,7 +177,7 @@ void DetectVersionSkew(const UnitView& unit, std::vector<Finding>* findings) {
 }
 
 // writable_replica: a replica (a running replication thread) with
-// read_only=0 (scenario 5). Writes sent to it diverge from the source and
+// read_only=0. Writes sent to it diverge from the source and
 // later break replication (1062 and friends). The writable half of
 // co-primaries is the primary, not a writable replica.
 void DetectWritableReplicas(const UnitView& unit, std::vector<Finding>* findings) {

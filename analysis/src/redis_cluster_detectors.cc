@@ -1,6 +1,6 @@
 // Redis Cluster (engine `redis-cluster`): per-node cluster health and the
-// cluster-wide view checks of scenario 4 (nodes that never met, stale
-// nodes.conf after a restart on new addresses, a stopped shard).
+// cluster-wide view checks of a cluster scaled out, scaled in, stopped and started (nodes that
+// never met, stale nodes.conf after a restart on new addresses, a stopped shard).
 //
 // All members of one (namespace, db_cluster) are nodes of one cluster,
 // whatever components they are in (KubeBlocks puts each shard in its own

@@ -12,7 +12,8 @@
 
 namespace dbtopo {
 
-const char kExporterVersion[] = "0.1.0";
+// The project version of the top-level CMakeLists.txt.
+const char kExporterVersion[] = DBTOPO_VERSION;
 
 namespace {
 

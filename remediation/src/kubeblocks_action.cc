@@ -179,7 +179,7 @@ ActionOutcome KubeblocksSwitchover(const UnitId& unit, const SwitchoverPlan& pla
                 })) {
     out.summary = ctx.failed_detail();
     out.recovery =
-        "the database may have switched but the labels lag (scenario 3): check "
+        "the database may have switched but the labels lag (a half-done switchover): check "
         "the pods' kubeblocks.io/role labels and the OpsRequest " +
         name;
     return out;

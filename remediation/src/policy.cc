@@ -363,7 +363,7 @@ std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
   if (auto down = CheckAllUp(unit)) return *down;
   std::string primary = unit.primary_pod;
   if (primary.empty() && unit.primaries == 0) {
-    // No writable primary (scenario 3: the old one was demoted and nobody
+    // No writable primary (a half-done switchover: the old one was demoted and nobody
     // promoted): switch over from the member most replicas still follow.
     std::map<std::string, int> followed;
     for (const MemberView& m : unit.members) {

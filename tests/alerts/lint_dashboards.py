@@ -35,7 +35,7 @@ VARIABLES = ["datasource", "namespace", "db_cluster", "component", "pod"]
 BUILTINS = {"__rate_interval"}
 DS_UID = "${datasource}"
 
-# The exporter's metric contract (design.md), plus the series Prometheus adds.
+# The exporter's metric contract, plus the series Prometheus adds.
 METRICS = {
     "dbtopo_up", "dbtopo_probe_duration_seconds", "dbtopo_role", "dbtopo_role_label",
     "dbtopo_role_label_mismatch", "dbtopo_writable", "dbtopo_replication_io_running",
@@ -48,7 +48,7 @@ METRICS = {
     "dbtopo_remediation_actions_total", "dbtopo_poll_duration_seconds",
     "dbtopo_last_poll_timestamp_seconds", "dbtopo_exporter_build_info",
     "dbtopo_replication_configured_delay_seconds", "dbtopo_replication_errant_gtid",
-    # Rendered by exporter/src/metrics_text.cc beyond the design.md table.
+    # Rendered by exporter/src/metrics_text.cc beyond the core contract.
     "dbtopo_pod_ready", "dbtopo_server_info", "dbtopo_replication_lag_bytes",
     "dbtopo_replication_last_io_seconds_ago", "dbtopo_redis_cluster_size",
     "dbtopo_redis_cluster_current_epoch", "dbtopo_redis_cluster_my_epoch", "dbtopo_targets",

@@ -1,4 +1,4 @@
-// End-to-end test of the alerting and dashboard path (issue 5):
+// End-to-end test of the alerting and dashboard path:
 //
 //   MariaDB primary + 2 replicas ─┐
 //   Redis master + 1 replica ─────┼─> dbtopo_exporter ─> prometheus ─> alertmanager ─> webhook
@@ -561,7 +561,7 @@ struct OptionalPanel {
 };
 const OptionalPanel kOptionalPanels[] = {
     {"dbtopo-overview.json", "Remediation actions", "dbtopo_remediation_actions_total",
-     "counter of the remediation hook (issue 6); not exposed by an exporter without remediation"},
+     "counter of the remediation hook; not exposed by an exporter without remediation"},
 };
 
 const FaultOnlyPanel* FaultOnly(const DashTarget& t) {

@@ -4,7 +4,7 @@
 // KubeDiscoveryTest drives KubernetesDiscovery in-process (list, watch
 // events, 410 Gone, API server restart, 401/403, token rotation, TLS).
 // KubeExporterTest runs the real exporter against real mariadbd servers
-// whose pods the fake API server announces: scenario 1 (two pods labelled
+// whose pods the fake API server announces: two pods labelled primary (
 // primary while one replicates), label fix, pod deletion, API server restart
 // and a 401, checked on /metrics.
 
@@ -579,7 +579,7 @@ class KubeExporterTest : public ::testing::Test {
 };
 
 TEST_F(KubeExporterTest, TwoPodsLabelledPrimaryThenFixedThenDeleted) {
-  // Scenario 1, labels-only variant: pod 1 replicates (read-only) but its
+  // Two pods labelled primary, labels-only variant: pod 1 replicates (read-only) but its
   // label says primary too.
   api_.Upsert(Pod(0, "primary"));
   api_.Upsert(Pod(1, "primary"));

@@ -1,8 +1,7 @@
-// Scenario 2 and 5 of scenarios.md against real servers: a MariaDB primary
-// with two GTID replicas, watched by the real dbtopo_exporter (poll 1 s,
-// probe timeout 1 s). Each test injects one fault and waits (polling
-// /metrics) for the metrics and findings the monitor must raise, and checks
-// that no other finding appears.
+// Wrong sources, server_id collisions and broken replication against real servers: a MariaDB
+// primary with two GTID replicas, watched by the real dbtopo_exporter (poll 1 s, probe timeout 1
+// s). Each test injects one fault and waits (polling /metrics) for the metrics and findings the
+// monitor must raise, and checks that no other finding appears.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -105,7 +104,8 @@ TEST_F(MysqlReplicationTest, Healthy) {
   for (int i = 0; i <= 2; ++i) EXPECT_THAT(topology.body, HasSubstr(topo_.Pod(i)));
 }
 
-// Scenario 5: a replica's SQL thread stops on a duplicate key (errno 1062).
+// Classic StatefulSet primary/replica: a replica's SQL thread stops on a duplicate key (errno
+// 1062).
 TEST_F(MysqlReplicationTest, DuplicateKeyBreaksReplica) {
   WaitHealthy();
   topo_.InduceDuplicateKeyError(1);
@@ -135,7 +135,8 @@ TEST_F(MysqlReplicationTest, DuplicateKeyBreaksReplica) {
   ExpectOnlyFindings(m, {"replication_broken"});
 }
 
-// Scenario 1/5: a replica detached and made writable is a second primary.
+// Two pods labelled primary / Classic StatefulSet primary/replica: a replica detached and made
+// writable is a second primary.
 TEST_F(MysqlReplicationTest, DetachedWritableReplicaIsDualPrimary) {
   WaitHealthy();
   topo_.DetachAndMakeWritable(1);
@@ -161,7 +162,7 @@ TEST_F(MysqlReplicationTest, DetachedWritableReplicaIsDualPrimary) {
   ExpectOnlyFindings(m, {"dual_primary", "role_label_mismatch"});
 }
 
-// Scenario 5: the primary dies; nobody is writable, the replicas lose it.
+// Classic StatefulSet primary/replica: the primary dies; nobody is writable, the replicas lose it.
 TEST_F(MysqlReplicationTest, PrimaryKilled) {
   WaitHealthy();
   topo_.KillPrimary();
@@ -204,9 +205,9 @@ TEST_F(MysqlReplicationTest, PrimaryKilled) {
   ExpectOnlyFindings(m, {"target_down", "no_primary", "replication_broken"});
 }
 
-// Scenario 2: a replica's source address was built wrong and names no member
-// (here a port nobody listens on): wrong_source, and the IO thread retries
-// (Connecting, errno 2003).
+// A replica pointing at the wrong source or a server_id collision: a replica's source address was
+// built wrong and names no member (here a port nobody listens on): wrong_source, and the IO thread
+// retries (Connecting, errno 2003).
 TEST_F(MysqlReplicationTest, ReplicaPointedAtWrongSource) {
   WaitHealthy();
   const int nowhere = FreePort();
@@ -229,8 +230,9 @@ TEST_F(MysqlReplicationTest, ReplicaPointedAtWrongSource) {
   ExpectOnlyFindings(m, {"wrong_source", "replication_broken"});
 }
 
-// Scenario 2: two replicas share one server_id. The primary drops one replica
-// whenever the other connects, so the links may flap (replication_broken).
+// A replica pointing at the wrong source or a server_id collision: two replicas share one
+// server_id. The primary drops one replica whenever the other connects, so the links may flap
+// (replication_broken).
 TEST_F(MysqlReplicationTest, ServerIdConflict) {
   WaitHealthy();
   topo_.SetServerId(2, topo_.server(1).server_id());

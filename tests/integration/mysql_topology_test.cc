@@ -58,7 +58,7 @@ class MysqlTopologyTest : public MysqlFixture {
   }
 };
 
-// Scenario 1: STOP SLAVE; SET GLOBAL read_only=0 on a replica. It takes
+// Two pods labelled primary: STOP SLAVE; SET GLOBAL read_only=0 on a replica. It takes
 // writes that reach nobody: a second primary, though its channel remains.
 TEST_F(MysqlTopologyTest, WritableReplicaWithStoppedReplicationIsADualPrimary) {
   StartExporter();
@@ -83,7 +83,7 @@ TEST_F(MysqlTopologyTest, WritableReplicaWithStoppedReplicationIsADualPrimary) {
   WaitHealthy();
 }
 
-// Scenario 8: a replica of a replica by binlog file/position is legal.
+// A legal topology that must stay quiet: a replica of a replica by binlog file/position is legal.
 TEST_F(MysqlTopologyTest, ChainByFilePositionIsLegal) {
   StartExporter();
   WaitHealthy();
@@ -116,8 +116,8 @@ TEST_F(MysqlTopologyTest, ChainByFilePositionIsLegal) {
   WaitHealthy();
 }
 
-// Scenario 8: mysql-0 writable and mysql-1 read-only, replicating from each
-// other. mysql-0 is the primary; nothing is wrong.
+// A legal topology that must stay quiet: mysql-0 writable and mysql-1 read-only, replicating from
+// each other. mysql-0 is the primary; nothing is wrong.
 TEST_F(MysqlTopologyTest, ActivePassiveCoPrimariesAreLegal) {
   StartExporter();
   WaitHealthy();
@@ -149,7 +149,7 @@ TEST_F(MysqlTopologyTest, ActivePassiveCoPrimariesAreLegal) {
   WaitHealthy();
 }
 
-// Scenario 8: a replica told to stay 60 s behind is not lagging while it
+// A legal topology that must stay quiet: a replica told to stay 60 s behind is not lagging while it
 // keeps that delay, even with a 5 s lag threshold.
 TEST_F(MysqlTopologyTest, DelayedReplicaIsNotLagging) {
   StartExporter({}, "thresholds:\n  replication_lag: 5s\n");
@@ -171,7 +171,7 @@ TEST_F(MysqlTopologyTest, DelayedReplicaIsNotLagging) {
   WaitHealthy();
 }
 
-// Scenario 3: a half-done switchover ran RESET SLAVE ALL on a replica and
+// A switchover that half happened: a half-done switchover ran RESET SLAVE ALL on a replica and
 // left it read-only: it serves reads that age without bound.
 TEST_F(MysqlTopologyTest, ResetSlaveAllLeavesADetachedReplica) {
   StartExporter();
@@ -193,7 +193,7 @@ TEST_F(MysqlTopologyTest, ResetSlaveAllLeavesADetachedReplica) {
   WaitHealthy();
 }
 
-// Scenario 8: a row written on a replica itself (as root, whom read_only
+// A legal topology that must stay quiet: a row written on a replica itself (as root, whom read_only
 // does not stop) is a transaction the primary never has.
 TEST_F(MysqlTopologyTest, ErrantWriteOnAReplica) {
   StartExporter();
@@ -217,9 +217,9 @@ TEST_F(MysqlTopologyTest, ErrantWriteOnAReplica) {
   WaitHealthy();
 }
 
-// Scenario 8: the exporter's path to the primary is cut, the replicas keep
-// streaming from it: primary_unreachable, not no_primary. Once the primary
-// is really gone, no_primary.
+// A legal topology that must stay quiet: the exporter's path to the primary is cut, the replicas
+// keep streaming from it: primary_unreachable, not no_primary. Once the primary is really gone,
+// no_primary.
 TEST_F(MysqlTopologyTest, PrimaryOnlyTheExporterCannotReach) {
   // Exporter and replicas reach the primary through one relay (one address,
   // as a pod IP), which then cuts the exporter's user only.
@@ -327,9 +327,9 @@ TEST_F(MysqlTopologyTest, PasswordsQuotedInReplicationErrorsAreRedacted) {
   EXPECT_THAT(topology, HasSubstr("DEFAULT '<secret>"));
 }
 
-// Scenario 8, no false pages: co-primaries, a chain and a delayed replica at
-// once for 30 rounds, then a planned switchover through the API and 10 more
-// rounds: never one critical finding.
+// A legal topology that must stay quiet, no false pages: co-primaries, a chain and a delayed
+// replica at once for 30 rounds, then a planned switchover through the API and 10 more rounds:
+// never one critical finding.
 TEST_F(MysqlTopologyTest, LegalTopologiesAndAPlannedSwitchoverNeverRaiseACriticalFinding) {
   const std::string grants =
       "SET SESSION sql_log_bin=0;"

@@ -1,9 +1,8 @@
-// Scenario 4 of scenarios.md against a real Redis Cluster (redis-server 7.0,
-// 3 masters + 3 replicas made by `redis-cli --cluster create`, node timeout
-// 1000 ms), watched by the real dbtopo_exporter in the KubeBlocks layout
-// (one component per shard, one db_cluster). Faults: a node that never met
-// the cluster (then meets it), a whole shard stopped, and every node
-// restarted on a new port with its stale nodes.conf (then re-met).
+// Redis Cluster faults (scale out, scale in, stop, start) against a real Redis Cluster
+// (redis-server 7.0, 3 masters + 3 replicas made by `redis-cli --cluster create`, node timeout 1000
+// ms), watched by the real dbtopo_exporter in the KubeBlocks layout (one component per shard, one
+// db_cluster). Faults: a node that never met the cluster (then meets it), a whole shard stopped,
+// and every node restarted on a new port with its stale nodes.conf (then re-met).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

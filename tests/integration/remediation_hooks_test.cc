@@ -406,7 +406,7 @@ TEST(RemediationKubeblocksTest, CreatesTheOpsRequestFollowsItAndWaitsForLabels) 
   h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(Before(), {})));
   std::thread kubeblocks([&] {
     // ... until the OpsRequest succeeded; then the DB switches and the
-    // labels move a round later (scenario 3: labels lag).
+    // labels move a round later (labels lag after a switchover).
     PollUntil([&] { return api.gets() >= 3; }, std::chrono::seconds(15));
     h.unit.switched = true;
     h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(After(false), {})));

@@ -1,4 +1,4 @@
-// Remediation (issue 6) against real servers: a MariaDB primary with two GTID
+// Remediation against real servers: a MariaDB primary with two GTID
 // replicas, watched by the real dbtopo_exporter with a `remediation:` config,
 // driven through POST /api/v1/switchover and the automatic fencing.
 //
@@ -508,7 +508,7 @@ TEST_F(RemediationMysqlTest, TimeoutReportsTheStepAndUndoes) {
 
 TEST_F(RemediationMysqlTest, HalfDoneSwitchoverIsFinished) {
   ASSERT_NO_FATAL_FAILURE(Start({}));
-  // Scenario 3: someone demoted mysql-0 and promoted mysql-1, then gave up;
+  // A switchover that half happened: someone demoted mysql-0 and promoted mysql-1, then gave up;
   // mysql-2 still follows mysql-0 and the labels are the old ones.
   topo_.primary().Execute("SET GLOBAL read_only=1");
   topo_.WaitInSync();

@@ -1,4 +1,4 @@
-// Remediation (issue 6) against real redis-server: a replication set (master
+// Remediation against real redis-server: a replication set (master
 // + 2 replicas) and a Redis Cluster (3 masters, 1 replica each), driven
 // through the real exporter (POST /api/v1/switchover, automatic fencing) and,
 // for the timeout tests, through the Remediator library with a step hook that

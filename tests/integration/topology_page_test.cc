@@ -146,8 +146,9 @@ TEST_F(TopologyPageTest, ShowsTheTopologyAndFollowsFaultsWithoutAReload) {
   page.Eval("window.__same_page = 42");
   EXPECT_EQ(page.Eval(kUnit + ".querySelectorAll('g.node').length"), 3);
   EXPECT_EQ(page.Eval(Node("mysql-1") + ".dataset.role"), "replica");
-  ASSERT_TRUE(page.WaitFor("both links up", EdgeTo("mysql-1") + ".classList.contains('link-up') && " +
-                                                EdgeTo("mysql-2") + ".classList.contains('link-up')"));
+  ASSERT_TRUE(
+      page.WaitFor("both links up", EdgeTo("mysql-1") + ".classList.contains('link-up') && " +
+                                        EdgeTo("mysql-2") + ".classList.contains('link-up')"));
   EXPECT_EQ(page.Eval(EdgeTo("mysql-1") + ".dataset.from"), "mysql-0");
   EXPECT_TRUE(page.Eval(EdgeTo("mysql-2") + ".querySelector('text.lag').textContent")
                   .get<std::string>()
@@ -182,7 +183,8 @@ TEST_F(TopologyPageTest, ShowsTheTopologyAndFollowsFaultsWithoutAReload) {
   EXPECT_EQ(page.Eval(FindingRow("dual_primary") + ".dataset.severity"), "critical");
   ASSERT_TRUE(page.WaitFor("mysql-1 drawn as a primary with its label disagreeing",
                            Node("mysql-1") + "?.classList.contains('role-primary') && " +
-                               Node("mysql-1") + ".querySelector('.label-badge.mismatch') !== null"));
+                               Node("mysql-1") +
+                               ".querySelector('.label-badge.mismatch') !== null"));
   EXPECT_EQ(page.Eval(kUnit + ".open"), true) << "a unit with a critical finding is open";
   EXPECT_EQ(page.Eval("document.querySelector('details.unit').dataset.unit"), "/orders/mysql")
       << "the unit with a critical finding comes first";
@@ -205,8 +207,9 @@ TEST_F(TopologyPageTest, ShowsTheTopologyAndFollowsFaultsWithoutAReload) {
 TEST_F(TopologyPageTest, FiltersAreKeptInTheUrlAndStaleDataIsSaidSo) {
   const Browser& page = *browser_;
   ASSERT_TRUE(page.WaitFor("the units", kUnit + " !== null"));
-  page.Eval("history.replaceState(null, '', '?db_cluster=sessions'); window.dispatchEvent(new "
-            "Event('popstate'))");
+  page.Eval(
+      "history.replaceState(null, '', '?db_cluster=sessions'); window.dispatchEvent(new "
+      "Event('popstate'))");
   ASSERT_TRUE(page.WaitFor("only the Redis Cluster after the next refresh",
                            kUnit + " === null && document.querySelector("
                                    "'details.unit[data-unit=\"/sessions\"]') !== null"));
@@ -218,6 +221,44 @@ TEST_F(TopologyPageTest, FiltersAreKeptInTheUrlAndStaleDataIsSaidSo) {
   EXPECT_EQ(page.Eval("document.querySelector('details.unit[data-unit=\"/sessions\"]') !== null"),
             true);
   page.Screenshot("5-unreachable");
+}
+
+// 100 healthy units (each a real Redis master and two replicas, listed again
+// under another name):
+// all collapsed to one line, and a filter in the URL finds one of them.
+TEST(TopologyPageScaleTest, AHundredUnitsStayUsable) {
+  TempDir dir;
+  RedisReplicationSet redis;
+  redis.Start(2);
+  ExporterOptions options;
+  options.poll_interval = "1s";
+  options.probe_timeout = "1s";
+  for (int i = 0; i < 100; ++i)
+    options.clusters.push_back(redis.ToClusterSpec("db-" + std::to_string(i)));
+  ExporterProcess exporter(dir);
+  exporter.Start(options);
+  Browser page(dir, "http://" + exporter.address() + "/");
+  ASSERT_TRUE(
+      page.WaitFor("100 units", "document.querySelectorAll('details.unit').length === 100"));
+  EXPECT_EQ(page.Eval("document.querySelectorAll('details.unit[open]').length"), 0)
+      << "healthy units are collapsed";
+  EXPECT_EQ(page.Eval("document.getElementById('findings').textContent"), "No findings.");
+  std::cout << "[ info     ] one render of 100 units: "
+            << page.Eval(
+                       "(() => { const t = performance.now(); window.dbtopoRender(); "
+                       "return performance.now() - t; })()")
+                   .dump()
+            << " ms\n";
+  page.Eval("history.replaceState(null, '', '?q=db-9')");
+  ASSERT_TRUE(page.WaitFor("db-9 and db-90..99",
+                           "document.querySelectorAll('details.unit').length === 11"));
+  EXPECT_EQ(page.Eval("document.getElementById('shown').textContent"), "11 of 100 units");
+  page.Eval("history.replaceState(null, '', '?db_cluster=db-42')");
+  ASSERT_TRUE(
+      page.WaitFor("only db-42",
+                   "document.querySelectorAll('details.unit').length === 1 && "
+                   "document.querySelector('details.unit').dataset.unit === '/db-42/redis'"));
+  page.Screenshot("6-hundred-units-filtered");
 }
 
 }  // namespace

@@ -137,9 +137,9 @@ TEST(AnalyzeTest, TargetDownCarriesProbeError) {
   EXPECT_FALSE(m->role_label_mismatch);  // Labelled replica, observed unknown.
 }
 
-// Scenario 5: the primary pod dies. Replicas keep retrying it ("Connecting",
-// 2003): the links are broken, nobody is writable, but the replicas still
-// point at a member of the unit, so their source is not "wrong".
+// Classic StatefulSet primary/replica: the primary pod dies. Replicas keep retrying it
+// ("Connecting", 2003): the links are broken, nobody is writable, but the replicas still point at a
+// member of the unit, so their source is not "wrong".
 TEST(AnalyzeTest, PrimaryDownGivesNoPrimaryAndBrokenLinksButNoWrongSource) {
   std::vector<Member> members = HealthyOrders();
   members[0] = Down(members[0], "connect: Connection refused");
@@ -225,7 +225,7 @@ TEST(AnalyzeTest, SinglePrimaryIsNotDualPrimary) {
   EXPECT_FALSE(t.units[0].dual_primary);
 }
 
-// Scenario 1, case A: both pods labelled primary and the second one really is
+// Two pods labelled primary, case A: both pods labelled primary and the second one really is
 // writable and not replicating: a real split brain.
 TEST(AnalyzeTest, Scenario1TwoLabelledPrimariesBothWritableIsDualPrimary) {
   Member p0 = MysqlPrimary("mysql-0", "10.0.0.1", 3306);
@@ -246,7 +246,7 @@ TEST(AnalyzeTest, Scenario1TwoLabelledPrimariesBothWritableIsDualPrimary) {
   EXPECT_THAT(labelled[0].message, HasSubstr("mysql-1"));
 }
 
-// Scenario 1, case B: both pods labelled primary but the second is a healthy
+// Two pods labelled primary, case B: both pods labelled primary but the second is a healthy
 // read-only replica: only the label is wrong.
 TEST(AnalyzeTest, Scenario1TwoLabelledPrimariesOneHealthyReplicaIsLabelMismatchOnly) {
   Member p0 = MysqlPrimary("mysql-0", "10.0.0.1", 3306);
@@ -269,7 +269,7 @@ TEST(AnalyzeTest, Scenario1TwoLabelledPrimariesOneHealthyReplicaIsLabelMismatchO
   EXPECT_THAT(mismatch[0].message, HasSubstr("reports replica"));
 }
 
-// Scenario 3, case A: the switchover happened in the database (mysql-1 is the
+// A switchover that half happened, case A: the switchover happened in the database (mysql-1 is the
 // new primary, mysql-0 and mysql-2 replicate from it) but the labels did not
 // follow.
 TEST(AnalyzeTest, Scenario3NewPrimaryOldLabelsIsMismatchOnBoth) {
@@ -292,7 +292,7 @@ TEST(AnalyzeTest, Scenario3NewPrimaryOldLabelsIsMismatchOnBoth) {
   EXPECT_FALSE(u.members[2].role_label_mismatch);
 }
 
-// Scenario 3, case B: the old primary was fenced (read_only=1) but the new
+// A switchover that half happened, case B: the old primary was fenced (read_only=1) but the new
 // one was never made writable. Nobody accepts writes.
 TEST(AnalyzeTest, Scenario3NobodyWritableIsNoPrimary) {
   Member old_primary = MysqlServer("mysql-0", "10.0.0.1", 3306, /*writable=*/false);

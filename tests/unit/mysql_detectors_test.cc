@@ -100,8 +100,8 @@ TEST(MysqlObservedRoleTest, FallsBackToReadOnlyFlagsWhenWritableUnknown) {
 
 // --- replication_broken ------------------------------------------------------
 
-// Scenario 5: the SQL thread stops on a duplicate key; Seconds_Behind_Master
-// goes NULL (unknown), which is not lag.
+// Classic StatefulSet primary/replica: the SQL thread stops on a duplicate key;
+// Seconds_Behind_Master goes NULL (unknown), which is not lag.
 TEST(ReplicationBrokenTest, SqlThreadStoppedOnDuplicateKey) {
   std::vector<Member> members = HealthyOrders();
   ReplicationChannel& c = members[1].observation.channels[0];
@@ -598,10 +598,10 @@ TEST(DetectMysqlTest, FillsChannelViewsFromObservations) {
 
 // --- scenarios ---------------------------------------------------------------
 
-// Scenario 2: template pods in one component. mysql-tpl-0's source address
-// was built from the component name and its own ordinal, so its IO thread
-// connects to a pod that does not exist (2005); it got the same server_id as
-// mysql-1, and runs a different image.
+// A replica pointing at the wrong source or a server_id collision: template pods in one component.
+// mysql-tpl-0's source address was built from the component name and its own ordinal, so its IO
+// thread connects to a pod that does not exist (2005); it got the same server_id as mysql-1, and
+// runs a different image.
 TEST(MysqlScenarioTest, Scenario2TemplatePods) {
   Member p = MysqlPrimary("mysql-0", "10.0.0.1", 3306);
   Member r1 = MysqlReplicaOf("mysql-1", "10.0.0.2", 3306, p);
@@ -632,7 +632,7 @@ TEST(MysqlScenarioTest, Scenario2TemplatePods) {
   EXPECT_THAT(FindingsOfKind(t, finding::kVersionSkew)[0].message, HasSubstr("8.0.36"));
 }
 
-// Scenario 5: a replica accidentally writable while its SQL thread is
+// Classic StatefulSet primary/replica: a replica accidentally writable while its SQL thread is
 // stopped on 1062 (the usual consequence), NULL lag.
 TEST(MysqlScenarioTest, Scenario5WritableReplicaWithDuplicateKey) {
   std::vector<Member> members = HealthyOrders();

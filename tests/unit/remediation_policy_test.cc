@@ -5,8 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "analysis_fixtures.h"
 #include "alert_claims.h"
+#include "analysis_fixtures.h"
 #include "policy.h"
 
 namespace dbtopo::remediation {
@@ -191,7 +191,7 @@ TEST(PlanSwitchoverTest, CandidateAlreadyPrimaryIsRefused) {
 }
 
 TEST(PlanSwitchoverTest, HalfDoneSwitchoverIsResumed) {
-  // Scenario 3: the candidate was promoted, the old primary set read-only,
+  // A switchover that half happened: the candidate was promoted, the old primary set read-only,
   // but mysql-2 still follows the old primary and the labels are old.
   Member old = fixtures::MysqlServer("orders-mysql-0", "10.0.0.1", 3306, /*writable=*/false);
   SetRoleLabel(old, Role::kPrimary);
@@ -207,7 +207,7 @@ TEST(PlanSwitchoverTest, HalfDoneSwitchoverIsResumed) {
 }
 
 TEST(PlanSwitchoverTest, NoWritablePrimaryStillSwitchesFromTheSource) {
-  // Scenario 3, the other outcome: nobody writable, replicas follow mysql-0.
+  // A switchover that half happened, the other outcome: nobody writable, replicas follow mysql-0.
   std::vector<Member> m = HealthyOrders();
   m[0].observation.writable = false;
   m[0].observation.read_only = true;
@@ -254,7 +254,7 @@ TEST(ChooseCandidateTest, PicksTheLeastLaggingHealthyReplica) {
 
 TEST(ChooseCandidateTest, WithoutAWritablePrimaryFollowsTheReplicas) {
   std::vector<Member> m = HealthyOrders();
-  m[0].observation.writable = false;  // Scenario 3: demoted, nobody promoted.
+  m[0].observation.writable = false;  // A switchover that half happened: demoted, nobody promoted.
   m[0].observation.read_only = true;
   m[1].observation.channels[0].lag_seconds = 2;
   auto v = ChooseCandidate(Analysed(m), Limits());
@@ -360,7 +360,7 @@ TEST(PlanFenceTest, DetachedWritableMemberIsTheStray) {
 }
 
 TEST(PlanFenceTest, TwoLabelledPrimariesWithoutReplicasAreRefused) {
-  // Scenario 1: two pods, both writable, both labelled primary.
+  // Two pods labelled primary: two pods, both writable, both labelled primary.
   Member a = MysqlPrimary("orders-mysql-0", "10.0.0.1");
   Member b = MysqlPrimary("orders-mysql-1", "10.0.0.2");
   const Refusal r = RefusalOf(PlanFence(Analysed({a, b}), ""));

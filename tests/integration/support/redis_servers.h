@@ -4,7 +4,7 @@
 // process on 127.0.0.1:<free port>, data in its own directory), a
 // replication set (RedisReplicationSet) and a Redis Cluster
 // (RedisClusterTopology, built with `redis-cli --cluster create`), plus the
-// faults of scenario 4.
+// faults of a Redis Cluster scaled out, scaled in, stopped and started.
 //
 // Every server has an ACL user `exporter` with a random password and only
 // the commands the probe sends (INFO, ROLE, CLUSTER INFO/NODES/MYID); the

@@ -1,6 +1,6 @@
 #pragma once
 
-// The remediation hook (design.md "remediation", scenario 3).
+// The remediation hook.
 //
 // Detection (analysis findings) and recovery are separate, as in orchestrator
 // and Vitess VTOrc. Every action, whoever asks for it, goes through the same
