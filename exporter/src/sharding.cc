@@ -54,7 +54,11 @@ std::optional<int> PodOrdinal(const std::string& pod_name) {
 
 std::optional<int> StatefulSetReplicas(const std::string& json) {
   const nlohmann::json object = nlohmann::json::parse(json, nullptr, false);
-  if (!object.is_object() || object.value("kind", "") != "StatefulSet") return std::nullopt;
+  // Every field is checked for its type first: value() and get() throw on a
+  // field of another type, and this body comes from outside.
+  if (!object.is_object()) return std::nullopt;
+  const auto kind = object.find("kind");
+  if (kind == object.end() || !kind->is_string() || *kind != "StatefulSet") return std::nullopt;
   const auto spec = object.find("spec");
   if (spec == object.end() || !spec->is_object()) return std::nullopt;
   const auto replicas = spec->find("replicas");

@@ -87,6 +87,11 @@ TEST(ShardFlagsTest, PodOrdinalAndStatefulSetReplicas) {
   EXPECT_EQ(StatefulSetReplicas(R"({"kind":"StatefulSet","spec":{"replicas":"4"}})"), std::nullopt);
   EXPECT_EQ(StatefulSetReplicas(R"({"kind":"Status","spec":{"replicas":4}})"), std::nullopt);
   EXPECT_EQ(StatefulSetReplicas("not json"), std::nullopt);
+  // Found by the cli fuzzer: a kind that is not a string threw.
+  EXPECT_EQ(StatefulSetReplicas(R"({"kind":{"a":1},"spec":{"replicas":4}})"), std::nullopt);
+  EXPECT_EQ(StatefulSetReplicas(R"({"kind":"StatefulSet","spec":{"replicas":-1}})"), std::nullopt);
+  EXPECT_EQ(StatefulSetReplicas(R"({"kind":"StatefulSet","spec":{"replicas":1e3}})"), std::nullopt);
+  EXPECT_EQ(StatefulSetReplicas(R"({"kind":"StatefulSet","spec":[]})"), std::nullopt);
 }
 
 struct Logged {
