@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "dbtopo/base/strings.h"
 #include "source_graph.h"
 
 namespace dbtopo::detail {
@@ -231,15 +232,6 @@ Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelV
   return f;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string SourceAddress(const ReplicationChannel& c) {
   return c.source_host + ":" + std::to_string(c.source_port);
 }
@@ -248,13 +240,13 @@ std::string Describe(const MemberView& m) { return m.target.pod + " (" + m.targe
 
 bool AddressNamesMember(const std::string& host, int port, const MemberView& member) {
   if (host.empty() || port != member.target.port) return false;
-  if (IEquals(host, member.target.host)) return true;
+  if (EqualsIgnoreCase(host, member.target.host)) return true;
   const std::string& pod = member.target.pod;
   if (pod.empty()) return false;
-  if (IEquals(host, pod)) return true;
+  if (EqualsIgnoreCase(host, pod)) return true;
   // Pod FQDN: orders-mysql-0.orders-mysql-headless.ns.svc.cluster.local
   return host.size() > pod.size() && host[pod.size()] == '.' &&
-         IEquals(std::string_view(host).substr(0, pod.size()), pod);
+         EqualsIgnoreCase(std::string_view(host).substr(0, pod.size()), pod);
 }
 
 std::vector<const MemberView*> Primaries(const UnitView& unit) {

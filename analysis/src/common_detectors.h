@@ -58,9 +58,6 @@ Finding MemberFinding(const UnitView& unit, const MemberView& m, const char* kin
 Finding ChannelFinding(const UnitView& unit, const MemberView& m, const ChannelView& cv,
                        const char* kind, Severity severity, std::string message);
 
-/// ASCII case-insensitive equality (host names, pod names).
-bool IEquals(std::string_view a, std::string_view b);
-
 /// "source_host:source_port" of a channel.
 std::string SourceAddress(const ReplicationChannel& c);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common_detectors.h"
+#include "dbtopo/base/strings.h"
 #include "detectors.h"
 #include "source_graph.h"
 
@@ -208,7 +209,8 @@ void DetectDetachedReplicas(const UnitView& unit, std::vector<Finding>* findings
 }  // namespace
 
 bool HasRunningThread(const ReplicationChannel& c) {
-  return c.io_running == true || IEquals(c.io_state, "Connecting") || c.sql_running == true;
+  return c.io_running == true || EqualsIgnoreCase(c.io_state, "Connecting") ||
+         c.sql_running == true;
 }
 
 Role MysqlObservedRole(const Observation& observation) {

@@ -6,16 +6,12 @@
 #include <limits>
 #include <system_error>
 
+#include "dbtopo/base/strings.h"
+
 namespace dbtopo::mysql {
 namespace {
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
-}
 
 // The value of the first of `names` the row has. A present-but-NULL column
 // wins over a later spelling: it is the server's answer, and inventing one from

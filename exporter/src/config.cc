@@ -14,7 +14,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "duration.h"
+#include "dbtopo/base/duration.h"
 #include "yaml_fields.h"
 
 namespace dbtopo {

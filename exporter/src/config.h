@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/base/secret.h"
 #include "dbtopo/collectors/discovery.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
-#include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediation_config.h"
 
 namespace dbtopo {

@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "connection_pool.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/log.h"
+#include "dbtopo/base/secret.h"
 #include "dbtopo/remediation/remediator.h"
 #include "deadline_http_server.h"
 #include "gzip.h"
-#include "log.h"
 #include "metrics_text.h"
 #include "topology_json.h"
 #include "web_assets.h"

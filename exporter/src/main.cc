@@ -10,12 +10,12 @@
 #include <utility>
 
 #include "config.h"
+#include "dbtopo/base/log.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
 #include "dbtopo/remediation/leader_election.h"
 #include "dbtopo/remediation/remediator.h"
 #include "flags.h"
 #include "http_server.h"
-#include "log.h"
 #include "metrics_text.h"
 #include "poller.h"
 #include "sharding.h"
@@ -23,29 +23,6 @@
 
 namespace dbtopo {
 namespace {
-
-// Kubernetes discovery and remediation log through the exporter's logger
-// (collectors/ and remediation/ do not depend on exporter/).
-using DiscoveryFields = std::vector<std::pair<std::string, std::string>>;
-
-void LogDiscovery(DiscoveryLogLevel level, const std::string& msg, const DiscoveryFields& fields) {
-  const log::Level to = level == DiscoveryLogLevel::kDebug  ? log::Level::kDebug
-                        : level == DiscoveryLogLevel::kInfo ? log::Level::kInfo
-                        : level == DiscoveryLogLevel::kWarn ? log::Level::kWarn
-                                                            : log::Level::kError;
-  std::vector<log::Field> out;
-  out.reserve(fields.size());
-  for (const auto& [key, value] : fields) out.emplace_back(key, value);
-  log::Write(to, msg, out);
-}
-
-void RemediationLog(RemediationLogLevel level, const std::string& msg, const DiscoveryFields& f) {
-  LogDiscovery(level == RemediationLogLevel::kDebug  ? DiscoveryLogLevel::kDebug
-               : level == RemediationLogLevel::kInfo ? DiscoveryLogLevel::kInfo
-               : level == RemediationLogLevel::kWarn ? DiscoveryLogLevel::kWarn
-                                                     : DiscoveryLogLevel::kError,
-               msg, f);
-}
 
 // The remediation hook: dry run unless remediation.enabled. Credentials stay
 // in Discovery; replication users come from clusters[].replication_credentials.
@@ -81,7 +58,7 @@ bool StartLeaderElection(const Config& config, std::optional<int> shard,
   }
   if (shard) election.lease_name += "-shard-" + std::to_string(*shard);
   election.identity = ReplicaIdentity();
-  *elector = std::make_unique<LeaderElector>(std::move(election), *kube, RemediationLog);
+  *elector = std::make_unique<LeaderElector>(std::move(election), *kube, nullptr);
   (*elector)->Start();
   return true;
 }
@@ -104,7 +81,6 @@ std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* disc
     auto it = replication.find(unit);
     return it == replication.end() ? nullptr : it->second;
   };
-  options.log = RemediationLog;
   if (config.remediation.switchover.action == "kubeblocks") {
     auto kube = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
     if (auto* error = std::get_if<std::string>(&kube)) {
@@ -136,12 +112,9 @@ std::unique_ptr<ShardKeeper> StartSharding(const Config& config, const ShardFlag
     ns = pod_ns != nullptr && *pod_ns != '\0' ? pod_ns : kube->Namespace();
     if (ns.empty()) ns = "default";
   }
-  const auto log = [](bool warn, const std::string& msg, const DiscoveryFields& fields) {
-    LogDiscovery(warn ? DiscoveryLogLevel::kWarn : DiscoveryLogLevel::kInfo, msg, fields);
-  };
   std::string error;
   auto keeper =
-      ShardKeeper::Make(flags, ReplicaIdentity(), std::move(kube), ns, discovery, log, &error);
+      ShardKeeper::Make(flags, ReplicaIdentity(), std::move(kube), ns, discovery, nullptr, &error);
   if (keeper == nullptr) {
     log::Error("cannot resolve this exporter's shard", {{"err", error}});
     return nullptr;
@@ -253,7 +226,6 @@ int Run(const Flags& flags) {
   discoveries.push_back(std::make_unique<StaticDiscovery>(StaticTargets(config)));
   if (config.kubernetes) {
     KubernetesDiscoveryOptions options;
-    options.log = LogDiscovery;
     std::string problem;
     auto kubernetes = MakeKubernetesDiscovery(*config.kubernetes, options, &problem);
     if (kubernetes == nullptr) {

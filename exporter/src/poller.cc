@@ -5,9 +5,9 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "dbtopo/analysis/utf8.h"
-#include "dbtopo/collectors/secret.h"
-#include "log.h"
+#include "dbtopo/base/log.h"
+#include "dbtopo/base/secret.h"
+#include "dbtopo/base/utf8.h"
 #include "metrics_text.h"
 
 namespace dbtopo {

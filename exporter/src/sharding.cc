@@ -147,18 +147,19 @@ void ShardKeeper::Follow() {
     const auto replicas = ReadReplicas();
     const ShardAssignment was = discovery_->Get();
     if (auto* problem = std::get_if<std::string>(&replicas)) {
-      log_(true, "cannot re-read the shard count; keeping the current one",
-           {{"err", *problem}, {"total", std::to_string(was.total)}});
+      log::To(log_, log::Level::kWarn, "cannot re-read the shard count; keeping the current one",
+              {{"err", *problem}, {"total", std::to_string(was.total)}});
     } else if (const int total = std::get<int>(replicas); total != was.total) {
       if (was.index >= total) {
-        log_(true, "this shard is beyond the StatefulSet's replicas; keeping the current count",
-             {{"shard", std::to_string(was.index)}, {"replicas", std::to_string(total)}});
+        log::To(log_, log::Level::kWarn,
+                "this shard is beyond the StatefulSet's replicas; keeping the current count",
+                {{"shard", std::to_string(was.index)}, {"replicas", std::to_string(total)}});
       } else {
         discovery_->Set({was.index, total});
-        log_(false, "shard count changed",
-             {{"shard", std::to_string(was.index)},
-              {"from", std::to_string(was.total)},
-              {"to", std::to_string(total)}});
+        log::To(log_, log::Level::kInfo, "shard count changed",
+                {{"shard", std::to_string(was.index)},
+                 {"from", std::to_string(was.total)},
+                 {"to", std::to_string(total)}});
       }
     }
     lock.lock();

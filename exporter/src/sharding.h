@@ -20,6 +20,7 @@
 #include <thread>
 #include <variant>
 
+#include "dbtopo/base/log.h"
 #include "dbtopo/collectors/shard.h"
 #include "dbtopo/remediation/remediator.h"
 
@@ -53,8 +54,7 @@ std::optional<int> StatefulSetReplicas(const std::string& json);
 class ShardKeeper {
  public:
   static constexpr std::chrono::seconds kStatefulSetRefresh{30};
-  using Log = std::function<void(bool warn, const std::string& msg,
-                                 const std::vector<std::pair<std::string, std::string>>&)>;
+  using Log = log::Sink;
 
   /// Resolves the "auto" values. `pod_name`: this pod's name; `kube` may be
   /// null unless `--total-shards=auto`; `ns`: the StatefulSet's namespace.

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo {
 namespace {

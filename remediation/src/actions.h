@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 #include "dbtopo/remediation/remediation_config.h"
 #include "dbtopo/remediation/remediator.h"
 #include "dbtopo/remediation/status.h"

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "actions.h"
+#include "dbtopo/base/duration.h"
 
 extern char** environ;
 

@@ -19,7 +19,7 @@ int Seconds(std::chrono::milliseconds d) {
 }  // namespace
 
 LeaderElector::LeaderElector(LeaderElectionConfig config, std::shared_ptr<KubeApi> kube,
-                             RemediationLogFn log)
+                             log::Sink log)
     : config_(std::move(config)), kube_(std::move(kube)), log_(std::move(log)) {
   assert(kube_ != nullptr);
   assert(config_.retry_period < config_.renew_deadline &&
@@ -35,10 +35,10 @@ std::string LeaderElector::LeasePath() const {
 void LeaderElector::Start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable() || stopping_) return;
-  log_(RemediationLogLevel::kInfo, "leader election started",
-       {{"lease", config_.ns + "/" + config_.lease_name},
-        {"identity", config_.identity},
-        {"lease_duration_seconds", std::to_string(Seconds(config_.lease_duration))}});
+  log::To(log_, log::Level::kInfo, "leader election started",
+          {{"lease", config_.ns + "/" + config_.lease_name},
+           {"identity", config_.identity},
+           {"lease_duration_seconds", std::to_string(Seconds(config_.lease_duration))}});
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -142,14 +142,14 @@ void LeaderElector::SetLeader(bool leader, const std::string& holder) {
   }
   const std::string lease = config_.ns + "/" + config_.lease_name;
   if (leader && !was_leader) {
-    log_(RemediationLogLevel::kInfo, "became the remediation leader",
-         {{"lease", lease}, {"identity", config_.identity}, {"previous_holder", was_holder}});
+    log::To(log_, log::Level::kInfo, "became the remediation leader",
+            {{"lease", lease}, {"identity", config_.identity}, {"previous_holder", was_holder}});
   } else if (!leader && was_leader) {
-    log_(RemediationLogLevel::kWarn, "lost the remediation leadership",
-         {{"lease", lease}, {"identity", config_.identity}, {"holder", holder}});
+    log::To(log_, log::Level::kWarn, "lost the remediation leadership",
+            {{"lease", lease}, {"identity", config_.identity}, {"holder", holder}});
   } else if (!leader && !holder.empty() && holder != was_holder) {
-    log_(RemediationLogLevel::kInfo, "remediation leader is another replica",
-         {{"lease", lease}, {"holder", holder}, {"identity", config_.identity}});
+    log::To(log_, log::Level::kInfo, "remediation leader is another replica",
+            {{"lease", lease}, {"holder", holder}, {"identity", config_.identity}});
   }
 }
 
@@ -163,8 +163,8 @@ void LeaderElector::LogProblem(const std::string& problem) {
   // Once per distinct problem, not every retry_period.
   if (problem == last_problem_) return;
   last_problem_ = problem;
-  log_(RemediationLogLevel::kWarn, "leader election: " + problem,
-       {{"lease", config_.ns + "/" + config_.lease_name}, {"api", kube_->Describe()}});
+  log::To(log_, log::Level::kWarn, "leader election: " + problem,
+          {{"lease", config_.ns + "/" + config_.lease_name}, {"api", kube_->Describe()}});
 }
 
 void LeaderElector::Release() {
@@ -177,12 +177,12 @@ void LeaderElector::Release() {
       kube_->Put(LeasePath(),
                  LeaseJson(config_.ns, config_.lease_name, ReleasedLeaseRecord(*observed_, Now())));
   if (r.status == 200) {
-    log_(RemediationLogLevel::kInfo, "released the remediation lease",
-         {{"lease", config_.ns + "/" + config_.lease_name}, {"identity", config_.identity}});
+    log::To(log_, log::Level::kInfo, "released the remediation lease",
+            {{"lease", config_.ns + "/" + config_.lease_name}, {"identity", config_.identity}});
   } else {
-    log_(RemediationLogLevel::kWarn, "could not release the remediation lease",
-         {{"lease", config_.ns + "/" + config_.lease_name},
-          {"err", remediation::KubeApiError(r.status, r.body, r.error)}});
+    log::To(log_, log::Level::kWarn, "could not release the remediation lease",
+            {{"lease", config_.ns + "/" + config_.lease_name},
+             {"err", remediation::KubeApiError(r.status, r.body, r.error)}});
   }
 }
 

@@ -8,28 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dbtopo/base/duration.h"
+#include "dbtopo/base/strings.h"
+
 namespace dbtopo::remediation {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool IEqualsAscii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void Sha256(std::string_view data, unsigned char out[SHA256_DIGEST_LENGTH]) {
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
@@ -195,7 +178,7 @@ bool BearerTokenMatches(std::string_view authorization, const Secret& expected) 
   std::string_view header = Trim(authorization);
   const std::size_t space = header.find(' ');
   if (space == std::string_view::npos) return false;
-  if (!IEqualsAscii(header.substr(0, space), "bearer")) return false;
+  if (!EqualsIgnoreCase(header.substr(0, space), "bearer")) return false;
   const std::string_view token = Trim(header.substr(space + 1));
   unsigned char got[SHA256_DIGEST_LENGTH];
   unsigned char want[SHA256_DIGEST_LENGTH];
@@ -582,16 +565,6 @@ std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::stri
     alerts.push_back(std::move(alert));
   }
   return alerts;
-}
-
-// ---------------------------------------------------------------- misc
-
-std::string FormatDuration(std::chrono::milliseconds d) {
-  const long long ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return Number(static_cast<double>(ms) / 1000.0) + "s";
 }
 
 }  // namespace dbtopo::remediation

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo::remediation {
 
@@ -169,10 +169,5 @@ struct Alert {
 /// "status", "alerts": [{"status", "labels": {...}, ...}], ...}). Returns
 /// the alerts, or an error message for a body that is not such a payload.
 std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body);
-
-// ---------------------------------------------------------------- misc
-
-/// "1.5s", "250ms", "2m0s"-style short duration for messages.
-std::string FormatDuration(std::chrono::milliseconds duration);
 
 }  // namespace dbtopo::remediation

@@ -1,7 +1,5 @@
 #include "dbtopo/remediation/remediator.h"
 
-#include <spdlog/spdlog.h>
-
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -11,6 +9,7 @@
 
 #include "actions.h"
 #include "alert_claims.h"
+#include "dbtopo/base/duration.h"
 #include "dbtopo/collectors/probe.h"
 #include "held_back.h"
 #include "policy.h"
@@ -30,7 +29,7 @@ using remediation::UnitName;
 
 namespace {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
+using Fields = log::KeyValues;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -38,30 +37,6 @@ double UnixNow() {
 
 std::string ErrorJson(const std::string& message) {
   return nlohmann::json{{"error", message}}.dump();
-}
-
-// logfmt-style text for the default logger (no exporter logger wired in).
-void DefaultLog(RemediationLogLevel level, const std::string& msg, const Fields& fields) {
-  std::string line = "msg=\"" + msg + "\"";
-  for (const auto& [k, v] : fields) {
-    line += " " + k + "=";
-    const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
-    if (!quote) {
-      line += v;
-      continue;
-    }
-    line += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') line += '\\';
-      line += c;
-    }
-    line += '"';
-  }
-  const spdlog::level::level_enum to = level == RemediationLogLevel::kDebug  ? spdlog::level::debug
-                                       : level == RemediationLogLevel::kInfo ? spdlog::level::info
-                                       : level == RemediationLogLevel::kWarn ? spdlog::level::warn
-                                                                             : spdlog::level::err;
-  spdlog::default_logger_raw()->log(to, "{}", line);
 }
 
 }  // namespace
@@ -75,12 +50,12 @@ class Remediator::Impl {
         counters_[{action, result}] = 0;
       }
     }
-    Log(RemediationLogLevel::kInfo, "remediation hook ready",
+    Log(log::Level::kInfo, "remediation hook ready",
         {{"enabled", opt_.config.enabled ? "true" : "false"},
          {"dry_run", opt_.config.enabled ? "false" : "true"},
          {"switchover_action", opt_.config.switchover.action},
          {"fence_stray_primaries", opt_.config.fence_stray_primaries ? "true" : "false"},
-         {"cooldown", remediation::FormatDuration(opt_.config.cooldown)},
+         {"cooldown", FormatDuration(opt_.config.cooldown)},
          {"token", opt_.config.token.empty() ? "none (POST endpoints answer 401)" : "set"}});
     monitor_ = std::thread([this] { MonitorLoop(); });
   }
@@ -313,12 +288,8 @@ class Remediator::Impl {
 
   // ------------------------------------------------------------ helpers
 
-  void Log(RemediationLogLevel level, const std::string& msg, const Fields& fields) const {
-    if (opt_.log) {
-      opt_.log(level, msg, fields);
-    } else {
-      DefaultLog(level, msg, fields);
-    }
+  void Log(log::Level level, const std::string& msg, const Fields& fields) const {
+    log::To(opt_.log, level, msg, fields);
   }
 
   std::optional<HttpReply> CheckToken(std::string_view authorization, const char* path) const {
@@ -327,7 +298,7 @@ class Remediator::Impl {
                                 ? "remediation.token_file is not configured: every POST is refused"
                             : authorization.empty() ? "missing Authorization: Bearer <token> header"
                                                     : "wrong or malformed bearer token";
-    Log(RemediationLogLevel::kWarn, "remediation request rejected",
+    Log(log::Level::kWarn, "remediation request rejected",
         {{"path", path}, {"status", "401"}, {"reason", why}});
     return HttpReply{401, ErrorJson(why)};
   }
@@ -345,7 +316,7 @@ class Remediator::Impl {
   std::optional<HttpReply> CheckLeader(const char* path) const {
     const Leadership l = CurrentLeadership();
     if (l.leader) return std::nullopt;
-    Log(RemediationLogLevel::kInfo, "remediation request refused: not the leader",
+    Log(log::Level::kInfo, "remediation request refused: not the leader",
         {{"path", path}, {"status", "503"}, {"holder", l.holder}, {"lease", l.lease}});
     nlohmann::json body = {{"error", NotLeaderReason(l)},
                            {"holder", l.holder},
@@ -392,9 +363,8 @@ class Remediator::Impl {
     if (automatic) {
       if (auto left = CooldownLeft(unit, action)) {
         return Refusal{429, "unit " + UnitName(unit) + " is in its " + action + " cooldown (" +
-                                remediation::FormatDuration(opt_.config.cooldown) +
-                                " after the last " + action + "; " +
-                                remediation::FormatDuration(*left) + " left)"};
+                                FormatDuration(opt_.config.cooldown) + " after the last " + action +
+                                "; " + FormatDuration(*left) + " left)"};
       }
     }
     in_flight_[unit] = action;
@@ -450,10 +420,10 @@ class Remediator::Impl {
     }
     std::string pods = r.candidate;
     for (const std::string& p : r.fenced) pods += (pods.empty() ? "" : ",") + p;
-    const RemediationLogLevel level =
+    const log::Level level =
         r.result == remediation_result::kSuccess || r.result == remediation_result::kDryRun
-            ? RemediationLogLevel::kInfo
-            : RemediationLogLevel::kWarn;
+            ? log::Level::kInfo
+            : log::Level::kWarn;
     Log(level, "remediation decision",
         {{"action", r.action},
          {"result", r.result},
@@ -545,8 +515,7 @@ class Remediator::Impl {
     };
     o.on_step = opt_.on_step;
     o.log_step = [this, unit, action](const RemediationStep& step) {
-      Log(step.status == "failed" ? RemediationLogLevel::kWarn : RemediationLogLevel::kInfo,
-          "remediation step",
+      Log(step.status == "failed" ? log::Level::kWarn : log::Level::kInfo, "remediation step",
           {{"action", action},
            {"namespace", unit.ns},
            {"db_cluster", unit.db_cluster},
@@ -744,9 +713,8 @@ class Remediator::Impl {
       } else if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
         held.reason = "another action (" + it->second + ") is in flight on the unit";
       } else if (auto left = CooldownLeft(unit, action)) {
-        held.reason = "in the " + action + " cooldown (" +
-                      remediation::FormatDuration(opt_.config.cooldown) + " after the last " +
-                      action + ")";
+        held.reason = "in the " + action + " cooldown (" + FormatDuration(opt_.config.cooldown) +
+                      " after the last " + action + ")";
         held.blocked_until_unix = held.since_unix + std::chrono::duration<double>(*left).count();
       } else {
         held_back_.Clear(unit, action);
@@ -754,7 +722,7 @@ class Remediator::Impl {
       }
       if (!held_back_.Hold(held)) return true;
     }
-    Log(RemediationLogLevel::kWarn, "automatic action held back",
+    Log(log::Level::kWarn, "automatic action held back",
         {{"unit", UnitName(unit)},
          {"action", action},
          {"trigger", trigger},

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "basic_auth.h"
-#include "duration.h"
+#include "dbtopo/base/duration.h"
 #include "flags.h"
 #include "http_server.h"
 #include "sharding.h"

@@ -71,9 +71,8 @@ FakePod MysqlPod(const std::string& name, const std::string& role, int port,
 /// Collects discovery log lines ("level msg k=v ...") for assertions.
 class LogCapture {
  public:
-  DiscoveryLogFn Fn() {
-    return [this](DiscoveryLogLevel level, const std::string& msg,
-                  const std::vector<std::pair<std::string, std::string>>& fields) {
+  log::Sink Fn() {
+    return [this](log::Level level, const std::string& msg, const log::KeyValues& fields) {
       static const char* kLevels[] = {"debug", "info", "warn", "error"};
       std::string line = std::string(kLevels[static_cast<int>(level)]) + " " + msg;
       for (const auto& [k, v] : fields) line += " " + k + "=" + v;

@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "duration.h"
-
 namespace dbtopo {
 namespace {
 
@@ -225,20 +223,6 @@ TEST(ConfigTest, Thresholds) {
       "clusters: [{name: a, engine: mysql, members: [{pod: p, address: h}]}]\n");
   EXPECT_DOUBLE_EQ(config.analysis.max_replication_lag_seconds, 90);
   EXPECT_EQ(config.analysis.max_replication_lag_bytes, 1024);
-}
-
-TEST(DurationTest, ParsesAndFormats) {
-  using std::chrono::milliseconds;
-  EXPECT_EQ(ParseDuration("500ms"), milliseconds(500));
-  EXPECT_EQ(ParseDuration("5s"), milliseconds(5000));
-  EXPECT_EQ(ParseDuration("1m30s"), milliseconds(90'000));
-  EXPECT_EQ(ParseDuration("2h"), milliseconds(7'200'000));
-  EXPECT_EQ(ParseDuration("7"), milliseconds(7000));
-  for (const char* bad : {"", "s", "5x", "-1s", "5s3", "1.5s", "99999999999999999999s"}) {
-    EXPECT_FALSE(ParseDuration(bad)) << bad;
-  }
-  EXPECT_EQ(FormatDuration(milliseconds(90'500)), "1m30s500ms");
-  EXPECT_EQ(FormatDuration(milliseconds(0)), "0s");
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "log.h"
+#include "dbtopo/base/log.h"
 
 namespace dbtopo {
 namespace {

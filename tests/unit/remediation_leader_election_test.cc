@@ -136,8 +136,8 @@ LeaderElectionConfig Config(const std::string& identity) {
   return c;
 }
 
-RemediationLogFn Quiet() {
-  return [](RemediationLogLevel, const std::string&, const auto&) {};
+log::Sink Quiet() {
+  return [](log::Level, const std::string&, const auto&) {};
 }
 
 TEST(LeaderElectorTest, OneHoldsTheOtherFollowsUntilReleased) {

@@ -475,12 +475,5 @@ TEST(AlertmanagerPayloadTest, RejectsGarbage) {
       ParseAlertmanagerPayload(R"({"alerts": [{"labels": []}]})")));
 }
 
-TEST(FormatDurationTest, Short) {
-  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(250)), "250ms");
-  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(1500)), "1.5s");
-  EXPECT_EQ(FormatDuration(std::chrono::seconds(10)), "10s");
-  EXPECT_EQ(FormatDuration(std::chrono::minutes(5)), "5m");
-}
-
 }  // namespace
 }  // namespace dbtopo::remediation

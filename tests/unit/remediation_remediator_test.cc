@@ -94,8 +94,7 @@ struct Harness {
     o.probe = [this](const Target& t, const Credentials&, std::chrono::milliseconds) {
       return servers.Get(t);
     };
-    o.log = [this](RemediationLogLevel, const std::string& msg,
-                   const std::vector<std::pair<std::string, std::string>>& fields) {
+    o.log = [this](log::Level, const std::string& msg, const log::KeyValues& fields) {
       std::lock_guard lock(log_mu);
       std::string line = msg;
       for (const auto& [k, v] : fields) line += " " + k + "=" + v;

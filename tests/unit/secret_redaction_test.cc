@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo {
 namespace {

@@ -98,9 +98,9 @@ struct Logged {
   std::mutex mu;
   std::vector<std::string> lines;
   ShardKeeper::Log Sink() {
-    return [this](bool warn, const std::string& msg, const auto&) {
+    return [this](log::Level level, const std::string& msg, const auto&) {
       std::lock_guard lock(mu);
-      lines.push_back((warn ? "warn: " : "info: ") + msg);
+      lines.push_back((level == log::Level::kWarn ? "warn: " : "info: ") + msg);
     };
   }
   bool Has(const std::string& line) {

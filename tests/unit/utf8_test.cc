@@ -1,7 +1,7 @@
 // Every string becomes valid UTF-8 before it reaches a label: the sanitizer
 // itself, and a member full of invalid bytes rendered into /metrics.
 
-#include "dbtopo/analysis/utf8.h"
+#include "dbtopo/base/utf8.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

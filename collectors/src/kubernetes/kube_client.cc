@@ -11,6 +11,8 @@
 #include <sstream>
 #include <vector>
 
+#include "dbtopo/base/strings.h"
+
 namespace dbtopo::kube {
 namespace {
 
@@ -25,13 +27,6 @@ std::string OpenSslError() {
   char text[256];
   ERR_error_string_n(code, text, sizeof(text));
   return text;
-}
-
-std::string Trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
 }
 
 std::string Base64(const std::string& in) {
@@ -126,7 +121,7 @@ Secret BearerToken::Current() {
       std::ifstream in(file_, std::ios::binary);
       std::ostringstream content;
       content << in.rdbuf();
-      std::string token = Trim(content.str());
+      std::string token(Trim(content.str()));
       if (in && !token.empty()) {
         cached_ = Secret(std::move(token));
         stamp_ = stamp;

@@ -10,6 +10,8 @@
 #include <optional>
 #include <sstream>
 
+#include "dbtopo/base/strings.h"
+
 namespace dbtopo::kube {
 namespace {
 
@@ -23,13 +25,6 @@ bool ReadWholeFile(const std::string& path, std::string* out, std::string* error
   buffer << in.rdbuf();
   *out = buffer.str();
   return true;
-}
-
-std::string Trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
 }
 
 // A parsed document of the merge, with its path.
@@ -197,7 +192,7 @@ class Resolver {
     if (!entry.body || entry.body.IsNull()) return std::nullopt;  // Anonymous.
     if (!entry.body.IsMap()) return Error(*entry.doc, entry.field, "not a mapping");
     const std::string token = Scalar(entry.body, "token");
-    if (!token.empty()) config->token = Secret(Trim(token));
+    if (!token.empty()) config->token = Secret(std::string(Trim(token)));
     const std::string token_file = Scalar(entry.body, "tokenFile");
     if (!token_file.empty()) {
       config->token_file = Resolve(*entry.doc, token_file);
@@ -431,7 +426,8 @@ KubeConfigResult InClusterConfig(const std::string& service_host, const std::str
     return KubeConfigError{"", "service account CA", error};
   }
   std::string ns;
-  if (ReadWholeFile(service_account_dir + "/namespace", &ns, &error)) config.ns = Trim(ns);
+  if (ReadWholeFile(service_account_dir + "/namespace", &ns, &error))
+    config.ns = std::string(Trim(ns));
   return config;
 }
 

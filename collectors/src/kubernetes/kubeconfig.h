@@ -27,7 +27,7 @@
 #include <variant>
 #include <vector>
 
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo::kube {
 

@@ -3,14 +3,14 @@
 
 #include "dbtopo/collectors/kubernetes_discovery.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include "dbtopo/base/duration.h"
+#include "dbtopo/base/log.h"
 #include "kubernetes/kube_client.h"
 #include "kubernetes/kubeconfig.h"
 #include "kubernetes/label_selector.h"
@@ -21,48 +21,7 @@ namespace dbtopo {
 namespace kube {
 namespace {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-std::string LogfmtValue(const std::string& value) {
-  if (!value.empty() && value.find_first_of(" \"=\t\n\\") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-void DefaultLog(DiscoveryLogLevel level, const std::string& msg, const Fields& fields) {
-  std::string line = "msg=" + LogfmtValue(msg);
-  for (const auto& [key, value] : fields) line += " " + key + "=" + LogfmtValue(value);
-  spdlog::level::level_enum spd = spdlog::level::info;
-  switch (level) {
-    case DiscoveryLogLevel::kDebug:
-      spd = spdlog::level::debug;
-      break;
-    case DiscoveryLogLevel::kInfo:
-      spd = spdlog::level::info;
-      break;
-    case DiscoveryLogLevel::kWarn:
-      spd = spdlog::level::warn;
-      break;
-    case DiscoveryLogLevel::kError:
-      spd = spdlog::level::err;
-      break;
-  }
-  spdlog::default_logger_raw()->log(spd, "{}", line);
-}
-
-std::string FormatDelay(std::chrono::milliseconds delay) {
-  if (delay.count() % 1000 == 0) return std::to_string(delay.count() / 1000) + "s";
-  if (delay.count() > 1000) return std::to_string(delay.count() / 1000.0).substr(0, 4) + "s";
-  return std::to_string(delay.count()) + "ms";
-}
+using Fields = log::KeyValues;
 
 std::string Bool(bool b) { return b ? "true" : "false"; }
 
@@ -95,7 +54,7 @@ class Backoff {
 // problems as "list failed" / "watch broken" with `detail` as the reason.
 struct Problem {
   bool http = false;
-  DiscoveryLogLevel level = DiscoveryLogLevel::kWarn;
+  log::Level level = log::Level::kWarn;
   std::string msg;
   std::string detail;
 };
@@ -164,14 +123,12 @@ class KubernetesDiscovery::Impl {
         client_(std::move(client)),
         streams_(std::move(streams)),
         store_(&config_, StreamRules(streams_)),
-        synced_(streams_.size(), false) {
-    if (!options_.log) options_.log = kube::DefaultLog;
-  }
+        synced_(streams_.size(), false) {}
 
   ~Impl() { Stop(); }
 
   void Start() {
-    Log(DiscoveryLogLevel::kInfo, "kubernetes discovery starting",
+    Log(log::Level::kInfo, "kubernetes discovery starting",
         {{"server", client_->config().Describe()},
          {"streams", std::to_string(streams_.size())},
          {"context_namespace", client_->config().ns}});
@@ -233,8 +190,8 @@ class KubernetesDiscovery::Impl {
     return rules;
   }
 
-  void Log(DiscoveryLogLevel level, const std::string& msg, Fields fields) {
-    options_.log(level, msg, fields);
+  void Log(log::Level level, const std::string& msg, const Fields& fields) {
+    log::To(options_.log, level, msg, fields);
   }
 
   bool Stopping() {
@@ -270,24 +227,24 @@ class KubernetesDiscovery::Impl {
     switch (status) {
       case 401:
         client_->token().Invalidate();  // A rotated token is re-read before the retry.
-        p.level = DiscoveryLogLevel::kError;
+        p.level = log::Level::kError;
         p.msg = "401 Unauthorized from API server: check the token / RBAC";
         p.detail = "the API server rejected the credentials of " + client_->config().source +
                    " (token expired, revoked, or for another cluster?)";
         break;
       case 403:
-        p.level = DiscoveryLogLevel::kError;
+        p.level = log::Level::kError;
         p.msg = "403 Forbidden from API server: check the RBAC rules";
         p.detail = "the account may not list/watch pods here; apply deploy/rbac.yaml (" +
                    server_said + ")";
         break;
       case 404:
-        p.level = DiscoveryLogLevel::kError;
+        p.level = log::Level::kError;
         p.msg = "404 Not Found from API server";
         p.detail = "GET " + path + " does not exist: wrong server URL or path prefix?";
         break;
       default:
-        p.level = DiscoveryLogLevel::kWarn;
+        p.level = log::Level::kWarn;
         p.msg = std::to_string(status) + " from API server";
         p.detail = server_said;
     }
@@ -302,7 +259,7 @@ class KubernetesDiscovery::Impl {
                                {"detail", p.detail},
                                {"server", client_->config().server},
                                {"known_pods", known_pods},
-                               {"retry_in", kube::FormatDelay(retry_in)}}));
+                               {"retry_in", FormatDuration(retry_in)}}));
   }
 
   // Logs what changed about a pod that matters to the exporter.
@@ -319,12 +276,12 @@ class KubernetesDiscovery::Impl {
                     {"role_label", role == pod.labels.end() ? "" : role->second},
                     {"target", m.target ? m.target->target.Address() : "no: " + m.skip_reason}};
     };
-    const DiscoveryLogLevel level = quiet ? DiscoveryLogLevel::kDebug : DiscoveryLogLevel::kInfo;
+    const log::Level level = quiet ? log::Level::kDebug : log::Level::kInfo;
     if (!before && after) {
       Log(level, "kubernetes pod added", describe(*after));
       const auto mapping = kube::PodToTarget(*after, rule, config_);
       if (!mapping.warning.empty()) {
-        Log(DiscoveryLogLevel::kWarn, "kubernetes pod port",
+        Log(log::Level::kWarn, "kubernetes pod port",
             {{"pod", after->Key()}, {"problem", mapping.warning}});
       }
     } else if (before && !after) {
@@ -382,7 +339,7 @@ class KubernetesDiscovery::Impl {
       if (continue_token.empty()) break;
     }
     if (dropped > 0) {
-      Log(DiscoveryLogLevel::kWarn, "kubernetes list returned pods outside the selector; ignored",
+      Log(log::Level::kWarn, "kubernetes list returned pods outside the selector; ignored",
           With(StreamFields(i), {{"ignored", std::to_string(dropped)}}));
     }
     const std::size_t count = pods.size();
@@ -406,7 +363,7 @@ class KubernetesDiscovery::Impl {
     for (const auto& [key, pod] : fresh) {
       targets += kube::PodToTarget(pod, config_.discover[s.rule], config_).target.has_value();
     }
-    Log(DiscoveryLogLevel::kInfo, "kubernetes list ok",
+    Log(log::Level::kInfo, "kubernetes list ok",
         With(StreamFields(i), {{"pods", std::to_string(count)},
                                {"targets", std::to_string(targets)},
                                {"resource_version", *rv}}));
@@ -509,9 +466,9 @@ class KubernetesDiscovery::Impl {
           if (problem.http) {
             LogHttpProblem(i, "list", problem, known, delay);
           } else {
-            Log(DiscoveryLogLevel::kWarn,
+            Log(log::Level::kWarn,
                 "kubernetes list failed, keeping " + known + " known pods; retrying in " +
-                    kube::FormatDelay(delay),
+                    FormatDuration(delay),
                 With(StreamFields(i), {{"reason", problem.detail}}));
           }
           if (!Sleep(delay)) return;
@@ -529,12 +486,12 @@ class KubernetesDiscovery::Impl {
         case WatchEnd::kClosed:
           // Normal end (timeoutSeconds): resume from rv. A server that closes
           // at once every time gets the backoff rather than a busy loop.
-          Log(DiscoveryLogLevel::kDebug, "kubernetes watch closed by the server, resuming",
+          Log(log::Level::kDebug, "kubernetes watch closed by the server, resuming",
               With(StreamFields(i), {{"resource_version", rv}}));
           if (lasted < std::chrono::seconds(1) && w.events == 0 && !Sleep(backoff.Next())) return;
           break;
         case WatchEnd::kExpired:
-          Log(DiscoveryLogLevel::kInfo, "kubernetes watch expired, re-listing",
+          Log(log::Level::kInfo, "kubernetes watch expired, re-listing",
               With(StreamFields(i), {{"reason", w.problem.detail}}));
           need_list = true;
           break;
@@ -544,8 +501,8 @@ class KubernetesDiscovery::Impl {
           if (w.problem.http) {
             LogHttpProblem(i, "watch", w.problem, known, delay);
           } else {
-            Log(DiscoveryLogLevel::kWarn,
-                "kubernetes watch broken, re-listing in " + kube::FormatDelay(delay),
+            Log(log::Level::kWarn,
+                "kubernetes watch broken, re-listing in " + FormatDuration(delay),
                 With(StreamFields(i), {{"reason", w.problem.detail}, {"known_pods", known}}));
           }
           need_list = true;

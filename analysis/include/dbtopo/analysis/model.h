@@ -196,4 +196,13 @@ struct Member {
   Observation observation;
 };
 
+namespace utf8 {
+/// Sanitize() on every string of the member: target (pod, unit, host,
+/// labels, role label value) and observation (error, version, GTID text,
+/// channel fields, Redis and Redis Cluster fields). Returns the number of
+/// replacements.
+std::size_t SanitizeMember(Member& member);
+
+}  // namespace utf8
+
 }  // namespace dbtopo

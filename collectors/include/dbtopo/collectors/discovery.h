@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dbtopo/analysis/model.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo {
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "dbtopo/base/log.h"
 #include "dbtopo/collectors/discovery.h"
 
 namespace dbtopo {
@@ -38,14 +39,6 @@ struct KubernetesConfig {
   std::vector<KubernetesDiscoverRule> discover;
 };
 
-/// Severity of a discovery log line.
-enum class DiscoveryLogLevel { kDebug, kInfo, kWarn, kError };
-/// One log line: level, message ("kubernetes list ok"), key/value fields.
-/// Fields never hold a secret (tokens and keys are not logged).
-using DiscoveryLogFn =
-    std::function<void(DiscoveryLogLevel level, const std::string& msg,
-                       const std::vector<std::pair<std::string, std::string>>& fields)>;
-
 /// Knobs of the list/watch loop; the defaults suit a real cluster.
 struct KubernetesDiscoveryOptions {
   /// First retry delay after a failed list or a broken watch; doubles per
@@ -62,8 +55,9 @@ struct KubernetesDiscoveryOptions {
   int list_page_size = 500;
   /// TCP/TLS connect timeout.
   std::chrono::milliseconds connect_timeout{5000};
-  /// Where log lines go; null => spdlog's default logger, logfmt-style text.
-  DiscoveryLogFn log;
+  /// Where log lines go ("kubernetes list ok", with key/value fields; never
+  /// a token or key); null => log::Write.
+  log::Sink log;
 };
 
 /// Discovery from the Kubernetes API: for every `discover[]` rule and every

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "dbtopo/analysis/model.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo {
 

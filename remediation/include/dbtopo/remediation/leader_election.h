@@ -39,7 +39,7 @@ struct LeaseRecord;
 class LeaderElector {
  public:
   /// Does not start: call Start(). `kube` is required.
-  LeaderElector(LeaderElectionConfig config, std::shared_ptr<KubeApi> kube, RemediationLogFn log);
+  LeaderElector(LeaderElectionConfig config, std::shared_ptr<KubeApi> kube, log::Sink log);
   /// Stop().
   ~LeaderElector();
   LeaderElector(const LeaderElector&) = delete;
@@ -66,7 +66,7 @@ class LeaderElector {
 
   const LeaderElectionConfig config_;
   const std::shared_ptr<KubeApi> kube_;
-  const RemediationLogFn log_;
+  const log::Sink log_;
 
   // Touched by the election thread only (and by Stop() after it is joined).
   std::unique_ptr<LeaseRecord> observed_;  // null: none read yet, or 404

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 namespace dbtopo {
 

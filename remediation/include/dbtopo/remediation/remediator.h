@@ -43,20 +43,13 @@
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/base/log.h"
+#include "dbtopo/base/secret.h"
 #include "dbtopo/collectors/discovery.h"
-#include "dbtopo/collectors/secret.h"
 #include "dbtopo/remediation/remediation_config.h"
 #include "dbtopo/remediation/status.h"
 
 namespace dbtopo {
-
-/// Severity of a remediation log line.
-enum class RemediationLogLevel { kDebug, kInfo, kWarn, kError };
-/// One log line: level, message, key/value fields (at most 10; never a
-/// secret).
-using RemediationLogFn =
-    std::function<void(RemediationLogLevel level, const std::string& msg,
-                       const std::vector<std::pair<std::string, std::string>>& fields)>;
 
 /// Reads one target once with its own connection (a fresh probe). Must not
 /// take much longer than `timeout` and must not throw.
@@ -125,8 +118,9 @@ struct RemediatorOptions {
   /// replica is the only remediator. A follower answers the POST endpoints
   /// 503 naming the holder and holds back its automatic actions.
   std::function<Leadership()> leadership;
-  /// Where log lines go; null => spdlog's default logger, logfmt-style text.
-  RemediationLogFn log;
+  /// Where log lines go (at most 10 fields, never a secret); null =>
+  /// log::Write.
+  log::Sink log;
   /// Test seam: called before each step runs, with the step name and pod.
   std::function<void(const std::string& step, const std::string& pod)> on_step;
 };

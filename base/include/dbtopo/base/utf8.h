@@ -9,8 +9,6 @@
 #include <string>
 #include <string_view>
 
-#include "dbtopo/analysis/model.h"
-
 namespace dbtopo::utf8 {
 
 /// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates,
@@ -21,11 +19,5 @@ bool IsValid(std::string_view text);
 /// WHATWG/Unicode "substitution of maximal subparts" practice). Returns the
 /// number of replacements made (0: unchanged).
 std::size_t Sanitize(std::string& text);
-
-/// Sanitize() on every string of the member: target (pod, unit, host,
-/// labels, role label value) and observation (error, version, GTID text,
-/// channel fields, Redis and Redis Cluster fields). Returns the number of
-/// replacements.
-std::size_t SanitizeMember(Member& member);
 
 }  // namespace dbtopo::utf8

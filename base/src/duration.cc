@@ -1,4 +1,4 @@
-#include "duration.h"
+#include "dbtopo/base/duration.h"
 
 #include <charconv>
 #include <limits>

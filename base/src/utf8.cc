@@ -1,6 +1,4 @@
-#include "dbtopo/analysis/utf8.h"
-
-#include <map>
+#include "dbtopo/base/utf8.h"
 
 namespace dbtopo::utf8 {
 namespace {
@@ -74,48 +72,6 @@ std::size_t Sanitize(std::string& text) {
   }
   text = std::move(out);
   return replaced;
-}
-
-std::size_t SanitizeMember(Member& member) {
-  std::size_t n = 0;
-  Target& t = member.target;
-  for (std::string* s :
-       {&t.unit.ns, &t.unit.db_cluster, &t.unit.component, &t.pod, &t.host, &t.role_label_value}) {
-    n += Sanitize(*s);
-  }
-  std::map<std::string, std::string> labels;
-  for (const auto& [k, v] : t.labels) {
-    std::string key = k, value = v;
-    n += Sanitize(key) + Sanitize(value);
-    labels.emplace(std::move(key), std::move(value));
-  }
-  t.labels = std::move(labels);
-  Observation& o = member.observation;
-  for (std::string* s :
-       {&o.error, &o.server_uuid, &o.gtid_executed, &o.gtid_binlog_state, &o.version}) {
-    n += Sanitize(*s);
-  }
-  for (ReplicationChannel& c : o.channels) {
-    for (std::string* s : {&c.name, &c.source_host, &c.io_state, &c.last_io_error,
-                           &c.last_sql_error, &c.gtid_mode}) {
-      n += Sanitize(*s);
-    }
-  }
-  if (o.redis) {
-    for (std::string* s : {&o.redis->role, &o.redis->master_replid, &o.redis->master_replid2}) {
-      n += Sanitize(*s);
-    }
-  }
-  if (o.redis_cluster) {
-    n += Sanitize(o.redis_cluster->myid);
-    for (RedisClusterNode& node : o.redis_cluster->nodes) {
-      for (std::string* s : {&node.id, &node.host, &node.hostname, &node.master_id}) {
-        n += Sanitize(*s);
-      }
-      for (std::string& flag : node.flags) n += Sanitize(flag);
-    }
-  }
-  return n;
 }
 
 }  // namespace dbtopo::utf8

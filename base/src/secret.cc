@@ -1,4 +1,4 @@
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
 
 #include <mutex>
 #include <set>

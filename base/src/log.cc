@@ -1,4 +1,4 @@
-#include "log.h"
+#include "dbtopo/base/log.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -7,8 +7,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "dbtopo/analysis/utf8.h"
-#include "dbtopo/collectors/secret.h"
+#include "dbtopo/base/secret.h"
+#include "dbtopo/base/utf8.h"
 
 namespace dbtopo::log {
 namespace {
@@ -178,6 +178,22 @@ void Write(Level level, std::string_view msg, std::span<const Field> fields) {
   secrets::Redact(line);  // Whatever a field quoted from a server.
   spdlog::logger* logger = g_structured ? g_structured.get() : spdlog::default_logger_raw();
   logger->log(ToSpdlog(level), "{}", line);
+}
+
+void Write(Level level, std::string_view msg, const KeyValues& fields) {
+  if (!Enabled(level)) return;
+  std::vector<Field> views;
+  views.reserve(fields.size());
+  for (const auto& [key, value] : fields) views.emplace_back(key, value);
+  Write(level, msg, std::span<const Field>(views));
+}
+
+void To(const Sink& sink, Level level, const std::string& msg, const KeyValues& fields) {
+  if (sink) {
+    sink(level, msg, fields);
+  } else {
+    Write(level, msg, fields);
+  }
 }
 
 }  // namespace dbtopo::log
