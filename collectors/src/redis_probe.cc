@@ -10,7 +10,6 @@
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "dbtopo/base/log.h"
 #include "dbtopo/collectors/probe.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_info_parser.h"
@@ -252,8 +252,8 @@ class RedisProbe : public Probe {
     if (Cluster()) {
       const int bad_lines = redis::FillRedisCluster(parsed, observation);
       if (bad_lines != last_bad_lines_ && bad_lines > 0) {
-        spdlog::warn("redis-cluster {}: skipped {} malformed CLUSTER NODES line(s)", target_.Key(),
-                     bad_lines);
+        log::Warn("redis-cluster: skipped malformed CLUSTER NODES lines",
+                  {{"target", target_.Key()}, {"lines", std::to_string(bad_lines)}});
       }
       last_bad_lines_ = bad_lines;
     }

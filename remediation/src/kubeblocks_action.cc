@@ -7,52 +7,19 @@
 #include <thread>
 
 #include "actions.h"
-#include "kube_json.h"
-#include "kubernetes/kube_client.h"
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kube_client.h"
+#include "dbtopo/kube/kube_json.h"
 
 namespace dbtopo {
-namespace {
-
-class KubeClientApi : public KubeApi {
- public:
-  explicit KubeClientApi(std::unique_ptr<kube::KubeClient> client) : client_(std::move(client)) {}
-
-  Response Post(const std::string& path, const std::string& body) override {
-    return Convert(client_->Post(path, body, "application/json", std::chrono::seconds(30)));
-  }
-  Response Put(const std::string& path, const std::string& body) override {
-    return Convert(client_->Put(path, body, "application/json", std::chrono::seconds(30)));
-  }
-  Response Get(const std::string& path) override {
-    return Convert(client_->Get(path, std::chrono::seconds(30)));
-  }
-  std::string Describe() const override { return client_->config().Describe(); }
-  std::string Namespace() const override { return client_->config().ns; }
-
- private:
-  static Response Convert(const kube::HttpResult& r) { return {r.status, r.body, r.error}; }
-  std::unique_ptr<kube::KubeClient> client_;
-};
-
-}  // namespace
-
-std::variant<std::unique_ptr<KubeApi>, std::string> MakeKubeApi(const std::string& kubeconfig) {
-  kube::KubeConfigResult resolved = kube::ResolveKubeConfig(kubeconfig);
-  if (auto* error = std::get_if<kube::KubeConfigError>(&resolved)) return error->ToString();
-  auto client = kube::KubeClient::Create(std::get<kube::KubeConfig>(std::move(resolved)));
-  if (auto* error = std::get_if<std::string>(&client)) return *error;
-  return std::unique_ptr<KubeApi>(
-      new KubeClientApi(std::get<std::unique_ptr<kube::KubeClient>>(std::move(client))));
-}
-
 namespace remediation {
 namespace {
 
 constexpr char kGroupVersion[] = "operations.kubeblocks.io/v1alpha1";
 
 /// The status message of a failed API call, without the body's noise.
-std::string ApiError(const KubeApi::Response& r) { return KubeApiError(r.status, r.body, r.error); }
+std::string ApiError(const KubeApi::Response& r) {
+  return kube::KubeApiError(r.status, r.body, r.error);
+}
 
 const MemberView* FindIn(const Topology& topology, const UnitId& unit, const std::string& pod) {
   for (const UnitView& u : topology.units) {
@@ -99,7 +66,7 @@ ActionOutcome KubeblocksSwitchover(const UnitId& unit, const SwitchoverPlan& pla
                     return false;
                   }
                   const nlohmann::json created = nlohmann::json::parse(r.body, nullptr, false);
-                  name = StringAt(created, {"metadata", "name"});
+                  name = kube::StringAt(created, {"metadata", "name"});
                   if (name.empty()) {
                     *detail = "create OpsRequest: the answer has no metadata.name";
                     return false;
@@ -122,14 +89,14 @@ ActionOutcome KubeblocksSwitchover(const UnitId& unit, const SwitchoverPlan& pla
               const KubeApi::Response r = kube->Get(path + "/" + kube::UrlEncode(name));
               if (r.status == 200) {
                 const nlohmann::json ops = nlohmann::json::parse(r.body, nullptr, false);
-                phase = StringAt(ops, {"status", "phase"});
+                phase = kube::StringAt(ops, {"status", "phase"});
                 if (phase == "Succeed") {
                   *detail = "OpsRequest " + name + " phase Succeed";
                   return true;
                 }
                 if (phase == "Failed" || phase == "Cancelled" || phase == "Aborted") {
-                  *detail =
-                      "OpsRequest " + name + " phase " + phase + " " + LastConditionMessage(ops);
+                  *detail = "OpsRequest " + name + " phase " + phase + " " +
+                            kube::LastConditionMessage(ops);
                   return false;
                 }
               } else {

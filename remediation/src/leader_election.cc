@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "kube_json.h"
+#include "dbtopo/kube/kube_json.h"
 #include "lease_record.h"
 
 namespace dbtopo {
@@ -65,8 +65,7 @@ void LeaderElector::Stop() {
 bool LeaderElector::TryAcquireOrRenew() {
   const KubeApi::Response read = kube_->Get(LeasePath());
   if (read.status != 200 && read.status != 404) {
-    LogProblem("cannot read the lease: " +
-               remediation::KubeApiError(read.status, read.body, read.error));
+    LogProblem("cannot read the lease: " + kube::KubeApiError(read.status, read.body, read.error));
     KeepUntilRenewDeadline();
     return false;
   }
@@ -111,7 +110,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   auto written = wrote.status == 200 || wrote.status == 201
                      ? ParseLease(wrote.body)
                      : std::variant<LeaseRecord, std::string>(
-                           remediation::KubeApiError(wrote.status, wrote.body, wrote.error));
+                           kube::KubeApiError(wrote.status, wrote.body, wrote.error));
   if (auto* error = std::get_if<std::string>(&written)) {
     LogProblem("cannot write the lease: " + *error);
     KeepUntilRenewDeadline();
@@ -182,7 +181,7 @@ void LeaderElector::Release() {
   } else {
     log::To(log_, log::Level::kWarn, "could not release the remediation lease",
             {{"lease", config_.ns + "/" + config_.lease_name},
-             {"err", remediation::KubeApiError(r.status, r.body, r.error)}});
+             {"err", kube::KubeApiError(r.status, r.body, r.error)}});
   }
 }
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kubeconfig.h"
 #include "kubernetes/label_selector.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "base64_for_tests.h"
-#include "kubernetes/kube_client.h"
+#include "dbtopo/kube/kube_client.h"
 #include "support/exporter_process.h"
 #include "support/fake_kube_api.h"
 #include "support/mariadb_topology.h"

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "base64_for_tests.h"
-#include "kubernetes/kube_client.h"
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kube_client.h"
+#include "dbtopo/kube/kubeconfig.h"
 
 namespace dbtopo::kube {
 namespace {
@@ -375,6 +375,19 @@ TEST(Base64Test, DecodesAndRejects) {
   EXPECT_EQ(out, "hello");
   EXPECT_FALSE(DecodeBase64("a*b", &out));
   EXPECT_FALSE(DecodeBase64("aGk=aGk=", &out));
+  // Unpadded input (some kubeconfig writers drop the padding) decodes too.
+  EXPECT_TRUE(DecodeBase64("aGk", &out));
+  EXPECT_EQ(out, "hi");
+  EXPECT_TRUE(DecodeBase64("aA", &out));
+  EXPECT_EQ(out, "h");
+  EXPECT_TRUE(DecodeBase64("", &out));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(DecodeBase64("a", &out));       // Not a whole byte.
+  EXPECT_FALSE(DecodeBase64("aGk===", &out));  // Three padding characters.
+  EXPECT_FALSE(DecodeBase64("aG=k", &out));    // Data after padding.
+  // Binary survives (a DER key or certificate inside PEM data).
+  EXPECT_TRUE(DecodeBase64("AP8AgA==", &out));
+  EXPECT_EQ(out, std::string("\x00\xff\x00\x80", 4));
 }
 
 // ---------------------------------------------------------------- KubeClient

@@ -11,8 +11,8 @@
 
 #include "dbtopo/base/duration.h"
 #include "dbtopo/base/log.h"
-#include "kubernetes/kube_client.h"
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kube_client.h"
+#include "dbtopo/kube/kubeconfig.h"
 #include "kubernetes/label_selector.h"
 #include "kubernetes/pod_parser.h"
 #include "kubernetes/pod_store.h"

@@ -1,6 +1,6 @@
-#include "kube_json.h"
+#include "dbtopo/kube/kube_json.h"
 
-namespace dbtopo::remediation {
+namespace dbtopo::kube {
 
 std::string KubeApiError(int status, const std::string& body, const std::string& transport_error) {
   if (status == 0) return "no response: " + transport_error;
@@ -29,4 +29,4 @@ std::string LastConditionMessage(const nlohmann::json& ops) {
   return StringAt(c, {"reason"}) + ": " + StringAt(c, {"message"});
 }
 
-}  // namespace dbtopo::remediation
+}  // namespace dbtopo::kube

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace dbtopo::remediation {
+namespace dbtopo::kube {
 
 /// "HTTP <status>: <message>" from an API error: the Status object's
 /// `message` when the body is one, else the first 300 bytes of the body.
@@ -23,4 +23,4 @@ std::string StringAt(const nlohmann::json& j, std::initializer_list<const char*>
 /// OpsRequest, "" when there is none.
 std::string LastConditionMessage(const nlohmann::json& ops);
 
-}  // namespace dbtopo::remediation
+}  // namespace dbtopo::kube

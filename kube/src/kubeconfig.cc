@@ -1,5 +1,6 @@
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kubeconfig.h"
 
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -266,38 +267,35 @@ std::string KubeConfigError::ToString() const {
 
 bool DecodeBase64(const std::string& in, std::string* out) {
   out->clear();
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  int padding = 0;
+  std::string text;
+  text.reserve(in.size() + 3);
   for (char c : in) {
-    int value;
-    if (c >= 'A' && c <= 'Z') {
-      value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      value = c - '0' + 52;
-    } else if (c == '+') {
-      value = 62;
-    } else if (c == '/') {
-      value = 63;
-    } else if (c == '=') {
-      ++padding;
-      continue;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      continue;
-    } else {
-      return false;
-    }
-    if (padding > 0) return false;  // Data after padding.
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') text += c;
   }
-  return padding <= 2 && bits < 6;
+  // Padding only at the end, at most two; unpadded input is padded here
+  // (OpenSSL's block decoder wants whole quads).
+  const std::size_t data_end = text.find('=');
+  const std::size_t padding = data_end == std::string::npos ? 0 : text.size() - data_end;
+  if (padding > 2 || (data_end != std::string::npos &&
+                      text.find_first_not_of('=', data_end) != std::string::npos)) {
+    return false;
+  }
+  const std::size_t data = text.size() - padding;
+  if (data % 4 == 1) return false;  // Not a whole byte.
+  text.resize(data);
+  while (text.size() % 4 != 0) text += '=';
+  if (text.empty()) return true;
+  out->resize(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) {
+    out->clear();
+    return false;
+  }
+  // EVP_DecodeBlock counts the padding's zero bytes too: keep the data's.
+  out->resize(data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1));
+  return true;
 }
 
 std::string ParseServerUrl(const std::string& url, KubeConfig* out) {

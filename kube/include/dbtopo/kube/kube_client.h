@@ -19,7 +19,7 @@
 #include <string_view>
 #include <variant>
 
-#include "kubernetes/kubeconfig.h"
+#include "dbtopo/kube/kubeconfig.h"
 
 namespace httplib {
 class ClientImpl;
