@@ -1,7 +1,8 @@
 // Analyze(): a round of members -> units -> observed roles -> findings.
 //
-// The flow per unit is fixed (see detectors.h): engine hook for the observed
-// role, common detectors, engine detectors. Findings are sorted at the end so
+// The flow per unit is fixed (see detectors.h): the engine's hook for the
+// observed role, common detectors, the engine's unit detectors; then each
+// engine's round detectors once. Findings are sorted at the end so
 // the output does not depend on the order discovery yielded the targets.
 
 #include <algorithm>
@@ -9,38 +10,11 @@
 
 #include "common_detectors.h"
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/analysis/engines.h"
 #include "detectors.h"
 
 namespace dbtopo {
 namespace {
-
-void AssignRoles(UnitView& unit) {
-  switch (unit.engine) {
-    case Engine::kMysql:
-      detail::AssignMysqlRoles(unit);
-      return;
-    case Engine::kRedis:
-    case Engine::kRedisCluster:
-      for (MemberView& m : unit.members) m.observed_role = detail::RedisObservedRole(m.observation);
-      return;
-  }
-}
-
-void RunEngineDetectors(UnitView& unit, const AnalysisOptions& options,
-                        std::vector<Finding>* findings) {
-  switch (unit.engine) {
-    case Engine::kMysql:
-      detail::DetectMysql(unit, options, findings);
-      return;
-    case Engine::kRedis:
-      detail::DetectRedis(unit, options, findings);
-      return;
-    case Engine::kRedisCluster:
-      // Spans units (a cluster's shards may be separate components): run
-      // once per round by DetectRedisClusters in Analyze().
-      return;
-  }
-}
 
 MemberView MakeMemberView(const Member& member) {
   MemberView view;
@@ -97,11 +71,14 @@ Topology Analyze(const std::vector<Member>& members, const AnalysisOptions& opti
   Topology topology;
   topology.units = GroupIntoUnits(members);
   for (UnitView& unit : topology.units) {
-    AssignRoles(unit);
+    const detail::EngineHooks& hooks = detail::HooksOf(unit.engine);
+    hooks.assign_roles(unit);
     detail::RunCommonDetectors(unit, &topology.findings);
-    RunEngineDetectors(unit, options, &topology.findings);
+    hooks.unit_detectors(unit, options, &topology.findings);
   }
-  detail::DetectRedisClusters(topology.units, options, &topology.findings);
+  for (Engine engine : AllEngines()) {
+    detail::HooksOf(engine).round_detectors(topology.units, options, &topology.findings);
+  }
   std::erase_if(topology.findings, [&](const Finding& f) {
     const bool transient = f.kind == finding::kNoPrimary || f.kind == finding::kDualPrimary;
     return transient &&

@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "dbtopo/analysis/engines.h"
 #include "dbtopo/base/strings.h"
 #include "source_graph.h"
 
@@ -64,12 +65,12 @@ void CountPrimaries(UnitView& unit) {
   unit.primaries = static_cast<int>(primaries.size());
   // A Redis Cluster has one master per shard; "the" primary of the unit is
   // meaningless there.
-  if (unit.engine == Engine::kRedisCluster) return;
+  if (OnePrimaryPerShard(unit.engine)) return;
   unit.primary_pod = primaries.size() == 1 ? primaries.front()->target.pod : "";
 }
 
 void DetectDualPrimary(UnitView& unit, std::vector<Finding>* findings) {
-  if (unit.engine == Engine::kRedisCluster) return;
+  if (OnePrimaryPerShard(unit.engine)) return;
   const auto primaries =
       MembersWhere(unit, [](const MemberView& m) { return m.observed_role == Role::kPrimary; });
   // Two servers that accept writes and do not replicate: split brain, writes
@@ -101,7 +102,7 @@ std::map<const MemberView*, std::vector<const MemberView*>> StillFollowedWhileDo
 }
 
 void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
-  if (unit.engine == Engine::kRedisCluster) return;
+  if (OnePrimaryPerShard(unit.engine)) return;
   if (unit.primaries > 0) return;
   // The exporter cannot reach a member that replicas still stream from: it
   // is alive for them, so this is the exporter's blindness (network, grants,
@@ -125,7 +126,7 @@ void DetectNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
 void DetectLabelledNoPrimary(const UnitView& unit, std::vector<Finding>* findings) {
   // Redis Cluster shards are judged by slots; a unit without any role label
   // (a plain StatefulSet) routes writes some other way.
-  if (unit.engine == Engine::kRedisCluster || unit.primaries != 1) return;
+  if (OnePrimaryPerShard(unit.engine) || unit.primaries != 1) return;
   if (unit.labelled_primaries > 0) return;
   const bool any_label = std::any_of(unit.members.begin(), unit.members.end(), [](const auto& m) {
     return m.target.labelled_role.has_value() || !m.target.role_label_value.empty();
@@ -156,7 +157,7 @@ void DetectLabelledDualPrimary(UnitView& unit, std::vector<Finding>* findings) {
   // Services and operators route writes by this label: two labelled primaries
   // send writes to both, whatever the databases think.
   std::vector<std::vector<const MemberView*>> groups;
-  if (unit.engine != Engine::kRedisCluster) {
+  if (!OnePrimaryPerShard(unit.engine)) {
     groups.push_back(labelled);
   } else {
     // A Redis Cluster has one primary per shard, and a static config may put

@@ -7,8 +7,8 @@
 //   2. runs the common detectors (target_down, primaries, role labels; see
 //      common_detectors.h),
 //   3. runs the engine's detectors.
-// A new engine adds one file with its two functions and one case in
-// analyze.cc.
+// A new engine adds one file with its functions and one entry in
+// engines.cc (EngineHooks below, and EngineTraits in the public engines.h).
 
 #include <vector>
 
@@ -101,5 +101,45 @@ void DetectRedis(UnitView& unit, const AnalysisOptions& options, std::vector<Fin
 /// redis_cluster_master_without_replica, and the DetectRedisLinks findings.
 void DetectRedisClusters(std::vector<UnitView>& units, const AnalysisOptions& options,
                          std::vector<Finding>* findings);
+
+}  // namespace dbtopo::detail
+
+namespace dbtopo::detail {
+
+/// Sets MemberView::observed_role with RedisObservedRole (both Redis engines).
+void AssignRedisRoles(UnitView& unit);
+
+/// For an engine without detectors of that kind.
+void NoUnitDetectors(UnitView& unit, const AnalysisOptions& options,
+                     std::vector<Finding>* findings);
+void NoRoundDetectors(std::vector<UnitView>& units, const AnalysisOptions& options,
+                      std::vector<Finding>* findings);
+
+/// The analysis hooks of one engine, each required (an engine without
+/// detectors of a kind names NoUnitDetectors / NoRoundDetectors).
+struct EngineHooks {
+  using AssignRolesFn = void (*)(UnitView& unit);
+  using UnitDetectorsFn = void (*)(UnitView& unit, const AnalysisOptions& options,
+                                   std::vector<Finding>* findings);
+  using RoundDetectorsFn = void (*)(std::vector<UnitView>& units, const AnalysisOptions& options,
+                                    std::vector<Finding>* findings);
+
+  constexpr EngineHooks(AssignRolesFn assign_roles, UnitDetectorsFn unit_detectors,
+                        RoundDetectorsFn round_detectors)
+      : assign_roles(assign_roles),
+        unit_detectors(unit_detectors),
+        round_detectors(round_detectors) {}
+
+  /// Step 1: MemberView::observed_role of every member.
+  AssignRolesFn assign_roles;
+  /// Step 3, per unit of this engine, after the common detectors.
+  UnitDetectorsFn unit_detectors;
+  /// Once per round over every unit (for findings that span units, such as
+  /// the shards of one Redis Cluster); must ignore units of other engines.
+  RoundDetectorsFn round_detectors;
+};
+
+/// The hooks of `engine` (engines.cc).
+const EngineHooks& HooksOf(Engine engine);
 
 }  // namespace dbtopo::detail

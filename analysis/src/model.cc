@@ -3,26 +3,17 @@
 #include <algorithm>
 #include <map>
 
+#include "dbtopo/analysis/engines.h"
 #include "dbtopo/base/utf8.h"
 
 namespace dbtopo {
 
-const char* EngineName(Engine engine) {
-  switch (engine) {
-    case Engine::kMysql:
-      return "mysql";
-    case Engine::kRedis:
-      return "redis";
-    case Engine::kRedisCluster:
-      return "redis-cluster";
-  }
-  return "unknown";
-}
+const char* EngineName(Engine engine) { return Traits(engine).name; }
 
 std::optional<Engine> ParseEngine(const std::string& name) {
-  if (name == "mysql") return Engine::kMysql;
-  if (name == "redis") return Engine::kRedis;
-  if (name == "redis-cluster") return Engine::kRedisCluster;
+  for (Engine engine : AllEngines()) {
+    if (name == Traits(engine).name) return engine;
+  }
   return std::nullopt;
 }
 

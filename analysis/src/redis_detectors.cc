@@ -125,4 +125,8 @@ void DetectRedis(UnitView& unit, const AnalysisOptions& options, std::vector<Fin
   ExplainDualPrimary(unit, findings);
 }
 
+void AssignRedisRoles(UnitView& unit) {
+  for (MemberView& m : unit.members) m.observed_role = RedisObservedRole(m.observation);
+}
+
 }  // namespace dbtopo::detail

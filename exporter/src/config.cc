@@ -14,6 +14,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "dbtopo/analysis/engines.h"
 #include "dbtopo/base/duration.h"
 #include "yaml_fields.h"
 
@@ -62,8 +63,6 @@ Engine EngineValue(const YAML::Node& node, const std::string& path) {
   return *parsed;
 }
 
-int DefaultPort(Engine engine) { return engine == Engine::kMysql ? 3306 : 6379; }
-
 // "host:port", "[v6]:port" or "host" (engine's default port).
 void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
                   MemberConfig* member) {
@@ -88,7 +87,7 @@ void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
     if (port_text.empty()) Fail(node, key, "missing port after ':' in \"" + text + "\"");
   }
   if (host.empty()) Fail(node, key, "missing host in \"" + text + "\"");
-  int port = DefaultPort(engine);
+  int port = Traits(engine).default_port;
   if (!port_text.empty()) {
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||

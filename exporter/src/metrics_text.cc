@@ -10,6 +10,8 @@
 #include <set>
 #include <vector>
 
+#include "dbtopo/analysis/engines.h"
+
 namespace dbtopo {
 
 // The project version of the top-level CMakeLists.txt.
@@ -302,7 +304,7 @@ void RenderUnit(FamilySet& out, const UnitView& unit, std::set<UnitId>* views_re
   out.Add("dbtopo_cluster_primaries", labels, unit.primaries);
   out.Add("dbtopo_cluster_labelled_primaries", labels, unit.labelled_primaries);
   out.Add("dbtopo_cluster_dual_primary", labels, Bool(unit.dual_primary));
-  if (unit.engine == Engine::kMysql) {
+  if (Traits(unit.engine).reports_server_ids) {
     out.Add("dbtopo_cluster_server_id_conflicts", labels, unit.server_id_conflicts);
   }
   // Views are a property of the whole Redis Cluster (db_cluster), not a shard.

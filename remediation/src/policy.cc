@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dbtopo/analysis/engines.h"
 #include "dbtopo/base/duration.h"
 #include "dbtopo/base/strings.h"
+#include "engine_actions.h"
 
 namespace dbtopo::remediation {
 namespace {
@@ -110,7 +112,7 @@ std::string LagProblem(Engine engine, const MemberView& candidate, const Channel
                        const SwitchoverLimits& limits) {
   const ReplicationChannel& c = cv.channel;
   const double max_s = std::chrono::duration<double>(limits.max_lag).count();
-  if (engine == Engine::kMysql) {
+  if (ActionsOf(engine).lag_limit == LagLimit::kSeconds) {
     if (!c.lag_seconds) {
       return "candidate " + candidate.target.pod +
              " has unknown lag (Seconds_Behind_Master is NULL)";
@@ -237,11 +239,11 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
   for (const MemberView& m : unit.members) {
     if (Writable(m)) writable.push_back(m.target.pod);
   }
-  if (unit.engine != Engine::kRedisCluster && writable.size() > 1) {
+  if (!OnePrimaryPerShard(unit.engine) && writable.size() > 1) {
     return Refuse(422, "more than one member accepts writes (" + Join(writable) +
                            "): fence the stray primary first");
   }
-  if (unit.engine == Engine::kRedisCluster && unit.dual_primary) {
+  if (OnePrimaryPerShard(unit.engine) && unit.dual_primary) {
     return Refuse(422, "two masters claim the same slots in unit " + UnitName(unit.unit));
   }
 
@@ -260,7 +262,7 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
       return Refuse(422, "candidate " + candidate +
                              " is already the primary and every member replicates from it");
     }
-    if (unit.engine == Engine::kRedisCluster) {
+    if (OnePrimaryPerShard(unit.engine)) {
       return Refuse(422, "candidate " + candidate + " is already a master");
     }
     // A switchover that half happened: finish it by re-pointing the others.
@@ -306,7 +308,7 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
                            " accepts writes while it replicates (writable replica): fence it "
                            "first");
   }
-  if (unit.engine == Engine::kRedisCluster && cand->observed_role != Role::kReplica) {
+  if (OnePrimaryPerShard(unit.engine) && cand->observed_role != Role::kReplica) {
     return Refuse(422, "candidate " + candidate + " is not a replica (role " +
                            RoleName(cand->observed_role) + ")");
   }
@@ -415,10 +417,8 @@ std::string VerifySwitchover(const UnitView& unit, const std::string& candidate)
 // ---------------------------------------------------------------- fence
 
 std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod) {
-  if (unit.engine == Engine::kRedisCluster) {
-    return Refuse(422,
-                  "fencing is not supported for redis-cluster (masters of one shard are "
-                  "resolved by the cluster's config epochs)");
+  if (const EngineActions& actions = ActionsOf(unit.engine); actions.fence == nullptr) {
+    return Refuse(422, actions.no_fence_reason);
   }
   if (!only_pod.empty() && FindMember(unit, only_pod) == nullptr) {
     return Refuse(404, "unknown pod \"" + only_pod + "\" in unit " + UnitName(unit.unit) +
@@ -512,7 +512,7 @@ std::vector<std::pair<UnitId, std::string>> Persistence::Observe(const Topology&
                                                                  int rounds) {
   std::set<UnitId> fenceable;
   for (const UnitView& u : topology.units) {
-    if (u.engine != Engine::kRedisCluster) fenceable.insert(u.unit);
+    if (ActionsOf(u.engine).fence != nullptr) fenceable.insert(u.unit);
   }
   std::map<UnitId, std::string> present;
   for (const Finding& f : topology.findings) {

@@ -9,8 +9,10 @@
 
 #include "actions.h"
 #include "alert_claims.h"
+#include "dbtopo/base/assert.h"
 #include "dbtopo/base/duration.h"
 #include "dbtopo/collectors/probe.h"
+#include "engine_actions.h"
 #include "held_back.h"
 #include "policy.h"
 #include "switchover_request.h"
@@ -590,7 +592,8 @@ class Remediator::Impl {
                                             "finishes a half-done switchover"});
     }
     std::shared_ptr<const Credentials> replication;
-    if (method == "native" && fresh->engine == Engine::kMysql) {
+    const remediation::EngineActions& native = remediation::ActionsOf(fresh->engine);
+    if (method == "native" && native.needs_replication_user) {
       if (opt_.replication_credentials) replication = opt_.replication_credentials(unit);
       if (replication == nullptr) {
         return Refuse(std::move(r),
@@ -620,12 +623,8 @@ class Remediator::Impl {
       outcome = remediation::ExecSwitchover(unit, plan, opt_.config.switchover.command, ctx);
     } else if (method == "webhook") {
       outcome = remediation::WebhookSwitchover(unit, plan, opt_.config.switchover.url, ctx);
-    } else if (fresh->engine == Engine::kMysql) {
-      outcome = remediation::MysqlSwitchover(plan, members, *replication, ctx);
-    } else if (fresh->engine == Engine::kRedis) {
-      outcome = remediation::RedisSwitchover(plan, members, ctx);
     } else {
-      outcome = remediation::RedisClusterFailover(plan, members, ctx);
+      outcome = native.switchover(plan, members, replication.get(), ctx);
     }
     Conclude(r, ctx, outcome, dry_run);
     if (r.result == remediation_result::kDryRun) {
@@ -655,9 +654,9 @@ class Remediator::Impl {
     const bool dry_run = !opt_.config.enabled || request.dry_run;
     ActionContext ctx = MakeContext(unit, r.action, dry_run);
     const MemberMap members = Members(targets);
-    const ActionOutcome outcome = fresh->engine == Engine::kMysql
-                                      ? remediation::MysqlFence(plan, members, ctx)
-                                      : remediation::RedisFence(plan, members, ctx);
+    const remediation::EngineActions::FenceFn fence = remediation::ActionsOf(fresh->engine).fence;
+    DBTOPO_ASSERT(fence != nullptr, "PlanFence refuses engines without a fence");
+    const ActionOutcome outcome = fence(plan, members, ctx);
     Conclude(r, ctx, outcome, dry_run);
     if (r.result == remediation_result::kDryRun) {
       std::string pods;

@@ -111,7 +111,9 @@ TEST(PodToTargetTest, DefaultPorts) {
   KubernetesDiscoverRule redis = config.discover[1];
   redis.engine = Engine::kRedis;
   EXPECT_EQ(PodToTarget(pod, redis, config).target->target.port, 6379);
-  EXPECT_EQ(DefaultPort(Engine::kRedisCluster), 6379);
+  KubernetesDiscoverRule cluster = config.discover[1];
+  cluster.engine = Engine::kRedisCluster;
+  EXPECT_EQ(PodToTarget(pod, cluster, config).target->target.port, 6379);
 }
 
 TEST(PodToTargetTest, OnlyRunningPodsWithIpAndClusterLabel) {

@@ -2,9 +2,9 @@
 
 #include <set>
 
-namespace dbtopo::kube {
+#include "dbtopo/analysis/engines.h"
 
-int DefaultPort(Engine engine) { return engine == Engine::kMysql ? 3306 : 6379; }
+namespace dbtopo::kube {
 
 PodMapping PodToTarget(const PodInfo& pod, const KubernetesDiscoverRule& rule,
                        const KubernetesConfig& config) {
@@ -32,7 +32,7 @@ PodMapping PodToTarget(const PodInfo& pod, const KubernetesDiscoverRule& rule,
   t.pod = pod.name;
   t.engine = rule.engine;
   t.host = pod.pod_ip;
-  t.port = DefaultPort(rule.engine);
+  t.port = Traits(rule.engine).default_port;
   if (!rule.port_name.empty()) {
     bool found = false;
     for (const ContainerPort& port : pod.ports) {

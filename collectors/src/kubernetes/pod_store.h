@@ -20,10 +20,6 @@
 
 namespace dbtopo::kube {
 
-/// The port a target of `engine` uses when no container port is named
-/// `port_name`: 3306 (mysql), 6379 (redis, redis-cluster).
-int DefaultPort(Engine engine);
-
 /// A pod mapped through a rule: the target, or why the pod is not one.
 struct PodMapping {
   std::optional<DiscoveredTarget> target;
@@ -39,7 +35,7 @@ struct PodMapping {
 ///           or the engine name when the label is absent),
 ///   pod = metadata.name, engine and credentials from `rule`,
 ///   host = status.podIP, port = the containerPort named rule.port_name (else
-///   DefaultPort), labels = pod labels, role label mapped with role_values,
+///   Traits(engine).default_port), labels = pod labels, role label mapped with role_values,
 ///   pod_ready = the Ready condition.
 /// Only pods in phase Running with a pod IP and a cluster label are targets;
 /// a Running pod that is not Ready still is (pod_ready = false).

@@ -1,0 +1,46 @@
+#include "dbtopo/analysis/engines.h"
+
+#include <array>
+
+#include "detectors.h"
+
+namespace dbtopo {
+namespace {
+
+constexpr EngineTraits kMysql(Engine::kMysql, "mysql", 3306, PrimaryScope::kUnit,
+                              /*reports_server_ids=*/true);
+constexpr EngineTraits kRedis(Engine::kRedis, "redis", 6379, PrimaryScope::kUnit,
+                              /*reports_server_ids=*/false);
+constexpr EngineTraits kRedisCluster(Engine::kRedisCluster, "redis-cluster", 6379,
+                                     PrimaryScope::kShard, /*reports_server_ids=*/false);
+
+constexpr std::array kAll{Engine::kMysql, Engine::kRedis, Engine::kRedisCluster};
+
+}  // namespace
+
+const EngineTraits& Traits(Engine engine) {
+  return PerEngine(engine, kMysql, kRedis, kRedisCluster);
+}
+
+std::span<const Engine> AllEngines() { return kAll; }
+
+namespace detail {
+namespace {
+
+constexpr EngineHooks kMysqlHooks(AssignMysqlRoles, DetectMysql, NoRoundDetectors);
+constexpr EngineHooks kRedisHooks(AssignRedisRoles, DetectRedis, NoRoundDetectors);
+// Its detectors span units (a cluster's shards may be separate components).
+constexpr EngineHooks kRedisClusterHooks(AssignRedisRoles, NoUnitDetectors, DetectRedisClusters);
+
+}  // namespace
+
+const EngineHooks& HooksOf(Engine engine) {
+  return PerEngine(engine, kMysqlHooks, kRedisHooks, kRedisClusterHooks);
+}
+
+void NoUnitDetectors(UnitView&, const AnalysisOptions&, std::vector<Finding>*) {}
+void NoRoundDetectors(std::vector<UnitView>&, const AnalysisOptions&, std::vector<Finding>*) {}
+
+}  // namespace detail
+
+}  // namespace dbtopo

@@ -1,0 +1,40 @@
+#include "engine_actions.h"
+
+#include "dbtopo/analysis/engines.h"
+
+namespace dbtopo::remediation {
+namespace {
+
+// The replication user is checked before the action starts (needs_replication_user).
+ActionOutcome MysqlNativeSwitchover(const SwitchoverPlan& plan, const MemberMap& members,
+                                    const Credentials* replication, ActionContext& ctx) {
+  return MysqlSwitchover(plan, members, *replication, ctx);
+}
+
+ActionOutcome RedisNativeSwitchover(const SwitchoverPlan& plan, const MemberMap& members,
+                                    const Credentials*, ActionContext& ctx) {
+  return RedisSwitchover(plan, members, ctx);
+}
+
+ActionOutcome RedisClusterNativeFailover(const SwitchoverPlan& plan, const MemberMap& members,
+                                         const Credentials*, ActionContext& ctx) {
+  return RedisClusterFailover(plan, members, ctx);
+}
+
+constexpr EngineActions kMysql(MysqlNativeSwitchover, /*needs_replication_user=*/true, MysqlFence,
+                               "", LagLimit::kSeconds);
+constexpr EngineActions kRedis(RedisNativeSwitchover, /*needs_replication_user=*/false, RedisFence,
+                               "", LagLimit::kBytes);
+constexpr EngineActions kRedisCluster(
+    RedisClusterNativeFailover, /*needs_replication_user=*/false, /*fence=*/nullptr,
+    "fencing is not supported for redis-cluster (masters of one shard are resolved by the "
+    "cluster's config epochs)",
+    LagLimit::kBytes);
+
+}  // namespace
+
+const EngineActions& ActionsOf(Engine engine) {
+  return PerEngine(engine, kMysql, kRedis, kRedisCluster);
+}
+
+}  // namespace dbtopo::remediation
