@@ -17,6 +17,7 @@
 #include "deadline_http_server.h"
 #include "gzip.h"
 #include "metrics_text.h"
+#include "remediation_api.h"
 #include "topology_json.h"
 #include "web_assets.h"
 
@@ -168,15 +169,15 @@ void HttpServer::Routes() {
     res.set_content(json, "application/json");
   });
   auto remediation = [this](const httplib::Request& req, httplib::Response& res, bool alerts) {
-    if (remediator_ == nullptr) {
+    if (remediation_api_ == nullptr) {
       res.status = 503;
       res.set_content(R"({"error":"remediation is not wired into this exporter"})",
                       "application/json");
       return;
     }
     const std::string authorization = req.get_header_value("Authorization");
-    const HttpReply reply = alerts ? remediator_->HandleAlerts(authorization, req.body)
-                                   : remediator_->HandleSwitchover(authorization, req.body);
+    const HttpReply reply = alerts ? remediation_api_->Alerts(authorization, req.body)
+                                   : remediation_api_->Switchover(authorization, req.body);
     res.status = reply.status;
     if (reply.status == 401) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"dbtopo_exporter\"");

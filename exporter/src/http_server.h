@@ -17,6 +17,7 @@
 #include <string>
 
 #include "basic_auth.h"
+#include "remediation_api.h"
 #include "snapshot.h"
 #include "web_config.h"
 
@@ -48,7 +49,10 @@ class HttpServer {
   int port() const { return port_; }
   /// Serves the remediation POST endpoints from `remediator` (not owned;
   /// must outlive Serve()). Call before Serve().
-  void SetRemediator(Remediator* remediator) { remediator_ = remediator; }
+  void SetRemediator(Remediator* remediator) {
+    remediation_api_ =
+        remediator == nullptr ? nullptr : std::make_unique<RemediationApi>(remediator);
+  }
 
  private:
   void Routes();
@@ -77,7 +81,7 @@ class HttpServer {
   bool serving_ = false;         // guarded by stop_mutex_
   int port_ = 0;
   int listen_fd_ = -1;  // Set by the socket-options hook when binding.
-  Remediator* remediator_ = nullptr;
+  std::unique_ptr<RemediationApi> remediation_api_;
 };
 
 }  // namespace dbtopo

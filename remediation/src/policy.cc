@@ -1,11 +1,7 @@
 #include "policy.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "dbtopo/analysis/engines.h"
@@ -15,10 +11,6 @@
 
 namespace dbtopo::remediation {
 namespace {
-
-void Sha256(std::string_view data, unsigned char out[SHA256_DIGEST_LENGTH]) {
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-}
 
 const MemberView* FindMember(const UnitView& unit, const std::string& pod) {
   for (const MemberView& m : unit.members) {
@@ -84,7 +76,9 @@ std::string LinkText(const ReplicationChannel& c) {
   return text;
 }
 
-Refusal Refuse(int status, std::string reason) { return Refusal{status, std::move(reason)}; }
+Refusal Refuse(RemediationCode code, std::string reason) {
+  return Refusal{code, std::move(reason)};
+}
 
 std::vector<std::string> Pods(const UnitView& unit) {
   std::vector<std::string> pods;
@@ -102,9 +96,9 @@ std::optional<Refusal> CheckAllUp(const UnitView& unit) {
     }
   }
   if (down.empty()) return std::nullopt;
-  return Refuse(422, "unit " + UnitName(unit.unit) +
-                         " is not fully visible, so nothing is changed: " + Join(down) +
-                         (down.size() == 1 ? " is" : " are") + " down");
+  return Refuse(RemediationCode::kRefused,
+                "unit " + UnitName(unit.unit) + " is not fully visible, so nothing is changed: " +
+                    Join(down) + (down.size() == 1 ? " is" : " are") + " down");
 }
 
 // The lag checks of a candidate's link; "" when within the limits.
@@ -142,22 +136,26 @@ std::optional<Refusal> CheckCandidateLink(const UnitView& unit, const MemberView
   const ChannelView* cv = MemberChannel(cand);
   if (cv == nullptr) {
     if (cand.channels.empty()) {
-      return Refuse(422, "candidate " + cand.target.pod +
-                             " does not replicate from any member (it is not a replica)");
+      return Refuse(RemediationCode::kRefused,
+                    "candidate " + cand.target.pod +
+                        " does not replicate from any member (it is not a replica)");
     }
-    return Refuse(422, "candidate " + cand.target.pod + " replicates from " +
-                           SourceOf(cand.channels.front().channel) +
-                           ", which is not a member of unit " + UnitName(unit.unit));
+    return Refuse(RemediationCode::kRefused, "candidate " + cand.target.pod + " replicates from " +
+                                                 SourceOf(cand.channels.front().channel) +
+                                                 ", which is not a member of unit " +
+                                                 UnitName(unit.unit));
   }
   if (cv->source_pod == cand.target.pod) {
-    return Refuse(422, "candidate " + cand.target.pod + " replicates from itself");
+    return Refuse(RemediationCode::kRefused,
+                  "candidate " + cand.target.pod + " replicates from itself");
   }
   if (!cv->link_up) {
-    return Refuse(422, "candidate " + cand.target.pod + "'s replication link to " + cv->source_pod +
-                           " is broken (" + LinkText(cv->channel) + ")");
+    return Refuse(RemediationCode::kRefused, "candidate " + cand.target.pod +
+                                                 "'s replication link to " + cv->source_pod +
+                                                 " is broken (" + LinkText(cv->channel) + ")");
   }
   if (std::string lag = LagProblem(unit.engine, cand, *cv, limits); !lag.empty()) {
-    return Refuse(422, lag);
+    return Refuse(RemediationCode::kRefused, lag);
   }
   *out = cv;
   return std::nullopt;
@@ -173,22 +171,6 @@ double LagKey(const MemberView& m) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- auth
-
-bool BearerTokenMatches(std::string_view authorization, const Secret& expected) {
-  if (expected.empty()) return false;
-  std::string_view header = Trim(authorization);
-  const std::size_t space = header.find(' ');
-  if (space == std::string_view::npos) return false;
-  if (!EqualsIgnoreCase(header.substr(0, space), "bearer")) return false;
-  const std::string_view token = Trim(header.substr(space + 1));
-  unsigned char got[SHA256_DIGEST_LENGTH];
-  unsigned char want[SHA256_DIGEST_LENGTH];
-  Sha256(token, got);
-  Sha256(expected.Reveal(), want);
-  return CRYPTO_memcmp(got, want, SHA256_DIGEST_LENGTH) == 0;
-}
-
 // ---------------------------------------------------------------- units
 
 std::string UnitName(const UnitId& unit) {
@@ -198,7 +180,8 @@ std::string UnitName(const UnitId& unit) {
 
 std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
                                           const UnitSelector& selector) {
-  if (selector.db_cluster.empty()) return Refuse(400, "db_cluster is required");
+  if (selector.db_cluster.empty())
+    return Refuse(RemediationCode::kBadRequest, "db_cluster is required");
   std::vector<UnitId> matches;
   for (const UnitId& u : known) {
     if (u.db_cluster != selector.db_cluster) continue;
@@ -210,11 +193,12 @@ std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
   std::string wanted = "db_cluster \"" + selector.db_cluster + "\"";
   if (selector.ns_set) wanted += " namespace \"" + selector.ns + "\"";
   if (selector.component_set) wanted += " component \"" + selector.component + "\"";
-  if (matches.empty()) return Refuse(404, "unknown unit: no discovered target has " + wanted);
+  if (matches.empty())
+    return Refuse(RemediationCode::kNotFound, "unknown unit: no discovered target has " + wanted);
   std::vector<std::string> names;
   for (const UnitId& u : matches) names.push_back(UnitName(u));
-  return Refuse(
-      400, wanted + " is ambiguous (" + Join(names) + "): add \"namespace\" and/or \"component\"");
+  return Refuse(RemediationCode::kBadRequest, wanted + " is ambiguous (" + Join(names) +
+                                                  "): add \"namespace\" and/or \"component\"");
 }
 
 // ---------------------------------------------------------------- switchover
@@ -224,27 +208,31 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
                                                      const SwitchoverLimits& limits) {
   const MemberView* cand = FindMember(unit, candidate);
   if (cand == nullptr) {
-    return Refuse(404, "unknown candidate \"" + candidate + "\" in unit " + UnitName(unit.unit) +
-                           " (members: " + Join(Pods(unit)) + ")");
+    return Refuse(RemediationCode::kNotFound, "unknown candidate \"" + candidate + "\" in unit " +
+                                                  UnitName(unit.unit) +
+                                                  " (members: " + Join(Pods(unit)) + ")");
   }
   if (auto down = CheckAllUp(unit)) return *down;
   // The others cannot follow a candidate that holds transactions the
   // primary lacks: they would never receive them, or stop on them.
   if (cand->errant_gtid == true) {
-    return Refuse(422, "candidate " + candidate + " has errant GTIDs " + cand->errant_gtids +
-                           " (transactions the primary " + unit.primary_pod +
-                           " does not have): remove or replay them first");
+    return Refuse(RemediationCode::kRefused, "candidate " + candidate + " has errant GTIDs " +
+                                                 cand->errant_gtids +
+                                                 " (transactions the primary " + unit.primary_pod +
+                                                 " does not have): remove or replay them first");
   }
   std::vector<std::string> writable;
   for (const MemberView& m : unit.members) {
     if (Writable(m)) writable.push_back(m.target.pod);
   }
   if (!OnePrimaryPerShard(unit.engine) && writable.size() > 1) {
-    return Refuse(422, "more than one member accepts writes (" + Join(writable) +
-                           "): fence the stray primary first");
+    return Refuse(RemediationCode::kRefused, "more than one member accepts writes (" +
+                                                 Join(writable) +
+                                                 "): fence the stray primary first");
   }
   if (OnePrimaryPerShard(unit.engine) && unit.dual_primary) {
-    return Refuse(422, "two masters claim the same slots in unit " + UnitName(unit.unit));
+    return Refuse(RemediationCode::kRefused,
+                  "two masters claim the same slots in unit " + UnitName(unit.unit));
   }
 
   SwitchoverPlan plan;
@@ -259,11 +247,12 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
       if (cv == nullptr || !cv->link_up) not_following.push_back(m.target.pod);
     }
     if (not_following.empty()) {
-      return Refuse(422, "candidate " + candidate +
-                             " is already the primary and every member replicates from it");
+      return Refuse(
+          RemediationCode::kRefused,
+          "candidate " + candidate + " is already the primary and every member replicates from it");
     }
     if (OnePrimaryPerShard(unit.engine)) {
-      return Refuse(422, "candidate " + candidate + " is already a master");
+      return Refuse(RemediationCode::kRefused, "candidate " + candidate + " is already a master");
     }
     // A switchover that half happened: finish it by re-pointing the others.
     // The old primary is the member the others still follow, else the one
@@ -304,29 +293,31 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
   }
 
   if (Writable(*cand)) {
-    return Refuse(422, "candidate " + candidate +
-                           " accepts writes while it replicates (writable replica): fence it "
-                           "first");
+    return Refuse(RemediationCode::kRefused,
+                  "candidate " + candidate +
+                      " accepts writes while it replicates (writable replica): fence it "
+                      "first");
   }
   if (OnePrimaryPerShard(unit.engine) && cand->observed_role != Role::kReplica) {
-    return Refuse(422, "candidate " + candidate + " is not a replica (role " +
-                           RoleName(cand->observed_role) + ")");
+    return Refuse(RemediationCode::kRefused, "candidate " + candidate + " is not a replica (role " +
+                                                 RoleName(cand->observed_role) + ")");
   }
   const ChannelView* link = nullptr;
   if (auto refused = CheckCandidateLink(unit, *cand, &link, limits)) return *refused;
   const MemberView* old = FindMember(unit, link->source_pod);
   if (old == nullptr) {
-    return Refuse(422, "candidate " + candidate + "'s source " + link->source_pod +
-                           " is not a member of the unit");
+    return Refuse(RemediationCode::kRefused, "candidate " + candidate + "'s source " +
+                                                 link->source_pod + " is not a member of the unit");
   }
   if (HasLinkUp(*old)) {
-    return Refuse(422, "candidate " + candidate + "'s source " + old->target.pod +
-                           " is itself a replica: switch over at the top of the chain");
+    return Refuse(RemediationCode::kRefused,
+                  "candidate " + candidate + "'s source " + old->target.pod +
+                      " is itself a replica: switch over at the top of the chain");
   }
   for (const std::string& pod : writable) {
     if (pod != old->target.pod) {
-      return Refuse(422, pod + " accepts writes but candidate " + candidate + " replicates from " +
-                             old->target.pod);
+      return Refuse(RemediationCode::kRefused, pod + " accepts writes but candidate " + candidate +
+                                                   " replicates from " + old->target.pod);
     }
   }
   plan.old_primary = old->target.pod;
@@ -360,9 +351,9 @@ std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
     }
   }
   if (primary.empty()) {
-    return Refuse(422, "unit " + UnitName(unit.unit) +
-                           " has no single primary to switch over from (" +
-                           std::to_string(unit.primaries) + " primaries)");
+    return Refuse(RemediationCode::kRefused, "unit " + UnitName(unit.unit) +
+                                                 " has no single primary to switch over from (" +
+                                                 std::to_string(unit.primaries) + " primaries)");
   }
   std::vector<const MemberView*> replicas;
   for (const MemberView& m : unit.members) {
@@ -380,9 +371,10 @@ std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
     reasons.push_back(std::get<Refusal>(plan).reason);
   }
   if (reasons.empty()) {
-    return Refuse(422, "no replica of " + primary + " in unit " + UnitName(unit.unit));
+    return Refuse(RemediationCode::kRefused,
+                  "no replica of " + primary + " in unit " + UnitName(unit.unit));
   }
-  return Refuse(422, "no replica qualifies as candidate: " + Join(reasons));
+  return Refuse(RemediationCode::kRefused, "no replica qualifies as candidate: " + Join(reasons));
 }
 
 std::string VerifySwitchover(const UnitView& unit, const std::string& candidate) {
@@ -418,11 +410,12 @@ std::string VerifySwitchover(const UnitView& unit, const std::string& candidate)
 
 std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod) {
   if (const EngineActions& actions = ActionsOf(unit.engine); actions.fence == nullptr) {
-    return Refuse(422, actions.no_fence_reason);
+    return Refuse(RemediationCode::kRefused, actions.no_fence_reason);
   }
   if (!only_pod.empty() && FindMember(unit, only_pod) == nullptr) {
-    return Refuse(404, "unknown pod \"" + only_pod + "\" in unit " + UnitName(unit.unit) +
-                           " (members: " + Join(Pods(unit)) + ")");
+    return Refuse(RemediationCode::kNotFound, "unknown pod \"" + only_pod + "\" in unit " +
+                                                  UnitName(unit.unit) +
+                                                  " (members: " + Join(Pods(unit)) + ")");
   }
   if (auto down = CheckAllUp(unit)) return *down;
   std::vector<const MemberView*> writable;
@@ -430,9 +423,10 @@ std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::stri
     if (Writable(m)) writable.push_back(&m);
   }
   if (writable.size() <= 1) {
-    return Refuse(422, writable.empty() ? "nothing to fence: no member accepts writes"
-                                        : "nothing to fence: only " + writable.front()->target.pod +
-                                              " accepts writes");
+    return Refuse(RemediationCode::kRefused,
+                  writable.empty() ? "nothing to fence: no member accepts writes"
+                                   : "nothing to fence: only " + writable.front()->target.pod +
+                                         " accepts writes");
   }
   // Votes: replicas whose link resolves to each writable member.
   std::map<std::string, int> votes;
@@ -465,7 +459,7 @@ std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::stri
     }
   }
   if (legit.size() != 1) {
-    return Refuse(422,
+    return Refuse(RemediationCode::kRefused,
                   "cannot identify exactly one legitimate primary among the writable "
                   "members (" +
                       Join(why) + "); refusing to fence");
@@ -479,10 +473,11 @@ std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::stri
   }
   if (!only_pod.empty() && plan.strays.empty()) {
     if (only_pod == plan.legit_primary) {
-      return Refuse(
-          422, only_pod + " is the legitimate primary (" + Join(why) + "); refusing to fence it");
+      return Refuse(RemediationCode::kRefused, only_pod + " is the legitimate primary (" +
+                                                   Join(why) + "); refusing to fence it");
     }
-    return Refuse(422, "nothing to fence: " + only_pod + " does not accept writes");
+    return Refuse(RemediationCode::kRefused,
+                  "nothing to fence: " + only_pod + " does not accept writes");
   }
   return plan;
 }
@@ -532,39 +527,6 @@ std::vector<std::pair<UnitId, std::string>> Persistence::Observe(const Topology&
 bool InCooldown(std::optional<std::chrono::steady_clock::time_point> last,
                 std::chrono::steady_clock::time_point now, std::chrono::milliseconds cooldown) {
   return last.has_value() && now - *last < cooldown;
-}
-
-// ---------------------------------------------------------------- alerts
-
-std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body) {
-  const nlohmann::json root = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return std::string("body is not JSON");
-  if (!root.is_object()) return std::string("body is not a JSON object");
-  if (root.contains("version") && root["version"].is_string() && root["version"] != "4") {
-    return "unsupported Alertmanager webhook version \"" + root["version"].get<std::string>() +
-           "\" (want 4)";
-  }
-  if (!root.contains("alerts") || !root["alerts"].is_array()) {
-    return std::string("\"alerts\" must be an array");
-  }
-  std::vector<Alert> alerts;
-  for (const nlohmann::json& a : root["alerts"]) {
-    if (!a.is_object()) return std::string("every alert must be an object");
-    Alert alert;
-    if (a.contains("status") && a["status"].is_string()) {
-      alert.status = a["status"].get<std::string>();
-    } else if (root.contains("status") && root["status"].is_string()) {
-      alert.status = root["status"].get<std::string>();
-    }
-    if (a.contains("labels")) {
-      if (!a["labels"].is_object()) return std::string("alert labels must be an object");
-      for (const auto& [k, v] : a["labels"].items()) {
-        if (v.is_string()) alert.labels[k] = v.get<std::string>();
-      }
-    }
-    alerts.push_back(std::move(alert));
-  }
-  return alerts;
 }
 
 }  // namespace dbtopo::remediation

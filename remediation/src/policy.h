@@ -14,23 +14,15 @@
 
 #include "dbtopo/analysis/analysis.h"
 #include "dbtopo/base/secret.h"
+#include "dbtopo/remediation/status.h"
 
 namespace dbtopo::remediation {
 
-/// A "no" from the policy: the HTTP status to answer with and why.
+/// A "no" from the policy: its code and why.
 struct Refusal {
-  int http_status = 422;
+  RemediationCode code = RemediationCode::kRefused;
   std::string reason;
 };
-
-// ---------------------------------------------------------------- auth
-
-/// True when `authorization` is "Bearer <token>" (scheme case-insensitive,
-/// surrounding spaces ignored) and the token equals `expected`. Compares
-/// SHA-256 digests with CRYPTO_memcmp, so the time taken does not depend on
-/// where the tokens differ or on their lengths. An empty `expected` never
-/// matches.
-bool BearerTokenMatches(std::string_view authorization, const Secret& expected);
 
 // ---------------------------------------------------------------- units
 
@@ -156,18 +148,5 @@ class Persistence {
 /// unit); false when there was none.
 bool InCooldown(std::optional<std::chrono::steady_clock::time_point> last,
                 std::chrono::steady_clock::time_point now, std::chrono::milliseconds cooldown);
-
-// ---------------------------------------------------------------- alerts
-
-/// One alert of an Alertmanager webhook payload.
-struct Alert {
-  std::string status;  ///< "firing" or "resolved".
-  std::map<std::string, std::string> labels;
-};
-
-/// Parses an Alertmanager webhook payload (version "4": {"version",
-/// "status", "alerts": [{"status", "labels": {...}, ...}], ...}). Returns
-/// the alerts, or an error message for a body that is not such a payload.
-std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body);
 
 }  // namespace dbtopo::remediation

@@ -15,7 +15,6 @@
 #include "engine_actions.h"
 #include "held_back.h"
 #include "policy.h"
-#include "switchover_request.h"
 
 namespace dbtopo {
 
@@ -37,14 +36,16 @@ double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string ErrorJson(const std::string& message) {
-  return nlohmann::json{{"error", message}}.dump();
-}
-
 }  // namespace
 
 class Remediator::Impl {
  public:
+  const RemediationConfig& config() const { return opt_.config; }
+
+  Leadership CurrentLeadership() const {
+    return opt_.leadership ? opt_.leadership() : Leadership{};
+  }
+
   explicit Impl(RemediatorOptions options) : opt_(std::move(options)) {
     for (const char* action : {remediation_action::kSwitchover, remediation_action::kFence}) {
       for (const char* result : {remediation_result::kSuccess, remediation_result::kFailure,
@@ -99,96 +100,52 @@ class Remediator::Impl {
     return status;
   }
 
-  // ------------------------------------------------------------ HTTP
+  // ------------------------------------------------------------ alerts
 
-  HttpReply HandleSwitchover(std::string_view authorization, std::string_view body_text) {
-    if (auto denied = CheckToken(authorization, "/api/v1/switchover")) return *denied;
-    if (auto follower = CheckLeader("/api/v1/switchover")) return *follower;
-    auto parsed = remediation::ParseSwitchoverRequest(body_text);
-    if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
-    const SwitchoverRequest& request = std::get<SwitchoverRequest>(parsed);
-    const RemediationRecord record = RunSwitchover(request, "api", /*automatic=*/false);
-    return {record.http_status, RemediationRecordJson(record).dump(
-                                    -1, ' ', false, nlohmann::json::error_handler_t::replace)};
-  }
-
-  HttpReply HandleAlerts(std::string_view authorization, std::string_view body_text) {
-    if (auto denied = CheckToken(authorization, "/api/v1/alerts")) return *denied;
-    if (auto follower = CheckLeader("/api/v1/alerts")) return *follower;
-    auto parsed = remediation::ParseAlertmanagerPayload(body_text);
-    if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
-    const auto& alerts = std::get<std::vector<remediation::Alert>>(parsed);
-
+  std::vector<AlertDecision> OnAlerts(const std::vector<Alert>& alerts) {
     struct Job {
       std::mutex mu;
       std::condition_variable cv;
       bool done = false;
       RemediationRecord record;
     };
-    struct Entry {
-      nlohmann::json json;
-      std::shared_ptr<Job> job;
-    };
-    std::vector<Entry> entries;
+    std::vector<std::pair<AlertDecision, std::shared_ptr<Job>>> entries;
     std::set<std::string> started;  // action|unit selector, to skip duplicates
-    for (const remediation::Alert& alert : alerts) {
+    for (const Alert& alert : alerts) {
       auto label = [&](const char* key) {
         auto it = alert.labels.find(key);
         return it == alert.labels.end() ? std::string() : it->second;
       };
-      Entry entry;
-      const std::string alertname = label("alertname");
-      entry.json = {{"alertname", alertname},          {"status", alert.status},
-                    {"namespace", label("namespace")}, {"db_cluster", label("db_cluster")},
-                    {"component", label("component")}, {"pod", label("pod")}};
+      AlertDecision d;
+      d.alertname = label("alertname");
+      d.status = alert.status;
+      d.ns = label("namespace");
+      d.db_cluster = label("db_cluster");
+      d.component = label("component");
+      d.pod = label("pod");
       auto ignore = [&](const std::string& why) {
-        entry.json["decision"] = "ignored";
-        entry.json["reason"] = why;
-        entries.push_back(std::move(entry));
+        d.decision = "ignored";
+        d.reason = why;
+        entries.emplace_back(std::move(d), nullptr);
       };
       if (alert.status != "firing") {
         ignore("alert is " + (alert.status.empty() ? std::string("not firing") : alert.status));
         continue;
       }
-      auto mapped = opt_.config.alert_actions.find(alertname);
+      auto mapped = opt_.config.alert_actions.find(d.alertname);
       if (mapped == opt_.config.alert_actions.end()) {
-        ignore("no remediation.alert_actions entry for alertname \"" + alertname + "\"");
+        ignore("no remediation.alert_actions entry for alertname \"" + d.alertname + "\"");
         continue;
       }
-      const std::string action = mapped->second;
-      entry.json["action"] = action;
-      const std::string key = action + "|" + label("namespace") + "|" + label("db_cluster") + "|" +
-                              label("component") + "|" + (action == "fence" ? label("pod") : "");
+      d.action = mapped->second;
+      const std::string key = d.action + "|" + d.ns + "|" + d.db_cluster + "|" + d.component + "|" +
+                              (d.action == "fence" ? d.pod : "");
       if (!started.insert(key).second) {
         ignore("duplicate of an earlier alert in this notification");
         continue;
       }
       auto job = std::make_shared<Job>();
-      const bool ns_set = alert.labels.contains("namespace");
-      const bool component_set = alert.labels.contains("component");
-      const std::string trigger = "alert:" + alertname;
-      std::function<RemediationRecord()> run;
-      const std::vector<std::string> claims = remediation::AlertClaims(alertname, action);
-      if (action == "switchover") {
-        SwitchoverRequest r;
-        r.confirm_kinds = claims;
-        r.ns = label("namespace");
-        r.ns_set = ns_set;
-        r.db_cluster = label("db_cluster");
-        r.component = label("component");
-        r.component_set = component_set;
-        run = [this, r, trigger] { return RunSwitchover(r, trigger, /*automatic=*/true); };
-      } else {
-        FenceRequest r;
-        r.confirm_kinds = claims;
-        r.ns = label("namespace");
-        r.ns_set = ns_set;
-        r.db_cluster = label("db_cluster");
-        r.component = label("component");
-        r.component_set = component_set;
-        r.pod = label("pod");
-        run = [this, r, trigger] { return RunFence(r, trigger, /*automatic=*/true); };
-      }
+      std::function<RemediationRecord()> run = AlertRun(alert, d);
       {
         std::lock_guard lock(mu_);
         ++running_jobs_;
@@ -205,28 +162,51 @@ class Remediator::Impl {
         --running_jobs_;
         jobs_cv_.notify_all();
       }).detach();
-      entry.job = job;
-      entries.push_back(std::move(entry));
+      entries.emplace_back(std::move(d), job);
     }
     const auto until = Clock::now() + opt_.alert_reply_wait;
-    nlohmann::json out = nlohmann::json::array();
-    for (Entry& entry : entries) {
-      if (entry.job != nullptr) {
-        std::unique_lock lock(entry.job->mu);
-        if (entry.job->cv.wait_until(lock, until, [&] { return entry.job->done; })) {
-          entry.json["decision"] = entry.job->record.result;
-          entry.json["reason"] = entry.job->record.reason;
-          entry.json["record"] = RemediationRecordJson(entry.job->record);
+    std::vector<AlertDecision> out;
+    for (auto& [d, job] : entries) {
+      if (job != nullptr) {
+        std::unique_lock lock(job->mu);
+        if (job->cv.wait_until(lock, until, [&] { return job->done; })) {
+          d.decision = job->record.result;
+          d.reason = job->record.reason;
+          d.record = job->record;
         } else {
-          entry.json["decision"] = "in_progress";
-          entry.json["reason"] =
-              "still running; its result will be in /api/v1/topology (remediation)";
+          d.decision = "in_progress";
+          d.reason = "still running; its result will be in /api/v1/topology (remediation)";
         }
       }
-      out.push_back(std::move(entry.json));
+      out.push_back(std::move(d));
     }
-    return {200, nlohmann::json{{"alerts", out}}.dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace)};
+    return out;
+  }
+
+  // The request an alert makes: the unit its labels name, and the findings
+  // it claims (to be confirmed by the fresh read).
+  template <typename Request>
+  static Request AlertRequest(const Alert& alert, const AlertDecision& d) {
+    Request r;
+    r.confirm_kinds = remediation::AlertClaims(d.alertname, d.action);
+    r.ns = d.ns;
+    r.ns_set = alert.labels.contains("namespace");
+    r.db_cluster = d.db_cluster;
+    r.component = d.component;
+    r.component_set = alert.labels.contains("component");
+    return r;
+  }
+
+  // The action an alert asks for, as a call to run on its own thread.
+  std::function<RemediationRecord()> AlertRun(const Alert& alert, const AlertDecision& d) {
+    const std::string trigger = "alert:" + d.alertname;
+    if (d.action == "switchover") {
+      SwitchoverRequest r = AlertRequest<SwitchoverRequest>(alert, d);
+      return [this, r, trigger] { return RunSwitchover(r, trigger, /*automatic=*/true); };
+    }
+    FenceRequest r = AlertRequest<FenceRequest>(alert, d);
+    r.pod = d.pod;
+    return [this, r, trigger] { return RunFence(r, trigger, /*automatic=*/true); };
   }
 
   // ------------------------------------------------------------ decisions
@@ -294,43 +274,10 @@ class Remediator::Impl {
     log::To(opt_.log, level, msg, fields);
   }
 
-  std::optional<HttpReply> CheckToken(std::string_view authorization, const char* path) const {
-    if (remediation::BearerTokenMatches(authorization, opt_.config.token)) return std::nullopt;
-    const std::string why = opt_.config.token.empty()
-                                ? "remediation.token_file is not configured: every POST is refused"
-                            : authorization.empty() ? "missing Authorization: Bearer <token> header"
-                                                    : "wrong or malformed bearer token";
-    Log(log::Level::kWarn, "remediation request rejected",
-        {{"path", path}, {"status", "401"}, {"reason", why}});
-    return HttpReply{401, ErrorJson(why)};
-  }
-
-  Leadership CurrentLeadership() const {
-    return opt_.leadership ? opt_.leadership() : Leadership{};
-  }
-
-  static std::string NotLeaderReason(const Leadership& l) {
-    return "this replica (" + l.identity + ") is not the remediation leader: lease " + l.lease +
-           " is held by " + (l.holder.empty() ? std::string("nobody yet") : l.holder);
-  }
-
-  // A follower answers 503 naming the holder, so the caller can retry there.
-  std::optional<HttpReply> CheckLeader(const char* path) const {
-    const Leadership l = CurrentLeadership();
-    if (l.leader) return std::nullopt;
-    Log(log::Level::kInfo, "remediation request refused: not the leader",
-        {{"path", path}, {"status", "503"}, {"holder", l.holder}, {"lease", l.lease}});
-    nlohmann::json body = {{"error", NotLeaderReason(l)},
-                           {"holder", l.holder},
-                           {"lease", l.lease},
-                           {"identity", l.identity}};
-    return HttpReply{503, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-  }
-
   static RemediationRecord Refuse(RemediationRecord r, const Refusal& refusal) {
     r.result = remediation_result::kRefused;
     r.reason = refusal.reason;
-    r.http_status = refusal.http_status;
+    r.code = refusal.code;
     return r;
   }
 
@@ -338,9 +285,10 @@ class Remediator::Impl {
   // targets.
   std::optional<Refusal> Resolve(const remediation::UnitSelector& selector, UnitId* unit,
                                  std::vector<DiscoveredTarget>* unit_targets) const {
-    if (opt_.discovery == nullptr) return Refusal{503, "no discovery wired into remediation"};
+    if (opt_.discovery == nullptr)
+      return Refusal{RemediationCode::kUnavailable, "no discovery wired into remediation"};
     const std::vector<DiscoveredTarget> all = opt_.discovery->Targets();
-    if (all.empty()) return Refusal{503, "no target discovered yet"};
+    if (all.empty()) return Refusal{RemediationCode::kUnavailable, "no target discovered yet"};
     std::vector<UnitId> known;
     for (const DiscoveredTarget& t : all) known.push_back(t.target.unit);
     auto resolved = remediation::ResolveUnit(known, selector);
@@ -356,17 +304,18 @@ class Remediator::Impl {
   std::optional<Refusal> Acquire(const UnitId& unit, const std::string& action, bool automatic) {
     // Leadership may have moved since the request was let in.
     if (const Leadership l = CurrentLeadership(); !l.leader)
-      return Refusal{503, NotLeaderReason(l)};
+      return Refusal{RemediationCode::kUnavailable, NotLeaderReason(l)};
     std::lock_guard lock(mu_);
     if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
-      return Refusal{409,
+      return Refusal{RemediationCode::kBusy,
                      "another action (" + it->second + ") is in flight on unit " + UnitName(unit)};
     }
     if (automatic) {
       if (auto left = CooldownLeft(unit, action)) {
-        return Refusal{429, "unit " + UnitName(unit) + " is in its " + action + " cooldown (" +
-                                FormatDuration(opt_.config.cooldown) + " after the last " + action +
-                                "; " + FormatDuration(*left) + " left)"};
+        return Refusal{RemediationCode::kCoolingDown,
+                       "unit " + UnitName(unit) + " is in its " + action + " cooldown (" +
+                           FormatDuration(opt_.config.cooldown) + " after the last " + action +
+                           "; " + FormatDuration(*left) + " left)"};
       }
     }
     in_flight_[unit] = action;
@@ -545,7 +494,7 @@ class Remediator::Impl {
     if (!ctx.changed() && !outcome.ok) {
       // Only read steps ran (preflight, position check): nothing changed.
       r.result = remediation_result::kRefused;
-      r.http_status = 422;
+      r.code = RemediationCode::kRefused;
       r.reason = outcome.summary;
       r.failed_step = ctx.failed_step();
     } else if (dry_run) {
@@ -555,7 +504,7 @@ class Remediator::Impl {
       r.reason = outcome.summary;
     } else {
       r.result = remediation_result::kFailure;
-      r.http_status = 500;
+      r.code = RemediationCode::kFailed;
       r.reason = outcome.summary;
       r.failed_step = ctx.failed_step();
       r.recovery = outcome.recovery;
@@ -566,11 +515,13 @@ class Remediator::Impl {
                                const UnitId& unit, const std::vector<DiscoveredTarget>& targets) {
     std::vector<Finding> findings;
     std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
-    if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    if (!fresh)
+      return Refuse(std::move(r),
+                    {RemediationCode::kUnavailable, "the unit vanished while re-reading it"});
     if (std::string why = remediation::UnconfirmedClaim(request.confirm_kinds, findings, r.trigger);
         !why.empty()) {
       r.unconfirmed = true;
-      return Refuse(std::move(r), {422, why});
+      return Refuse(std::move(r), {RemediationCode::kRefused, why});
     }
     const remediation::SwitchoverLimits limits{opt_.config.switchover.max_lag,
                                                opt_.analysis.max_replication_lag_bytes};
@@ -587,28 +538,31 @@ class Remediator::Impl {
     r.old_primary = plan.old_primary;
     const std::string& method = opt_.config.switchover.action;
     if (plan.resume && method != "native") {
-      return Refuse(std::move(r), {422, "candidate " + candidate +
-                                            " already accepts writes; only the native action "
-                                            "finishes a half-done switchover"});
+      return Refuse(std::move(r), {RemediationCode::kRefused,
+                                   "candidate " + candidate +
+                                       " already accepts writes; only the native action "
+                                       "finishes a half-done switchover"});
     }
     std::shared_ptr<const Credentials> replication;
     const remediation::EngineActions& native = remediation::ActionsOf(fresh->engine);
     if (method == "native" && native.needs_replication_user) {
       if (opt_.replication_credentials) replication = opt_.replication_credentials(unit);
       if (replication == nullptr) {
-        return Refuse(std::move(r),
-                      {422, "clusters[].replication_credentials is not configured for unit " +
-                                UnitName(unit) +
-                                ": needed to re-point replicas (CHANGE MASTER ... MASTER_USER)"});
+        return Refuse(
+            std::move(r),
+            {RemediationCode::kRefused,
+             "clusters[].replication_credentials is not configured for unit " + UnitName(unit) +
+                 ": needed to re-point replicas (CHANGE MASTER ... MASTER_USER)"});
       }
     }
     if (method == "kubeblocks") {
       if (unit.ns.empty()) {
-        return Refuse(std::move(r), {422, "the kubeblocks action needs a namespace; unit " +
-                                              UnitName(unit) + " has none"});
+        return Refuse(std::move(r),
+                      {RemediationCode::kRefused, "the kubeblocks action needs a namespace; unit " +
+                                                      UnitName(unit) + " has none"});
       }
       if (opt_.kube == nullptr) {
-        return Refuse(std::move(r), {503,
+        return Refuse(std::move(r), {RemediationCode::kUnavailable,
                                      "no Kubernetes API client is configured for the "
                                      "kubeblocks action"});
       }
@@ -640,11 +594,13 @@ class Remediator::Impl {
                           const std::vector<DiscoveredTarget>& targets) {
     std::vector<Finding> findings;
     std::optional<UnitView> fresh = ReRead(unit, targets, &findings);
-    if (!fresh) return Refuse(std::move(r), {503, "the unit vanished while re-reading it"});
+    if (!fresh)
+      return Refuse(std::move(r),
+                    {RemediationCode::kUnavailable, "the unit vanished while re-reading it"});
     if (std::string why = remediation::UnconfirmedClaim(request.confirm_kinds, findings, r.trigger);
         !why.empty()) {
       r.unconfirmed = true;
-      return Refuse(std::move(r), {422, why});
+      return Refuse(std::move(r), {RemediationCode::kRefused, why});
     }
     auto planned = remediation::PlanFence(*fresh, request.pod);
     if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
@@ -752,6 +708,11 @@ class Remediator::Impl {
   std::thread monitor_;
 };
 
+std::string NotLeaderReason(const Leadership& l) {
+  return "this replica (" + l.identity + ") is not the remediation leader: lease " + l.lease +
+         " is held by " + (l.holder.empty() ? std::string("nobody yet") : l.holder);
+}
+
 Remediator::Remediator(RemediatorOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -761,12 +722,8 @@ void Remediator::OnTopology(std::shared_ptr<const Topology> topology) {
   impl_->OnTopology(std::move(topology));
 }
 
-HttpReply Remediator::HandleSwitchover(std::string_view authorization, std::string_view body) {
-  return impl_->HandleSwitchover(authorization, body);
-}
-
-HttpReply Remediator::HandleAlerts(std::string_view authorization, std::string_view body) {
-  return impl_->HandleAlerts(authorization, body);
+std::vector<AlertDecision> Remediator::OnAlerts(const std::vector<Alert>& alerts) {
+  return impl_->OnAlerts(alerts);
 }
 
 RemediationRecord Remediator::Switchover(const SwitchoverRequest& request,
@@ -779,5 +736,9 @@ RemediationRecord Remediator::Fence(const FenceRequest& request, const std::stri
 }
 
 RemediationStatus Remediator::Status() const { return impl_->Status(); }
+
+Leadership Remediator::CurrentLeadership() const { return impl_->CurrentLeadership(); }
+
+const RemediationConfig& Remediator::config() const { return impl_->config(); }
 
 }  // namespace dbtopo

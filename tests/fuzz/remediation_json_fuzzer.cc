@@ -12,12 +12,12 @@
 #include "dbtopo/kube/kube_json.h"
 #include "lease_record.h"
 #include "policy.h"
-#include "switchover_request.h"
+#include "remediation_requests.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  (void)dbtopo::remediation::ParseAlertmanagerPayload(text);
-  (void)dbtopo::remediation::ParseSwitchoverRequest(text);
+  (void)dbtopo::ParseAlertmanagerPayload(text);
+  (void)dbtopo::ParseSwitchoverRequest(text);
   (void)dbtopo::kube::KubeApiError(422, text, "");
   const nlohmann::json ops = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   (void)dbtopo::kube::StringAt(ops, {"metadata", "name"});

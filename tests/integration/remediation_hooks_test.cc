@@ -142,7 +142,7 @@ TEST(RemediationExecTest, NonZeroExitIsAFailure) {
   Harness h(c);
   const RemediationRecord r = h.Switchover();
   EXPECT_EQ(r.result, "failure");
-  EXPECT_EQ(r.http_status, 500);
+  EXPECT_EQ(r.code, RemediationCode::kFailed);
   EXPECT_EQ(r.failed_step, "run_command");
   EXPECT_THAT(r.reason, HasSubstr("exit status 3"));
   EXPECT_THAT(r.reason, HasSubstr("cannot reach operator"));
@@ -487,7 +487,7 @@ TEST(RemediationKubeblocksTest, StaticUnitsHaveNoNamespaceAndAreRefused) {
   req.candidate = "m-1";
   const RemediationRecord r = remediator.Switchover(req, "test");
   EXPECT_EQ(r.result, "refused");
-  EXPECT_EQ(r.http_status, 422);
+  EXPECT_EQ(r.code, RemediationCode::kRefused);
   EXPECT_THAT(r.reason, HasSubstr("needs a namespace"));
   EXPECT_TRUE(api.posted().is_null()) << "nothing may be posted";
 }

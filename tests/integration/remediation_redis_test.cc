@@ -486,7 +486,7 @@ TEST(RemediationRedisTimeoutTest, ReplicationSetTimeoutReportsStepAndUnpauses) {
   const double took = SecondsSince(t0);
   if (frozen) set.server(1).Thaw();
   EXPECT_EQ(r.result, "failure");
-  EXPECT_EQ(r.http_status, 500);
+  EXPECT_EQ(r.code, RemediationCode::kFailed);
   EXPECT_EQ(r.failed_step, "wait_catch_up");
   EXPECT_THAT(r.reason, HasSubstr("timeout"));
   EXPECT_LT(took, 5.0) << "bounded by the timeout plus one statement";

@@ -11,6 +11,7 @@
 
 #include "analysis_fixtures.h"
 #include "dbtopo/remediation/remediator.h"
+#include "remediation_api.h"
 
 namespace dbtopo {
 namespace {
@@ -100,7 +101,9 @@ struct Harness {
       for (const auto& [k, v] : fields) line += " " + k + "=" + v;
       log.push_back(line);
     };
+    const log::Sink sink = o.log;
     remediator = std::make_unique<Remediator>(std::move(o));
+    api = std::make_unique<RemediationApi>(remediator.get(), sink);
   }
 
   std::string Log() {
@@ -115,6 +118,7 @@ struct Harness {
   std::mutex log_mu;
   std::vector<std::string> log;
   std::unique_ptr<Remediator> remediator;
+  std::unique_ptr<RemediationApi> api;  // The HTTP endpoints over it.
 };
 
 RemediationConfig Config(bool enabled = false) {
@@ -140,9 +144,9 @@ TEST(RemediatorTest, EveryPostNeedsTheBearerToken) {
   Harness h(Config());
   const std::string body = R"({"db_cluster":"orders","candidate":"orders-mysql-1"})";
   for (const std::string auth : {"", "Bearer wrong", "Basic dG9rLTEyMw==", "tok-123"}) {
-    const HttpReply r = h.remediator->HandleSwitchover(auth, body);
+    const HttpReply r = h.api->Switchover(auth, body);
     EXPECT_EQ(r.status, 401) << auth;
-    EXPECT_EQ(h.remediator->HandleAlerts(auth, R"({"alerts":[]})").status, 401) << auth;
+    EXPECT_EQ(h.api->Alerts(auth, R"({"alerts":[]})").status, 401) << auth;
   }
   EXPECT_EQ(h.servers.probes(), 0) << "a rejected request must not even read the servers";
   EXPECT_EQ(h.Log().find(kToken), std::string::npos) << "the token must never be logged";
@@ -150,7 +154,7 @@ TEST(RemediatorTest, EveryPostNeedsTheBearerToken) {
   RemediationConfig no_token = Config();
   no_token.token = Secret();
   Harness h2(no_token);
-  const HttpReply r = h2.remediator->HandleSwitchover("Bearer ", body);
+  const HttpReply r = h2.api->Switchover("Bearer ", body);
   EXPECT_EQ(r.status, 401);
   EXPECT_THAT(Json(r)["error"].get<std::string>(), HasSubstr("token_file is not configured"));
 }
@@ -161,20 +165,19 @@ TEST(RemediatorTest, MalformedBodiesAre400) {
                            R"({"db_cluster":"orders","candidate":"x","extra":1})",
                            R"({"db_cluster":"orders","candidate":"x","dry_run":"yes"})",
                            R"({"db_cluster":7,"candidate":"x"})"}) {
-    EXPECT_EQ(h.remediator->HandleSwitchover(Bearer(), body).status, 400) << body;
+    EXPECT_EQ(h.api->Switchover(Bearer(), body).status, 400) << body;
   }
-  EXPECT_EQ(h.remediator->HandleAlerts(Bearer(), "nope").status, 400);
+  EXPECT_EQ(h.api->Alerts(Bearer(), "nope").status, 400);
 }
 
 TEST(RemediatorTest, UnknownUnitOrCandidateIs404AndCounted) {
   Harness h(Config());
-  HttpReply r = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster":"nosuch","candidate":"orders-mysql-1"})");
+  HttpReply r =
+      h.api->Switchover(Bearer(), R"({"db_cluster":"nosuch","candidate":"orders-mysql-1"})");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(Json(r)["result"], "refused");
   EXPECT_THAT(Json(r)["reason"].get<std::string>(), HasSubstr("unknown unit"));
-  r = h.remediator->HandleSwitchover(Bearer(),
-                                     R"({"db_cluster":"orders","candidate":"orders-mysql-9"})");
+  r = h.api->Switchover(Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-9"})");
   EXPECT_EQ(r.status, 404);
   EXPECT_THAT(Json(r)["reason"].get<std::string>(), HasSubstr("unknown candidate"));
   const RemediationStatus s = h.remediator->Status();
@@ -187,8 +190,8 @@ TEST(RemediatorTest, PolicyRefusalsAre422) {
   std::vector<Member> m = Orders();
   m[2].observation.channels[0].sql_running = false;
   Harness h(Config(/*enabled=*/true), m);
-  const HttpReply r = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-2"})");
+  const HttpReply r =
+      h.api->Switchover(Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-2"})");
   EXPECT_EQ(r.status, 422);
   EXPECT_THAT(Json(r)["reason"].get<std::string>(), HasSubstr("broken"));
   EXPECT_THAT(Json(r)["steps"], SizeIs(0)) << "nothing may run after a refusal";
@@ -198,8 +201,8 @@ TEST(RemediatorTest, FailedPreflightIsARefusalAndChangesNothing) {
   // Enabled, native MySQL: the admin login fails (nothing listens), so the
   // switchover stops at the read-only preflight: refused, not failure.
   Harness h(Config(/*enabled=*/true));
-  const HttpReply r = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-1"})");
+  const HttpReply r =
+      h.api->Switchover(Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-1"})");
   EXPECT_EQ(r.status, 422) << r.body;
   const nlohmann::json j = Json(r);
   EXPECT_EQ(j["result"], "refused");
@@ -217,7 +220,7 @@ TEST(RemediatorTest, DryRunFencePlansAndChangesNothing) {
   request.db_cluster = "orders";
   const RemediationRecord r = h.remediator->Fence(request, "test");
   EXPECT_EQ(r.result, "dry_run");
-  EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(r.code, RemediationCode::kOk);
   EXPECT_EQ(r.old_primary, "orders-mysql-0");
   EXPECT_THAT(r.fenced, ::testing::ElementsAre("orders-mysql-1"));
   ASSERT_THAT(r.steps, SizeIs(2));
@@ -233,7 +236,7 @@ TEST(RemediatorTest, RequestedDryRunWinsOverEnabled) {
   c.switchover.action = "exec";
   c.switchover.command = {"false"};
   Harness h(c);
-  const HttpReply r = h.remediator->HandleSwitchover(
+  const HttpReply r = h.api->Switchover(
       Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-1","dry_run":true})");
   EXPECT_EQ(r.status, 200) << r.body;
   const nlohmann::json j = Json(r);
@@ -265,8 +268,8 @@ TEST(RemediatorTest, OneActionInFlightPerUnit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_THAT(h.remediator->Status().in_flight, SizeIs(1));
-  const HttpReply busy = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-2"})");
+  const HttpReply busy =
+      h.api->Switchover(Bearer(), R"({"db_cluster":"orders","candidate":"orders-mysql-2"})");
   EXPECT_EQ(busy.status, 409);
   EXPECT_THAT(Json(busy)["reason"].get<std::string>(), HasSubstr("in flight"));
   first.join();
@@ -294,11 +297,10 @@ TEST(RemediatorTest, AlertsMapToActionsWithCooldown) {
   RemediationConfig c = Config(/*enabled=*/false);
   c.alert_actions = {{"DbtopoWritableReplica", "fence"}, {"DbtopoSwitchMe", "switchover"}};
   Harness h(c, OrdersWithWritableReplica());
-  HttpReply r =
-      h.remediator->HandleAlerts(Bearer(), AlertsBody({{"DbtopoWritableReplica", "resolved"},
-                                                       {"SomethingElse", "firing"},
-                                                       {"DbtopoWritableReplica", "firing"},
-                                                       {"DbtopoWritableReplica", "firing"}}));
+  HttpReply r = h.api->Alerts(Bearer(), AlertsBody({{"DbtopoWritableReplica", "resolved"},
+                                                    {"SomethingElse", "firing"},
+                                                    {"DbtopoWritableReplica", "firing"},
+                                                    {"DbtopoWritableReplica", "firing"}}));
   ASSERT_EQ(r.status, 200) << r.body;
   nlohmann::json alerts = Json(r)["alerts"];
   ASSERT_THAT(alerts, SizeIs(4));
@@ -312,7 +314,7 @@ TEST(RemediatorTest, AlertsMapToActionsWithCooldown) {
   EXPECT_THAT(alerts[3]["reason"].get<std::string>(), HasSubstr("duplicate"));
 
   // An alert-triggered action is automatic: the unit is now in its cooldown.
-  r = h.remediator->HandleAlerts(Bearer(), AlertsBody({{"DbtopoWritableReplica", "firing"}}));
+  r = h.api->Alerts(Bearer(), AlertsBody({{"DbtopoWritableReplica", "firing"}}));
   alerts = Json(r)["alerts"];
   EXPECT_EQ(alerts[0]["decision"], "refused");
   EXPECT_THAT(alerts[0]["reason"].get<std::string>(), HasSubstr("cooldown"));
@@ -326,7 +328,7 @@ TEST(RemediatorTest, AlertForAHealthyUnitIsRefusedAndRecorded) {
   // One at a time: two actions on one unit would meet its lock instead.
   for (const char* name : {"DbtopoNoPrimary", "DbtopoDualPrimary"}) {
     const nlohmann::json alerts =
-        Json(h.remediator->HandleAlerts(Bearer(), AlertsBody({{name, "firing"}})))["alerts"];
+        Json(h.api->Alerts(Bearer(), AlertsBody({{name, "firing"}})))["alerts"];
     ASSERT_THAT(alerts, SizeIs(1));
     const nlohmann::json& a = alerts[0];
     EXPECT_EQ(a["decision"], "refused") << a.dump();
@@ -347,8 +349,7 @@ TEST(RemediatorTest, AlertSwitchoverPicksTheBestCandidate) {
   m[1].observation.channels[0].lag_seconds = 4;
   m[2].observation.channels[0].lag_seconds = 1;
   Harness h(c, m);
-  const HttpReply r =
-      h.remediator->HandleAlerts(Bearer(), AlertsBody({{"DbtopoSwitchMe", "firing"}}));
+  const HttpReply r = h.api->Alerts(Bearer(), AlertsBody({{"DbtopoSwitchMe", "firing"}}));
   const nlohmann::json alerts = Json(r)["alerts"];
   ASSERT_THAT(alerts, SizeIs(1));
   EXPECT_EQ(alerts[0]["record"]["candidate"], "orders-mysql-2");
@@ -426,8 +427,8 @@ TEST(RemediatorTest, ASwitchoverCooldownDoesNotHoldBackFencing) {
   c.switchover.command = {"/bin/true"};
   c.switchover.timeout = std::chrono::milliseconds(500);
   Harness h(c, Orders(), /*auto_rounds=*/1);
-  const HttpReply r = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
+  const HttpReply r =
+      h.api->Switchover(Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
   ASSERT_EQ(Json(r)["result"], "failure") << r.body;
 
   const std::vector<Member> bad = OrdersWithWritableReplica();
@@ -454,11 +455,11 @@ TEST(RemediatorTest, AFollowerHoldsBackAndAnswers503UntilItLeads) {
   };
   const std::vector<Member> bad = OrdersWithWritableReplica();
   Harness h(c, bad, /*auto_rounds=*/1, leadership);
-  const HttpReply refused = h.remediator->HandleSwitchover(
-      Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
+  const HttpReply refused =
+      h.api->Switchover(Bearer(), R"({"db_cluster": "orders", "candidate": "orders-mysql-1"})");
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(Json(refused)["holder"], "exporter-0");
-  EXPECT_EQ(h.remediator->HandleAlerts(Bearer(), "{}").status, 503);
+  EXPECT_EQ(h.api->Alerts(Bearer(), "{}").status, 503);
   for (int i = 0; i < 3; ++i) {
     h.remediator->OnTopology(std::make_shared<const Topology>(Analyze(bad, AnalysisOptions{})));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -506,7 +507,7 @@ TEST(RemediatorTest, StatusIsPreSeededAndRendersAsJson) {
   EXPECT_TRUE(s.present);
   EXPECT_EQ(s.actions_total.size(), 8u);
   for (const auto& [key, count] : s.actions_total) EXPECT_EQ(count, 0u);
-  h.remediator->HandleSwitchover(Bearer(), R"({"db_cluster":"orders","candidate":"x"})");
+  h.api->Switchover(Bearer(), R"({"db_cluster":"orders","candidate":"x"})");
   const nlohmann::json j = RemediationStatusJson(h.remediator->Status());
   EXPECT_EQ(j["dry_run"], true);
   ASSERT_THAT(j["units"], SizeIs(1));

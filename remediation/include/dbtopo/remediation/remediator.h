@@ -35,7 +35,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -128,11 +130,29 @@ struct FenceRequest {
   std::vector<std::string> confirm_kinds;
 };
 
-/// An HTTP answer: status and a JSON body.
-struct HttpReply {
-  int status = 200;
-  std::string body;
+/// One alert of an Alertmanager notification.
+struct Alert {
+  std::string status;  ///< "firing" or "resolved".
+  std::map<std::string, std::string> labels;
 };
+
+/// What became of one alert of a notification.
+struct AlertDecision {
+  /// The alert's alertname, status and unit labels ("" when absent).
+  std::string alertname, status, ns, db_cluster, component, pod;
+  /// The remediation.alert_actions entry it maps to; "" when none.
+  std::string action;
+  /// "ignored", "in_progress", or the record's result (refused, dry_run,
+  /// success, failure).
+  std::string decision;
+  std::string reason;
+  /// The decision's record, when it finished within alert_reply_wait.
+  std::optional<RemediationRecord> record;
+};
+
+/// "this replica (<identity>) is not the remediation leader: lease <lease>
+/// is held by <holder>", for refusals on a follower.
+std::string NotLeaderReason(const Leadership& leadership);
 
 class Remediator {
  public:
@@ -148,23 +168,12 @@ class Remediator {
   /// stores the pointer and wakes the remediator's thread.
   void OnTopology(std::shared_ptr<const Topology> topology);
 
-  /// POST /api/v1/switchover. `authorization` is the Authorization header,
-  /// `body` {"db_cluster", "candidate", optional "namespace", "component",
-  /// "dry_run"}. Answers 401 without the right Bearer token, 400 for a
-  /// malformed body, else the record of the decision as JSON with status 200
-  /// (success, dry_run), 404 (unknown unit/candidate), 409 (action in
-  /// flight), 422 (policy refused), 500 (a step failed; see failed_step) or
-  /// 503 (nothing discovered yet).
-  HttpReply HandleSwitchover(std::string_view authorization, std::string_view body);
-
-  /// POST /api/v1/alerts: an Alertmanager webhook (version 4) payload.
-  /// Firing alerts whose alertname is in remediation.alert_actions run that
-  /// action on the unit named by their labels (namespace, db_cluster,
-  /// component; fence also `pod`). Answers 401 without the right token, 400
-  /// for a malformed payload, else 200 with {"alerts": [{alertname, status,
-  /// action, decision, reason, record}]}; decision is one of ignored,
-  /// refused, dry_run, success, failure, in_progress.
-  HttpReply HandleAlerts(std::string_view authorization, std::string_view body);
+  /// An Alertmanager notification: firing alerts whose alertname is in
+  /// remediation.alert_actions run that action on the unit named by their
+  /// labels (namespace, db_cluster, component; fence also `pod`), each on its
+  /// own thread, the same action on the same unit once. Waits up to
+  /// alert_reply_wait for them; one decision per alert, in order.
+  std::vector<AlertDecision> OnAlerts(const std::vector<Alert>& alerts);
 
   /// Runs a switchover now on the calling thread; returns its record.
   RemediationRecord Switchover(const SwitchoverRequest& request, const std::string& trigger);
@@ -173,6 +182,10 @@ class Remediator {
 
   /// Counters and recent records; cheap, never waits on an action.
   RemediationStatus Status() const;
+  /// RemediatorOptions::leadership(), or the sole remediator's when none.
+  Leadership CurrentLeadership() const;
+  /// `remediation:` as given.
+  const RemediationConfig& config() const;
 
   class Impl;
 

@@ -38,6 +38,19 @@ inline constexpr char kDryRun[] = "dry_run";
 inline constexpr char kRefused[] = "refused";
 }  // namespace remediation_result
 
+/// How a remediation decision ended, as a code its caller maps (the HTTP API
+/// to a status: 200, 400, 404, 409, 422, 429, 500, 503).
+enum class RemediationCode {
+  kOk,           ///< Done, or a dry run of it.
+  kBadRequest,   ///< The request cannot name a unit (no db_cluster, ambiguous).
+  kNotFound,     ///< No such unit, candidate or pod.
+  kBusy,         ///< Another action on the unit is in flight.
+  kRefused,      ///< The policy said no (the reason says why).
+  kCoolingDown,  ///< The unit is in the action's cooldown.
+  kFailed,       ///< A step failed after something was changed.
+  kUnavailable,  ///< Not now: nothing discovered, not the leader, unit vanished.
+};
+
 /// One step of an action, in the order run (or, for a dry run, planned).
 struct RemediationStep {
   std::string name;  ///< e.g. "set_read_only", "wait_catch_up", "verify".
@@ -74,9 +87,9 @@ struct RemediationRecord {
   /// On failure: the state the unit was left in and how a person finishes.
   std::string recovery;
   std::vector<RemediationStep> steps;
-  /// HTTP status the API answers with for this record (200, 404, 409, 422,
-  /// 429, 500, 503); not part of the JSON.
-  int http_status = 200;
+  /// How the decision ended, for the caller (the HTTP API maps it to a
+  /// status); not part of the JSON.
+  RemediationCode code = RemediationCode::kOk;
 };
 
 /// An automatic action the remediator wanted to run and did not, because of
