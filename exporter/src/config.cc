@@ -14,54 +14,14 @@
 #include <sstream>
 #include <tuple>
 
+#include "config_sections.h"
 #include "dbtopo/analysis/engines.h"
 #include "dbtopo/base/duration.h"
 #include "yaml_fields.h"
 
 namespace dbtopo {
 namespace {
-
-using yaml::CheckKeys;
-using yaml::Fail;
-using yaml::Join;
-using yaml::KeyString;
-using yaml::ScalarString;
-
-std::string RequiredString(const YAML::Node& map, const std::string& path, const std::string& key) {
-  const YAML::Node node = map[key];
-  if (!node) Fail(map, Join(path, key), "is required");
-  std::string value = ScalarString(node, Join(path, key));
-  if (value.empty()) Fail(node, Join(path, key), "must not be empty");
-  return value;
-}
-
-std::chrono::milliseconds DurationValue(const YAML::Node& node, const std::string& key) {
-  auto parsed = ParseDuration(ScalarString(node, key));
-  if (!parsed)
-    Fail(node, key, "invalid duration \"" + node.Scalar() + "\" (want e.g. 500ms, 5s, 1m)");
-  return *parsed;
-}
-
-long long PositiveInteger(const YAML::Node& node, const std::string& key) {
-  const std::string text = ScalarString(node, key);
-  long long value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    Fail(node, key, "must be a positive integer, got \"" + text + "\"");
-  }
-  return value;
-}
-
-// The required `engine` key of `node`.
-Engine EngineValue(const YAML::Node& node, const std::string& path) {
-  const std::string engine = RequiredString(node, path, "engine");
-  auto parsed = ParseEngine(engine);
-  if (!parsed) {
-    Fail(node["engine"], path + ".engine",
-         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
-  }
-  return *parsed;
-}
+using namespace config_detail;  // NOLINT: the loader's own pieces.
 
 // "host:port", "[v6]:port" or "host" (engine's default port).
 void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
@@ -97,56 +57,6 @@ void ParseAddress(const YAML::Node& node, const std::string& key, Engine engine,
   }
   member->host = host;
   member->port = port;
-}
-
-std::string TrimTrailingNewlines(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-// Reads a secret file named by `node` (relative to the config file).
-Secret ReadSecretFile(const YAML::Node& node, const std::string& key,
-                      const std::string& config_file) {
-  std::filesystem::path p = ScalarString(node, key);
-  if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
-  std::error_code ec;
-  if (std::filesystem::is_directory(p, ec)) {
-    Fail(node, key, "cannot read " + p.string() + ": is a directory, not a password file");
-  }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) Fail(node, key, "cannot read " + p.string() + ": " + std::strerror(errno));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return Secret(TrimTrailingNewlines(buffer.str()));
-}
-
-bool BoolValue(const YAML::Node& node, const std::string& key) {
-  const std::string text = ScalarString(node, key);
-  if (text == "true") return true;
-  if (text == "false") return false;
-  Fail(node, key, "must be true or false, got \"" + text + "\"");
-}
-
-std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node, const std::string& path,
-                                                    const std::string& config_file) {
-  auto credentials = std::make_shared<Credentials>();
-  if (!node) return credentials;  // no auth (e.g. Redis without a password)
-  CheckKeys(node, path, {"username", "password_file", "password_env"});
-  if (node["username"]) credentials->username = ScalarString(node["username"], path + ".username");
-  const YAML::Node file = node["password_file"];
-  const YAML::Node env = node["password_env"];
-  if (file && env) Fail(node, path, "set password_file or password_env, not both");
-  if (file) {
-    credentials->password = ReadSecretFile(file, path + ".password_file", config_file);
-  } else if (env) {
-    const std::string name = ScalarString(env, path + ".password_env");
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) {
-      Fail(env, path + ".password_env", "environment variable " + name + " is not set");
-    }
-    credentials->password = Secret(value);
-  }
-  return credentials;
 }
 
 std::map<std::string, std::string> ParseLabels(const YAML::Node& node, const std::string& path) {
@@ -206,170 +116,6 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
     cluster.members.push_back(std::move(member));
   }
   return cluster;
-}
-
-RoleValues ParseRoleValues(const YAML::Node& node, const std::string& path) {
-  if (!node.IsMap()) Fail(node, path, "must be a mapping of label value to role");
-  RoleValues values;
-  for (const auto& entry : node) {
-    std::string value = KeyString(entry.first, path);
-    const std::string role = ScalarString(entry.second, path + "." + value);
-    // MapRoleLabel compares lower-case.
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (role == "primary") {
-      values[value] = Role::kPrimary;
-    } else if (role == "replica") {
-      values[value] = Role::kReplica;
-    } else {
-      Fail(entry.second, path + "." + value,
-           "role must be primary or replica, got \"" + role + "\"");
-    }
-  }
-  return values;
-}
-
-std::vector<std::string> StringList(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) Fail(node, path, "must be a list of strings");
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    out.push_back(ScalarString(node[i], path + "[" + std::to_string(i) + "]"));
-  }
-  return out;
-}
-
-KubernetesDiscoverRule ParseDiscoverRule(const YAML::Node& node, const std::string& path,
-                                         const std::string& config_file) {
-  CheckKeys(node, path, {"engine", "label_selector", "port_name", "credentials"});
-  KubernetesDiscoverRule rule;
-  rule.engine = EngineValue(node, path);
-  rule.label_selector = RequiredString(node, path, "label_selector");
-  if (node["port_name"]) rule.port_name = ScalarString(node["port_name"], path + ".port_name");
-  rule.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
-  return rule;
-}
-
-KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& config_file) {
-  const std::string path = "kubernetes";
-  CheckKeys(node, path,
-            {"kubeconfig", "namespaces", "cluster_label", "component_label", "role_label",
-             "role_values", "discover"});
-  KubernetesConfig k8s;
-  if (node["kubeconfig"]) {
-    k8s.kubeconfig = ScalarString(node["kubeconfig"], path + ".kubeconfig");
-    if (k8s.kubeconfig.starts_with("~/")) {
-      const char* home = std::getenv("HOME");
-      if (home != nullptr) k8s.kubeconfig = std::string(home) + k8s.kubeconfig.substr(1);
-    }
-  }
-  if (node["namespaces"]) k8s.namespaces = StringList(node["namespaces"], path + ".namespaces");
-  for (auto [key, field] : {std::pair{"cluster_label", &k8s.cluster_label},
-                            std::pair{"component_label", &k8s.component_label},
-                            std::pair{"role_label", &k8s.role_label}}) {
-    if (node[key]) *field = RequiredString(node, path, key);
-  }
-  if (node["role_values"])
-    k8s.role_values = ParseRoleValues(node["role_values"], path + ".role_values");
-  const YAML::Node discover = node["discover"];
-  if (!discover || !discover.IsSequence() || discover.size() == 0) {
-    Fail(discover ? discover : node, path + ".discover", "must be a non-empty list");
-  }
-  for (std::size_t i = 0; i < discover.size(); ++i) {
-    k8s.discover.push_back(
-        ParseDiscoverRule(discover[i], path + ".discover[" + std::to_string(i) + "]", config_file));
-  }
-  return k8s;
-}
-
-LeaderElectionConfig ParseLeaderElection(const YAML::Node& node) {
-  const std::string path = "remediation.leader_election";
-  CheckKeys(
-      node, path,
-      {"enabled", "lease_name", "namespace", "lease_duration", "renew_deadline", "retry_period"});
-  LeaderElectionConfig e;
-  if (node["enabled"]) e.enabled = BoolValue(node["enabled"], path + ".enabled");
-  if (node["lease_name"]) e.lease_name = ScalarString(node["lease_name"], path + ".lease_name");
-  if (node["namespace"]) e.ns = ScalarString(node["namespace"], path + ".namespace");
-  if (e.lease_name.empty()) Fail(node["lease_name"], path + ".lease_name", "must not be empty");
-  for (const auto& [key, field] : {std::pair{"lease_duration", &e.lease_duration},
-                                   std::pair{"renew_deadline", &e.renew_deadline},
-                                   std::pair{"retry_period", &e.retry_period}}) {
-    if (node[key]) *field = DurationValue(node[key], path + "." + key);
-  }
-  // As client-go requires: a leader must give up before its lease can be
-  // taken over, and must be able to retry before it gives up.
-  if (e.lease_duration < std::chrono::seconds(1)) {
-    Fail(node, path + ".lease_duration", "must be at least 1s");
-  }
-  if (e.renew_deadline >= e.lease_duration) {
-    Fail(node, path + ".renew_deadline", "must be less than lease_duration");
-  }
-  if (e.retry_period < std::chrono::milliseconds(100)) {
-    Fail(node, path + ".retry_period", "must be at least 100ms");
-  }
-  if (e.retry_period >= e.renew_deadline) {
-    Fail(node, path + ".retry_period", "must be less than renew_deadline");
-  }
-  return e;
-}
-
-RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& config_file) {
-  const std::string path = "remediation";
-  CheckKeys(node, path,
-            {"enabled", "token_file", "switchover", "fence_stray_primaries", "cooldown",
-             "alert_actions", "leader_election"});
-  RemediationConfig r;
-  if (node["enabled"]) r.enabled = BoolValue(node["enabled"], path + ".enabled");
-  if (node["token_file"]) {
-    r.token_file = ScalarString(node["token_file"], path + ".token_file");
-    r.token = ReadSecretFile(node["token_file"], path + ".token_file", config_file);
-    if (r.token.empty()) Fail(node["token_file"], path + ".token_file", "token file is empty");
-  }
-  if (node["fence_stray_primaries"]) {
-    r.fence_stray_primaries =
-        BoolValue(node["fence_stray_primaries"], path + ".fence_stray_primaries");
-  }
-  if (node["cooldown"]) r.cooldown = DurationValue(node["cooldown"], path + ".cooldown");
-  if (const YAML::Node s = node["switchover"]) {
-    const std::string sp = path + ".switchover";
-    CheckKeys(s, sp, {"action", "max_lag", "timeout", "command", "url"});
-    if (s["action"]) {
-      r.switchover.action = ScalarString(s["action"], sp + ".action");
-      static const std::set<std::string> kActions = {"native", "kubeblocks", "exec", "webhook"};
-      if (!kActions.contains(r.switchover.action)) {
-        Fail(s["action"], sp + ".action",
-             "unknown action \"" + r.switchover.action +
-                 "\" (want native, kubeblocks, exec or webhook)");
-      }
-    }
-    if (s["max_lag"]) r.switchover.max_lag = DurationValue(s["max_lag"], sp + ".max_lag");
-    if (s["timeout"]) r.switchover.timeout = DurationValue(s["timeout"], sp + ".timeout");
-    if (s["command"]) r.switchover.command = StringList(s["command"], sp + ".command");
-    if (s["url"]) r.switchover.url = ScalarString(s["url"], sp + ".url");
-    if (r.switchover.action == "exec" && r.switchover.command.empty()) {
-      Fail(s, sp + ".command", "is required for action exec");
-    }
-    if (r.switchover.action == "webhook" && r.switchover.url.empty()) {
-      Fail(s, sp + ".url", "is required for action webhook");
-    }
-  }
-  if (const YAML::Node a = node["alert_actions"]) {
-    if (!a.IsMap()) Fail(a, path + ".alert_actions", "must map alertname to fence or switchover");
-    for (const auto& entry : a) {
-      const std::string alert = KeyString(entry.first, path + ".alert_actions");
-      const std::string action = ScalarString(entry.second, path + ".alert_actions." + alert);
-      if (action != "fence" && action != "switchover") {
-        Fail(entry.second, path + ".alert_actions." + alert,
-             "action must be fence or switchover, got \"" + action + "\"");
-      }
-      r.alert_actions[alert] = action;
-    }
-  }
-  if (node["leader_election"]) r.leader_election = ParseLeaderElection(node["leader_election"]);
-  if (r.enabled && r.token.empty()) {
-    Fail(node, path + ".token_file", "is required when remediation is enabled");
-  }
-  return r;
 }
 
 void ParseThresholds(const YAML::Node& node, AnalysisOptions* options) {

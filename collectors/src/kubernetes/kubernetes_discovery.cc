@@ -13,6 +13,7 @@
 #include "dbtopo/base/log.h"
 #include "dbtopo/kube/kube_client.h"
 #include "dbtopo/kube/kubeconfig.h"
+#include "kubernetes/discovery_streams.h"
 #include "kubernetes/label_selector.h"
 #include "kubernetes/pod_parser.h"
 #include "kubernetes/pod_store.h"
@@ -24,92 +25,6 @@ namespace {
 using Fields = log::KeyValues;
 
 std::string Bool(bool b) { return b ? "true" : "false"; }
-
-// One list+watch: a rule in a namespace ("" = all namespaces).
-struct StreamSpec {
-  std::size_t rule = 0;
-  std::string ns;
-  LabelSelector selector;
-  std::string base_path;       // /api/v1/pods or /api/v1/namespaces/<ns>/pods
-  std::string selector_param;  // "&labelSelector=..." or ""
-};
-
-// Exponential backoff: initial, 2x per failure, capped.
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
-      : initial_(initial), max_(max) {}
-  std::chrono::milliseconds Next() {
-    current_ = current_.count() == 0 ? initial_ : std::min(current_ * 2, max_);
-    return current_;
-  }
-  void Reset() { current_ = std::chrono::milliseconds(0); }
-
- private:
-  std::chrono::milliseconds initial_, max_, current_{0};
-};
-
-// Why a list or watch failed. `http` problems (the API server answered with
-// an error status) are logged with their own message; transport and parse
-// problems as "list failed" / "watch broken" with `detail` as the reason.
-struct Problem {
-  bool http = false;
-  log::Level level = log::Level::kWarn;
-  std::string msg;
-  std::string detail;
-};
-
-// Resolves everything that can be checked offline; `require_kubeconfig`
-// false skips the in-cluster fallback when nothing points at a kubeconfig.
-struct Prepared {
-  std::vector<StreamSpec> streams;
-  std::unique_ptr<KubeClient> client;
-};
-
-std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
-                    bool connect_offline_only, Prepared* out) {
-  if (config.discover.empty()) return "kubernetes.discover: must be a non-empty list";
-  std::vector<std::string> namespaces = config.namespaces;
-  if (namespaces.empty()) namespaces.push_back("");
-  for (std::size_t i = 0; i < config.discover.size(); ++i) {
-    const KubernetesDiscoverRule& rule = config.discover[i];
-    std::string error;
-    auto selector = LabelSelector::Parse(rule.label_selector, &error);
-    if (!selector) {
-      return "kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
-             rule.label_selector + "\": " + error;
-    }
-    if (rule.credentials == nullptr) {
-      return "kubernetes.discover[" + std::to_string(i) + "].credentials: missing";
-    }
-    for (const std::string& ns : namespaces) {
-      if (!ns.empty() && !IsValidLabelValue(ns)) {
-        return "kubernetes.namespaces: \"" + ns + "\" is not a valid namespace name";
-      }
-      StreamSpec stream;
-      stream.rule = i;
-      stream.ns = ns;
-      stream.selector = *selector;
-      stream.base_path = ns.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + ns + "/pods";
-      if (!selector->empty()) {
-        stream.selector_param = "&labelSelector=" + UrlEncode(selector->ToString());
-      }
-      out->streams.push_back(std::move(stream));
-    }
-  }
-  const KubeEnvironment env = KubeEnvironment::FromProcess();
-  if (connect_offline_only && config.kubeconfig.empty() && env.kubeconfig.empty() &&
-      env.service_host.empty()) {
-    return "";  // In-cluster config of a pod we are not in: nothing to check here.
-  }
-  KubeConfigResult resolved = ResolveKubeConfig(config.kubeconfig, env);
-  if (auto* error = std::get_if<KubeConfigError>(&resolved)) return error->ToString();
-  auto client = KubeClient::Create(std::get<KubeConfig>(std::move(resolved)),
-                                   KubeClient::Options{options.connect_timeout});
-  if (auto* error = std::get_if<std::string>(&client)) return *error;
-  out->client = std::get<std::unique_ptr<KubeClient>>(std::move(client));
-  return "";
-}
 
 }  // namespace
 }  // namespace kube
@@ -218,39 +133,6 @@ class KubernetesDiscovery::Impl {
     return fields;
   }
 
-  kube::Problem Explain(int status, const std::string& body, const std::string& path) {
-    kube::Problem p;
-    p.http = true;
-    const auto api_status = kube::ParseStatus(body);
-    const std::string server_said =
-        api_status ? api_status->reason + ": " + api_status->message : body.substr(0, 200);
-    switch (status) {
-      case 401:
-        client_->token().Invalidate();  // A rotated token is re-read before the retry.
-        p.level = log::Level::kError;
-        p.msg = "401 Unauthorized from API server: check the token / RBAC";
-        p.detail = "the API server rejected the credentials of " + client_->config().source +
-                   " (token expired, revoked, or for another cluster?)";
-        break;
-      case 403:
-        p.level = log::Level::kError;
-        p.msg = "403 Forbidden from API server: check the RBAC rules";
-        p.detail = "the account may not list/watch pods here; apply deploy/rbac.yaml (" +
-                   server_said + ")";
-        break;
-      case 404:
-        p.level = log::Level::kError;
-        p.msg = "404 Not Found from API server";
-        p.detail = "GET " + path + " does not exist: wrong server URL or path prefix?";
-        break;
-      default:
-        p.level = log::Level::kWarn;
-        p.msg = std::to_string(status) + " from API server";
-        p.detail = server_said;
-    }
-    return p;
-  }
-
   // One line for an error status from the API server, with what happens next.
   void LogHttpProblem(std::size_t i, const char* op, const kube::Problem& p,
                       const std::string& known_pods, std::chrono::milliseconds retry_in) {
@@ -317,7 +199,7 @@ class KubernetesDiscovery::Impl {
         return false;
       }
       if (r.status != 200) {
-        *problem = Explain(r.status, r.body, path);
+        *problem = kube::ExplainApiError(*client_, r.status, r.body, path);
         return false;
       }
       auto parsed = kube::ParsePodList(r.body);
@@ -444,7 +326,7 @@ class KubernetesDiscovery::Impl {
       out.problem.detail = "HTTP 410 Gone";
     } else if (r.status != 200) {
       out.end = WatchEnd::kBroken;
-      out.problem = Explain(r.status, r.body, path);
+      out.problem = kube::ExplainApiError(*client_, r.status, r.body, path);
     } else if (!r.error.empty()) {
       out.end = WatchEnd::kBroken;
       out.problem.detail = "stream broke: " + r.error;

@@ -1,0 +1,86 @@
+#include "kubernetes/discovery_streams.h"
+
+#include "kubernetes/pod_parser.h"
+
+namespace dbtopo::kube {
+
+std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
+                    bool connect_offline_only, Prepared* out) {
+  if (config.discover.empty()) return "kubernetes.discover: must be a non-empty list";
+  std::vector<std::string> namespaces = config.namespaces;
+  if (namespaces.empty()) namespaces.push_back("");
+  for (std::size_t i = 0; i < config.discover.size(); ++i) {
+    const KubernetesDiscoverRule& rule = config.discover[i];
+    std::string error;
+    auto selector = LabelSelector::Parse(rule.label_selector, &error);
+    if (!selector) {
+      return "kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
+             rule.label_selector + "\": " + error;
+    }
+    if (rule.credentials == nullptr) {
+      return "kubernetes.discover[" + std::to_string(i) + "].credentials: missing";
+    }
+    for (const std::string& ns : namespaces) {
+      if (!ns.empty() && !IsValidLabelValue(ns)) {
+        return "kubernetes.namespaces: \"" + ns + "\" is not a valid namespace name";
+      }
+      StreamSpec stream;
+      stream.rule = i;
+      stream.ns = ns;
+      stream.selector = *selector;
+      stream.base_path = ns.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + ns + "/pods";
+      if (!selector->empty()) {
+        stream.selector_param = "&labelSelector=" + UrlEncode(selector->ToString());
+      }
+      out->streams.push_back(std::move(stream));
+    }
+  }
+  const KubeEnvironment env = KubeEnvironment::FromProcess();
+  if (connect_offline_only && config.kubeconfig.empty() && env.kubeconfig.empty() &&
+      env.service_host.empty()) {
+    return "";  // In-cluster config of a pod we are not in: nothing to check here.
+  }
+  KubeConfigResult resolved = ResolveKubeConfig(config.kubeconfig, env);
+  if (auto* error = std::get_if<KubeConfigError>(&resolved)) return error->ToString();
+  auto client = KubeClient::Create(std::get<KubeConfig>(std::move(resolved)),
+                                   KubeClient::Options{options.connect_timeout});
+  if (auto* error = std::get_if<std::string>(&client)) return *error;
+  out->client = std::get<std::unique_ptr<KubeClient>>(std::move(client));
+  return "";
+}
+
+Problem ExplainApiError(KubeClient& client, int status, const std::string& body,
+                        const std::string& path) {
+  Problem p;
+  p.http = true;
+  const auto api_status = ParseStatus(body);
+  const std::string server_said =
+      api_status ? api_status->reason + ": " + api_status->message : body.substr(0, 200);
+  switch (status) {
+    case 401:
+      client.token().Invalidate();  // A rotated token is re-read before the retry.
+      p.level = log::Level::kError;
+      p.msg = "401 Unauthorized from API server: check the token / RBAC";
+      p.detail = "the API server rejected the credentials of " + client.config().source +
+                 " (token expired, revoked, or for another cluster?)";
+      break;
+    case 403:
+      p.level = log::Level::kError;
+      p.msg = "403 Forbidden from API server: check the RBAC rules";
+      p.detail =
+          "the account may not list/watch pods here; apply deploy/rbac.yaml (" + server_said + ")";
+      break;
+    case 404:
+      p.level = log::Level::kError;
+      p.msg = "404 Not Found from API server";
+      p.detail = "GET " + path + " does not exist: wrong server URL or path prefix?";
+      break;
+    default:
+      p.level = log::Level::kWarn;
+      p.msg = std::to_string(status) + " from API server";
+      p.detail = server_said;
+  }
+  return p;
+}
+
+}  // namespace dbtopo::kube

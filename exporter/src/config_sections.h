@@ -1,0 +1,70 @@
+#pragma once
+
+// The config loader's pieces, shared by its files: value readers (config_values.cc)
+// and the parsers of the `kubernetes:` (config_kubernetes.cc) and
+// `remediation:` (config_remediation.cc) sections. Every reader throws
+// yaml::YamlInvalid naming the line and key; LoadConfig turns it into a
+// ConfigError.
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "yaml_fields.h"
+
+namespace dbtopo::config_detail {
+
+using yaml::CheckKeys;
+using yaml::Fail;
+using yaml::Join;
+using yaml::KeyString;
+using yaml::ScalarString;
+
+/// The non-empty scalar at `map[key]`; fails when missing or empty.
+std::string RequiredString(const YAML::Node& map, const std::string& path, const std::string& key);
+
+/// A duration ("5s", "1m30s"); fails naming `key` otherwise.
+std::chrono::milliseconds DurationValue(const YAML::Node& node, const std::string& key);
+
+/// An integer > 0; fails naming `key` otherwise.
+long long PositiveInteger(const YAML::Node& node, const std::string& key);
+
+/// The required `engine` key of `node`.
+Engine EngineValue(const YAML::Node& node, const std::string& path);
+
+/// `s` without trailing CR and LF.
+std::string TrimTrailingNewlines(std::string s);
+
+/// Reads a secret file named by `node` (relative to the config file).
+Secret ReadSecretFile(const YAML::Node& node, const std::string& key,
+                      const std::string& config_file);
+
+/// `true` or `false`; fails naming `key` otherwise.
+bool BoolValue(const YAML::Node& node, const std::string& key);
+
+/// `credentials: {username, password_file | password_env}`; no node => no
+/// auth. The password file is read relative to `config_file`.
+std::shared_ptr<const Credentials> ParseCredentials(const YAML::Node& node, const std::string& path,
+                                                    const std::string& config_file);
+
+/// `role_values: {primary: [...], replica: [...]}`.
+RoleValues ParseRoleValues(const YAML::Node& node, const std::string& path);
+
+/// A list of non-empty strings.
+std::vector<std::string> StringList(const YAML::Node& node, const std::string& path);
+
+/// `kubernetes:`.
+KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& config_file);
+
+/// `remediation.leader_election:`.
+LeaderElectionConfig ParseLeaderElection(const YAML::Node& node);
+
+/// `remediation:`.
+RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& config_file);
+
+}  // namespace dbtopo::config_detail

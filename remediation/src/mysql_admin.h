@@ -1,0 +1,183 @@
+#pragma once
+
+// Admin connections for the native MySQL/MariaDB actions (switchover in
+// mysql_switchover.cc, fence in mysql_actions.cc).
+
+#include <mysql.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actions.h"
+#include "mysql_sql.h"
+
+namespace dbtopo::remediation::mysql_admin {
+
+inline void InitLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+inline unsigned WholeSeconds(std::chrono::milliseconds timeout) {
+  const auto s = std::chrono::ceil<std::chrono::seconds>(timeout).count();
+  return s < 1 ? 1u : static_cast<unsigned>(s);
+}
+
+inline std::string Redact(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (std::size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + 8)) {
+      text.replace(at, secret.size(), "<secret>");
+    }
+  }
+  return text;
+}
+
+/// One admin connection to one member. Errors name the pod and address and
+/// never contain a password (server texts are redacted).
+class MysqlAdmin {
+ public:
+  MysqlAdmin(const MemberAccess& access, std::vector<std::string> secrets)
+      : access_(access), secrets_(std::move(secrets)) {
+    secrets_.push_back(access.credentials ? access.credentials->password.Reveal() : "");
+  }
+  ~MysqlAdmin() {
+    if (mysql_ != nullptr) mysql_close(mysql_);
+  }
+  MysqlAdmin(const MysqlAdmin&) = delete;
+  MysqlAdmin& operator=(const MysqlAdmin&) = delete;
+
+  /// Connects with `read_timeout` for every later statement.
+  bool Connect(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout,
+               std::string* error) {
+    InitLibraryOnce();
+    mysql_ = mysql_init(nullptr);
+    if (mysql_ == nullptr) {
+      *error = "mysql_init failed (out of memory)";
+      return false;
+    }
+    const unsigned connect_s = WholeSeconds(connect_timeout);
+    const unsigned read_s = WholeSeconds(read_timeout);
+    mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+    mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_s);
+    mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &read_s);
+    const bool reconnect = false;
+    mysql_options(mysql_, MYSQL_OPT_RECONNECT, &reconnect);
+    const unsigned protocol = MYSQL_PROTOCOL_TCP;
+    mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
+    const unsigned local_infile = 0;
+    mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+    const Credentials none;
+    const Credentials& c = access_.credentials ? *access_.credentials : none;
+    if (mysql_real_connect(mysql_, access_.target.host.c_str(), c.username.c_str(),
+                           c.password.Reveal().c_str(), nullptr,
+                           static_cast<unsigned>(access_.target.port), nullptr, 0) == nullptr) {
+      *error = Error("connect as admin");
+      return false;
+    }
+    std::optional<std::string> version;
+    if (!Value("SELECT @@GLOBAL.version", &version, error)) return false;
+    dialect_ = DialectFromVersion(version.value_or(""));
+    return true;
+  }
+
+  bool Exec(const std::string& sql, std::string* error) {
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+      *error = Error(Describe(sql));
+      return false;
+    }
+    MYSQL_RES* result = mysql_store_result(mysql_);
+    if (result != nullptr) mysql_free_result(result);
+    return true;
+  }
+
+  /// First column of the first row (std::nullopt for NULL / no row).
+  bool Value(const std::string& sql, std::optional<std::string>* value, std::string* error) {
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+      *error = Error(Describe(sql));
+      return false;
+    }
+    MYSQL_RES* result = mysql_store_result(mysql_);
+    if (result == nullptr) {
+      *error = Error(Describe(sql));
+      return false;
+    }
+    value->reset();
+    if (MYSQL_ROW row = mysql_fetch_row(result); row != nullptr && row[0] != nullptr) {
+      const unsigned long* lengths = mysql_fetch_lengths(result);
+      *value = std::string(row[0], lengths[0]);
+    }
+    mysql_free_result(result);
+    return true;
+  }
+
+  /// `s` escaped for a single-quoted literal on this connection.
+  std::string Quote(const std::string& s) {
+    std::string out(s.size() * 2 + 1, '\0');
+    const unsigned long n = mysql_real_escape_string(mysql_, out.data(), s.data(), s.size());
+    out.resize(n);
+    return out;
+  }
+
+  SqlDialect dialect() const { return dialect_; }
+
+ private:
+  // Statements are named by their first words only: a CHANGE MASTER carries
+  // the replication password.
+  static std::string Describe(const std::string& sql) {
+    const std::size_t cut = std::min<std::size_t>(sql.find(" TO "), 60);
+    return sql.substr(0, cut);
+  }
+
+  std::string Error(const std::string& what) const {
+    std::string text = what + " on " + access_.target.pod + " (" + access_.target.Address() +
+                       "): " + mysql_error(mysql_) + " (errno " +
+                       std::to_string(mysql_errno(mysql_)) + ")";
+    return Redact(std::move(text), secrets_);
+  }
+
+  MemberAccess access_;
+  std::vector<std::string> secrets_;
+  MYSQL* mysql_ = nullptr;
+  SqlDialect dialect_ = SqlDialect::kMysqlLegacy;
+};
+
+/// Opens an admin connection for one step: connect timeout = statement
+/// timeout, read timeout = `read_timeout` (default: statement timeout).
+inline std::unique_ptr<MysqlAdmin> Open(
+    const MemberMap& members, const std::string& pod, const std::vector<std::string>& secrets,
+    ActionContext& ctx, std::string* error,
+    std::optional<std::chrono::milliseconds> read_timeout = {}) {
+  auto it = members.find(pod);
+  if (it == members.end()) {
+    *error = "no discovered target for pod " + pod;
+    return nullptr;
+  }
+  auto admin = std::make_unique<MysqlAdmin>(it->second, secrets);
+  const auto timeout = ctx.options().statement_timeout;
+  if (!admin->Connect(timeout, read_timeout.value_or(timeout), error)) return nullptr;
+  return admin;
+}
+
+inline bool ExecAll(MysqlAdmin& admin, const std::vector<std::string>& sql, std::string* error) {
+  for (const std::string& s : sql) {
+    if (!admin.Exec(s, error)) return false;
+  }
+  return true;
+}
+
+inline bool IsOn(const std::optional<std::string>& v) { return v == "1" || v == "ON" || v == "on"; }
+
+inline std::string Joined(const std::vector<std::string>& sql) {
+  std::string out;
+  for (const std::string& s : sql) out += (out.empty() ? "" : "; ") + s;
+  return out;
+}
+
+}  // namespace dbtopo::remediation::mysql_admin
