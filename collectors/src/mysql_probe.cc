@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "dbtopo/collectors/mysql_connection.h"
 #include "dbtopo/collectors/probe.h"
 #include "mysql_replica_status.h"
 
@@ -38,20 +39,6 @@ struct ResultFreer {
   void operator()(MYSQL_RES* result) const { mysql_free_result(result); }
 };
 using Result = std::unique_ptr<MYSQL_RES, ResultFreer>;
-
-// mysql_init() initialises the library lazily, which is not thread-safe; the
-// poll loop may create the first probes from several threads at once.
-void InitLibraryOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
-}
-
-// The client library takes whole seconds. Rounding up keeps a 1500 ms budget
-// from becoming 1 s (spurious timeouts), and 0 would mean "wait forever".
-unsigned TimeoutSeconds(std::chrono::milliseconds timeout) {
-  auto seconds = std::chrono::ceil<std::chrono::seconds>(timeout).count();
-  return seconds < 1 ? 1u : static_cast<unsigned>(seconds);
-}
 
 // Drives one non-blocking Connector/C call (`start`, then `cont` with the
 // events that arrived) until it completes or `deadline` passes. The client
@@ -197,28 +184,12 @@ class MysqlProbe : public Probe {
   }
 
   bool Connect(std::string& error) {
-    InitLibraryOnce();
-    connection_.reset(mysql_init(nullptr));
+    connection_.reset(NewMysqlHandle(options_.timeout, options_.timeout));
     if (connection_ == nullptr) {
       error = "mysql_init failed for " + target_.Address() + " (out of memory)";
       return false;
     }
     MYSQL* mysql = connection_.get();
-    const unsigned timeout = TimeoutSeconds(options_.timeout);
-    mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &timeout);
-    mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-    // Reconnects are ours to make: a silent library reconnect would hide the
-    // failure and could repeat a query against a frozen server.
-    const bool reconnect = false;
-    mysql_options(mysql, MYSQL_OPT_RECONNECT, &reconnect);
-    // "localhost" would otherwise mean the Unix socket, not the target.
-    const unsigned protocol = MYSQL_PROTOCOL_TCP;
-    mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocol);
-    // The probe never loads files; a hostile server must not be able to ask.
-    const unsigned local_infile = 0;
-    mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-
     mysql_options(mysql, MYSQL_OPT_NONBLOCK, nullptr);
 
     MYSQL* connected = nullptr;

@@ -14,19 +14,10 @@
 #include <vector>
 
 #include "actions.h"
+#include "dbtopo/collectors/mysql_connection.h"
 #include "mysql_sql.h"
 
 namespace dbtopo::remediation::mysql_admin {
-
-inline void InitLibraryOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
-}
-
-inline unsigned WholeSeconds(std::chrono::milliseconds timeout) {
-  const auto s = std::chrono::ceil<std::chrono::seconds>(timeout).count();
-  return s < 1 ? 1u : static_cast<unsigned>(s);
-}
 
 inline std::string Redact(std::string text, const std::vector<std::string>& secrets) {
   for (const std::string& secret : secrets) {
@@ -56,23 +47,11 @@ class MysqlAdmin {
   /// Connects with `read_timeout` for every later statement.
   bool Connect(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout,
                std::string* error) {
-    InitLibraryOnce();
-    mysql_ = mysql_init(nullptr);
+    mysql_ = NewMysqlHandle(connect_timeout, read_timeout);
     if (mysql_ == nullptr) {
       *error = "mysql_init failed (out of memory)";
       return false;
     }
-    const unsigned connect_s = WholeSeconds(connect_timeout);
-    const unsigned read_s = WholeSeconds(read_timeout);
-    mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
-    mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_s);
-    mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &read_s);
-    const bool reconnect = false;
-    mysql_options(mysql_, MYSQL_OPT_RECONNECT, &reconnect);
-    const unsigned protocol = MYSQL_PROTOCOL_TCP;
-    mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
-    const unsigned local_infile = 0;
-    mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     const Credentials none;
     const Credentials& c = access_.credentials ? *access_.credentials : none;
     if (mysql_real_connect(mysql_, access_.target.host.c_str(), c.username.c_str(),
