@@ -69,10 +69,12 @@ std::vector<AlertDecision> Remediator::Impl::OnAlerts(const std::vector<Alert>& 
   }
   const auto until = Clock::now() + opt_.alert_reply_wait;
   std::vector<AlertDecision> out;
-  for (auto& [d, job] : entries) {
+  for (auto& entry : entries) {
+    AlertDecision& d = entry.first;
+    const std::shared_ptr<Job>& job = entry.second;
     if (job != nullptr) {
       std::unique_lock lock(job->mu);
-      if (job->cv.wait_until(lock, until, [&] { return job->done; })) {
+      if (job->cv.wait_until(lock, until, [&job] { return job->done; })) {
         d.decision = job->record.result;
         d.reason = job->record.reason;
         d.record = job->record;
