@@ -24,6 +24,9 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import generated  # noqa: E402 (scripts/generated.py: the write/--check loop)
 RULE_GLOB = os.path.join(ROOT, "alerts", "*.rules.yml")
 DASHBOARD_GLOB = os.path.join(ROOT, "dashboards", "*.json")
 PROMETHEUS_RULE = os.path.join(ROOT, "deploy", "prometheusrule.yaml")
@@ -161,29 +164,8 @@ OUTPUTS = [
 
 
 def main(argv):
-    check = "--check" in argv[1:]
-    stale = []
-    for path, build in OUTPUTS:
-        text = build()
-        try:
-            with open(path, encoding="utf-8") as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = None
-        if current == text:
-            continue
-        if check:
-            stale.append(_rel(path))
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            print(f"wrote {_rel(path)}")
-    if stale:
-        print("out of date: " + ", ".join(stale) + "; run python3 alerts/gen_deploy.py",
-              file=sys.stderr)
-        return 1
-    return 0
+    return generated.write_or_check(OUTPUTS, "--check" in argv[1:], ROOT,
+                                    "python3 alerts/gen_deploy.py")
 
 
 if __name__ == "__main__":
