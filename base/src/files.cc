@@ -7,16 +7,12 @@
 
 namespace dbtopo {
 
-bool ReadWholeFile(const std::string& path, std::string* out, std::string* error) {
+Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
+  if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  *out = buffer.str();
-  return true;
+  return buffer.str();
 }
 
 }  // namespace dbtopo

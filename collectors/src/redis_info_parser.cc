@@ -113,20 +113,6 @@ std::optional<RoleReply> RoleFromReply(const redisReply* reply) {
   return role;
 }
 
-std::optional<std::string> TextFromReply(const redisReply* reply, std::string* error) {
-  if (reply == nullptr) return std::nullopt;
-  switch (reply->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-      return std::string(reply->str, reply->len);
-    case REDIS_REPLY_ERROR:
-      if (error != nullptr) error->assign(reply->str, reply->len);
-      return std::nullopt;
-    default:
-      return std::nullopt;
-  }
-}
-
 void FillRedis(const RedisReplies& replies, Observation* observation) {
   const InfoReply server = ParseInfo(replies.info_server.value_or(""));
   if (const auto version = server.Get("redis_version")) observation->version = *version;

@@ -66,11 +66,6 @@ struct RoleReply {
 /// not an array starting with a role string. Fields of odd types stay unset.
 std::optional<RoleReply> RoleFromReply(const redisReply* reply);
 
-/// The text of a status/string/verbatim reply; std::nullopt for null, nil,
-/// error, integer and array replies. When `error` is not null and the reply
-/// is an error reply, stores the server's error text there.
-std::optional<std::string> TextFromReply(const redisReply* reply, std::string* error);
-
 /// The raw replies of one probe round. A field is std::nullopt when the
 /// command was not sent, or its reply was an error, nil or of the wrong type.
 struct RedisReplies {

@@ -23,6 +23,7 @@
 
 #include "dbtopo/base/log.h"
 #include "dbtopo/collectors/probe.h"
+#include "dbtopo/collectors/redis_reply.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_info_parser.h"
 
@@ -237,13 +238,13 @@ class RedisProbe : public Probe {
         parsed.role = redis::RoleFromReply(reply);
         continue;
       }
-      std::string server_error;
-      *texts[i] = redis::TextFromReply(reply, &server_error);
+      auto text = redis::TextFromReply(reply);
+      if (text) *texts[i] = std::move(text).value();
       if (commands[i].required && !texts[i]->has_value()) {
         // E.g. "NOPERM ...", "ERR This instance has cluster support disabled".
         // The connection is fine; keep it.
         *error = std::string(commands[i].text) + ": " +
-                 (server_error.empty() ? "unexpected reply type" : server_error);
+                 (text ? "unexpected reply type" : text.error().message);
         return false;
       }
     }

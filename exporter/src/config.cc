@@ -199,8 +199,7 @@ std::string ConfigError::ToString() const {
   return out + message;
 }
 
-std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
-                                              const std::string& file) {
+Result<Config, ConfigError> ParseConfig(const std::string& yaml_text, const std::string& file) {
   try {
     return ParseRoot(yaml::Parse(yaml_text), file);
   } catch (const yaml::YamlInvalid& invalid) {
@@ -213,7 +212,7 @@ std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
   }
 }
 
-std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
+Result<Config, ConfigError> LoadConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return ConfigError{path, 0, "", std::string("cannot read: ") + std::strerror(errno)};
   std::stringstream buffer;

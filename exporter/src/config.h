@@ -12,10 +12,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/base/result.h"
 #include "dbtopo/base/secret.h"
 #include "dbtopo/collectors/discovery.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
@@ -80,12 +80,11 @@ struct ConfigError {
 };
 
 /// Loads and validates `path`. Never throws.
-std::variant<Config, ConfigError> LoadConfig(const std::string& path);
+Result<Config, ConfigError> LoadConfig(const std::string& path);
 
 /// Parses YAML text as if read from `file` (`file` is only used in errors and
 /// to resolve relative password_file paths). Never throws.
-std::variant<Config, ConfigError> ParseConfig(const std::string& yaml_text,
-                                              const std::string& file);
+Result<Config, ConfigError> ParseConfig(const std::string& yaml_text, const std::string& file);
 
 /// The static members as discovery targets (role label mapped through
 /// `role_values`).

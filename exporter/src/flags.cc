@@ -4,7 +4,7 @@
 
 namespace dbtopo {
 
-std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args) {
+Result<Flags> ParseFlags(const std::vector<std::string>& args) {
   Flags flags;
   const std::map<std::string, std::string Flags::*> string_flags = {
       {"--config.file", &Flags::config_file},
@@ -29,15 +29,15 @@ std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args
     }
     if (auto it = bool_flags.find(name); it != bool_flags.end()) {
       if (has_value && value != "true" && value != "false") {
-        return "flag " + name + " takes true or false, got \"" + value + "\"";
+        return Error{"flag " + name + " takes true or false, got \"" + value + "\""};
       }
       flags.*(it->second) = !has_value || value == "true";
       continue;
     }
     auto it = string_flags.find(name);
-    if (it == string_flags.end()) return "unknown flag " + name + " (see --help)";
+    if (it == string_flags.end()) return Error{"unknown flag " + name + " (see --help)"};
     if (!has_value) {
-      if (i + 1 >= args.size()) return "flag " + name + " needs a value";
+      if (i + 1 >= args.size()) return Error{"flag " + name + " needs a value"};
       value = args[++i];
     }
     flags.*(it->second) = value;

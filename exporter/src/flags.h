@@ -1,8 +1,9 @@
 #pragma once
 
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "dbtopo/base/result.h"
 
 namespace dbtopo {
 
@@ -22,7 +23,7 @@ struct Flags {
 };
 
 /// Parses argv; returns an error message for unknown flags or missing values.
-std::variant<Flags, std::string> ParseFlags(const std::vector<std::string>& args);
+Result<Flags> ParseFlags(const std::vector<std::string>& args);
 
 /// Usage text for --help.
 std::string Usage();

@@ -50,7 +50,12 @@ HttpServer::HttpServer(const SnapshotStore* store, WebConfig web_config)
       basic_auth_(std::make_unique<BasicAuth>(web_config_.basic_auth_users)) {
   SslCtxPtr tls(nullptr, SSL_CTX_free);
   if (web_config_.tls()) {
-    tls = NewTlsServerContext(web_config_.cert_file, web_config_.key_file, &tls_error_);
+    auto made = NewTlsServerContext(web_config_.cert_file, web_config_.key_file);
+    if (made) {
+      tls = std::move(made).value();
+    } else {
+      tls_error_ = made.error().message;
+    }
   }
   server_ = std::make_unique<DeadlineHttpServer>(std::move(tls), kRequestReadDeadline);
   Routes();
@@ -205,16 +210,15 @@ void HttpServer::Routes() {
   }
 }
 
-bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
+Status HttpServer::Bind(const std::string& listen_address) {
   std::string host;
   int port = 0;
   if (!ParseListenAddress(listen_address, &host, &port)) {
-    *error = "invalid --web.listen-address \"" + listen_address + "\" (want host:port or :port)";
-    return false;
+    return Error{"invalid --web.listen-address \"" + listen_address +
+                 "\" (want host:port or :port)"};
   }
   if (!tls_error_.empty()) {
-    *error = "cannot set up TLS: " + tls_error_;
-    return false;
+    return Error{"cannot set up TLS: " + tls_error_};
   }
   if (port == 0) {
     port_ = server_->bind_to_any_port(host.c_str());
@@ -222,13 +226,12 @@ bool HttpServer::Bind(const std::string& listen_address, std::string* error) {
     port_ = server_->bind_to_port(host.c_str(), port) ? port : -1;
   }
   if (port_ <= 0) {
-    *error = "cannot listen on " + listen_address;
-    return false;
+    return Error{"cannot listen on " + listen_address};
   }
   // The library listens with a backlog of 5: a burst of scrapes would
   // overflow it. listen() again on the bound socket raises it.
   if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
-  return true;
+  return {};
 }
 
 void HttpServer::Serve() {

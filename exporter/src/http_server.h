@@ -38,8 +38,8 @@ class HttpServer {
   HttpServer(const SnapshotStore* store, WebConfig web_config);
   ~HttpServer();
 
-  /// Binds `listen_address`; returns false (with *error set) on failure.
-  bool Bind(const std::string& listen_address, std::string* error);
+  /// Binds `listen_address`; the error names the address or the TLS problem.
+  Status Bind(const std::string& listen_address);
   /// Serves until Stop(). Blocks. Returns at once if Stop() came first.
   void Serve();
   /// Makes Serve() return, whether it has started listening yet or not.

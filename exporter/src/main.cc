@@ -45,11 +45,12 @@ bool StartLeaderElection(const Config& config, std::optional<int> shard,
   }
   if (*kube == nullptr) {
     auto made = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
-    if (auto* error = std::get_if<std::string>(&made)) {
-      log::Error("cannot set up the Kubernetes API for leader election", {{"err", *error}});
+    if (!made) {
+      log::Error("cannot set up the Kubernetes API for leader election",
+                 {{"err", made.error().message}});
       return false;
     }
-    *kube = std::move(std::get<std::unique_ptr<KubeApi>>(made));
+    *kube = std::move(made).value();
   }
   if (election.ns.empty()) {
     const char* pod_ns = std::getenv("POD_NAMESPACE");
@@ -83,11 +84,12 @@ std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* disc
   };
   if (config.remediation.switchover.action == "kubeblocks") {
     auto kube = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
-    if (auto* error = std::get_if<std::string>(&kube)) {
-      log::Error("cannot set up the Kubernetes API for remediation", {{"err", *error}});
+    if (!kube) {
+      log::Error("cannot set up the Kubernetes API for remediation",
+                 {{"err", kube.error().message}});
       return nullptr;
     }
-    options.kube = std::move(std::get<std::unique_ptr<KubeApi>>(kube));
+    options.kube = std::move(kube).value();
   }
   if (!StartLeaderElection(config, shard, &options.kube, elector)) return nullptr;
   if (*elector != nullptr) {
@@ -103,22 +105,23 @@ std::unique_ptr<ShardKeeper> StartSharding(const Config& config, const ShardFlag
   std::string ns;
   if (!flags.total) {
     auto made = MakeKubeApi(config.kubernetes ? config.kubernetes->kubeconfig : "");
-    if (auto* error = std::get_if<std::string>(&made)) {
-      log::Error("cannot set up the Kubernetes API for --total-shards=auto", {{"err", *error}});
+    if (!made) {
+      log::Error("cannot set up the Kubernetes API for --total-shards=auto",
+                 {{"err", made.error().message}});
       return nullptr;
     }
-    kube = std::move(std::get<std::unique_ptr<KubeApi>>(made));
+    kube = std::move(made).value();
     const char* pod_ns = std::getenv("POD_NAMESPACE");
     ns = pod_ns != nullptr && *pod_ns != '\0' ? pod_ns : kube->Namespace();
     if (ns.empty()) ns = "default";
   }
-  std::string error;
-  auto keeper =
-      ShardKeeper::Make(flags, ReplicaIdentity(), std::move(kube), ns, discovery, nullptr, &error);
-  if (keeper == nullptr) {
-    log::Error("cannot resolve this exporter's shard", {{"err", error}});
+  auto made_keeper =
+      ShardKeeper::Make(flags, ReplicaIdentity(), std::move(kube), ns, discovery, nullptr);
+  if (!made_keeper) {
+    log::Error("cannot resolve this exporter's shard", {{"err", made_keeper.error().message}});
     return nullptr;
   }
+  std::unique_ptr<ShardKeeper> keeper = std::move(made_keeper).value();
   const ShardAssignment shard = keeper->Current();
   log::Info("watching one shard of the clusters",
             {{"shard", std::to_string(shard.index)}, {"total", std::to_string(shard.total)}});
@@ -138,30 +141,30 @@ int Run(const Flags& flags) {
   }
   log::Init(level, format);
   auto parsed_shards = ParseShardFlags(flags.shard, flags.total_shards);
-  if (auto* error = std::get_if<std::string>(&parsed_shards)) {
-    std::cerr << *error << "\n";
+  if (!parsed_shards) {
+    std::cerr << parsed_shards.error().message << "\n";
     return 1;
   }
-  const ShardFlags shard_flags = std::get<ShardFlags>(parsed_shards);
+  const ShardFlags shard_flags = *parsed_shards;
 
   auto loaded = LoadConfig(flags.config_file);
-  if (auto* error = std::get_if<ConfigError>(&loaded)) {
+  if (!loaded) {
     if (flags.check_config) {
-      std::cerr << "invalid config: " << error->ToString() << "\n";
+      std::cerr << "invalid config: " << loaded.error().ToString() << "\n";
     } else {
-      log::Error("invalid config", {{"err", error->ToString()}});
+      log::Error("invalid config", {{"err", loaded.error().ToString()}});
     }
     return 1;
   }
-  const Config config = std::get<Config>(std::move(loaded));
+  const Config config = std::move(loaded).value();
   WebConfig web_config;
   if (!flags.web_config_file.empty()) {
     auto web = LoadWebConfig(flags.web_config_file);
-    if (auto* error = std::get_if<std::string>(&web)) {
-      std::cerr << "invalid web config: " << *error << "\n";
+    if (!web) {
+      std::cerr << "invalid web config: " << web.error().message << "\n";
       return 1;
     }
-    web_config = std::get<WebConfig>(std::move(web));
+    web_config = std::move(web).value();
   }
   {
     // Checked here too so that --check-config fails where a start would.
@@ -177,11 +180,12 @@ int Run(const Flags& flags) {
   for (const auto& cluster : config.clusters) members += cluster.members.size();
   if (config.kubernetes) {
     // Selectors and (unless it is the in-cluster default) the kubeconfig.
-    if (std::string problem = CheckKubernetesConfig(*config.kubernetes); !problem.empty()) {
+    if (Status checked = CheckKubernetesConfig(*config.kubernetes); !checked) {
       if (flags.check_config) {
-        std::cerr << "invalid config: " << flags.config_file << ": " << problem << "\n";
+        std::cerr << "invalid config: " << flags.config_file << ": " << checked.error().message
+                  << "\n";
       } else {
-        log::Error("invalid kubernetes config", {{"err", problem}});
+        log::Error("invalid kubernetes config", {{"err", checked.error().message}});
       }
       return 1;
     }
@@ -206,9 +210,8 @@ int Run(const Flags& flags) {
 
   SnapshotStore store;
   HttpServer http(&store, web_config);
-  std::string error;
-  if (!http.Bind(flags.listen_address, &error)) {
-    log::Error("cannot start HTTP server", {{"err", error}});
+  if (Status bound = http.Bind(flags.listen_address); !bound) {
+    log::Error("cannot start HTTP server", {{"err", bound.error().message}});
     return 1;
   }
   log::Info("starting dbtopo_exporter",
@@ -226,12 +229,12 @@ int Run(const Flags& flags) {
   discoveries.push_back(std::make_unique<StaticDiscovery>(StaticTargets(config)));
   if (config.kubernetes) {
     KubernetesDiscoveryOptions options;
-    std::string problem;
-    auto kubernetes = MakeKubernetesDiscovery(*config.kubernetes, options, &problem);
-    if (kubernetes == nullptr) {
-      log::Error("cannot start kubernetes discovery", {{"err", problem}});
+    auto made = MakeKubernetesDiscovery(*config.kubernetes, options);
+    if (!made) {
+      log::Error("cannot start kubernetes discovery", {{"err", made.error().message}});
       return 1;
     }
+    std::unique_ptr<KubernetesDiscovery> kubernetes = std::move(made).value();
     // Let the first round see the pods; a slow or failing API server only
     // delays it (discovery keeps retrying in the background). No thread
     // waits for the stop signals yet, so poll for them here.
@@ -302,11 +305,11 @@ int main(int argc, char** argv) {
   // resident memory. The threads allocate little; contention is not a cost.
   mallopt(M_ARENA_MAX, 2);
   auto parsed = dbtopo::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    std::cerr << "dbtopo_exporter: " << *error << "\n";
+  if (!parsed) {
+    std::cerr << "dbtopo_exporter: " << parsed.error().message << "\n";
     return 2;
   }
-  const auto& flags = std::get<dbtopo::Flags>(parsed);
+  const auto& flags = *parsed;
   if (flags.help) {
     std::cout << dbtopo::Usage();
     return 0;

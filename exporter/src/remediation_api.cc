@@ -52,9 +52,8 @@ HttpReply RemediationApi::Switchover(std::string_view authorization, std::string
   if (auto denied = CheckToken(authorization, "/api/v1/switchover")) return *denied;
   if (auto follower = CheckLeader("/api/v1/switchover")) return *follower;
   auto parsed = ParseSwitchoverRequest(body);
-  if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
-  const RemediationRecord record =
-      remediator_->Switchover(std::get<SwitchoverRequest>(parsed), "api");
+  if (!parsed) return {400, ErrorJson(parsed.error().message)};
+  const RemediationRecord record = remediator_->Switchover(*parsed, "api");
   return {HttpStatusOf(record.code), Dump(RemediationRecordJson(record))};
 }
 
@@ -62,9 +61,9 @@ HttpReply RemediationApi::Alerts(std::string_view authorization, std::string_vie
   if (auto denied = CheckToken(authorization, "/api/v1/alerts")) return *denied;
   if (auto follower = CheckLeader("/api/v1/alerts")) return *follower;
   auto parsed = ParseAlertmanagerPayload(body);
-  if (auto* error = std::get_if<std::string>(&parsed)) return {400, ErrorJson(*error)};
+  if (!parsed) return {400, ErrorJson(parsed.error().message)};
   nlohmann::json out = nlohmann::json::array();
-  for (const AlertDecision& d : remediator_->OnAlerts(std::get<std::vector<Alert>>(parsed))) {
+  for (const AlertDecision& d : remediator_->OnAlerts(*parsed)) {
     out.push_back(AlertDecisionJson(d));
   }
   return {200, Dump({{"alerts", out}})};

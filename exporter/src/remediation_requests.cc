@@ -29,17 +29,17 @@ bool OptionalString(const nlohmann::json& body, const char* key, std::string* ou
 
 }  // namespace
 
-std::variant<SwitchoverRequest, std::string> ParseSwitchoverRequest(std::string_view body_text) {
+Result<SwitchoverRequest> ParseSwitchoverRequest(std::string_view body_text) {
   const nlohmann::json body = nlohmann::json::parse(body_text, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    return "body must be a JSON object {\"db_cluster\", \"candidate\"}";
+    return Error{"body must be a JSON object {\"db_cluster\", \"candidate\"}"};
   }
   static const std::set<std::string> kKeys = {"db_cluster", "candidate", "namespace", "component",
                                               "dry_run"};
   for (const auto& [key, value] : body.items()) {
     if (!kKeys.contains(key)) {
-      return "unknown key \"" + key +
-             "\" (want db_cluster, candidate, namespace, component, dry_run)";
+      return Error{"unknown key \"" + key +
+                   "\" (want db_cluster, candidate, namespace, component, dry_run)"};
     }
   }
   SwitchoverRequest request;
@@ -48,14 +48,14 @@ std::variant<SwitchoverRequest, std::string> ParseSwitchoverRequest(std::string_
       !OptionalString(body, "candidate", &request.candidate, nullptr, &error) ||
       !OptionalString(body, "namespace", &request.ns, &request.ns_set, &error) ||
       !OptionalString(body, "component", &request.component, &request.component_set, &error)) {
-    return error;
+    return Error{error};
   }
   if (body.contains("dry_run")) {
-    if (!body["dry_run"].is_boolean()) return std::string("\"dry_run\" must be a boolean");
+    if (!body["dry_run"].is_boolean()) return Error{"\"dry_run\" must be a boolean"};
     request.dry_run = body["dry_run"].get<bool>();
   }
-  if (request.db_cluster.empty()) return std::string("\"db_cluster\" is required");
-  if (request.candidate.empty()) return std::string("\"candidate\" is required");
+  if (request.db_cluster.empty()) return Error{"\"db_cluster\" is required"};
+  if (request.candidate.empty()) return Error{"\"candidate\" is required"};
   return request;
 }
 
@@ -73,20 +73,20 @@ bool BearerTokenMatches(std::string_view authorization, const Secret& expected) 
   return CRYPTO_memcmp(got, want, SHA256_DIGEST_LENGTH) == 0;
 }
 
-std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body) {
+Result<std::vector<Alert>> ParseAlertmanagerPayload(std::string_view body) {
   const nlohmann::json root = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return std::string("body is not JSON");
-  if (!root.is_object()) return std::string("body is not a JSON object");
+  if (root.is_discarded()) return Error{"body is not JSON"};
+  if (!root.is_object()) return Error{"body is not a JSON object"};
   if (root.contains("version") && root["version"].is_string() && root["version"] != "4") {
-    return "unsupported Alertmanager webhook version \"" + root["version"].get<std::string>() +
-           "\" (want 4)";
+    return Error{"unsupported Alertmanager webhook version \"" +
+                 root["version"].get<std::string>() + "\" (want 4)"};
   }
   if (!root.contains("alerts") || !root["alerts"].is_array()) {
-    return std::string("\"alerts\" must be an array");
+    return Error{"\"alerts\" must be an array"};
   }
   std::vector<Alert> alerts;
   for (const nlohmann::json& a : root["alerts"]) {
-    if (!a.is_object()) return std::string("every alert must be an object");
+    if (!a.is_object()) return Error{"every alert must be an object"};
     Alert alert;
     if (a.contains("status") && a["status"].is_string()) {
       alert.status = a["status"].get<std::string>();
@@ -94,7 +94,7 @@ std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::stri
       alert.status = root["status"].get<std::string>();
     }
     if (a.contains("labels")) {
-      if (!a["labels"].is_object()) return std::string("alert labels must be an object");
+      if (!a["labels"].is_object()) return Error{"alert labels must be an object"};
       for (const auto& [k, v] : a["labels"].items()) {
         if (v.is_string()) alert.labels[k] = v.get<std::string>();
       }

@@ -5,9 +5,9 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "dbtopo/base/result.h"
 #include "dbtopo/base/secret.h"
 #include "dbtopo/remediation/remediator.h"
 
@@ -24,11 +24,11 @@ bool BearerTokenMatches(std::string_view authorization, const Secret& expected);
 /// "dry_run"?}`: strings, and a boolean dry_run. Returns the request, or the
 /// message for a 400 (not JSON, not an object, an unknown key, a wrong type,
 /// a missing db_cluster or candidate).
-std::variant<SwitchoverRequest, std::string> ParseSwitchoverRequest(std::string_view body);
+Result<SwitchoverRequest> ParseSwitchoverRequest(std::string_view body);
 
 /// Parses an Alertmanager webhook payload (version "4": {"version",
 /// "status", "alerts": [{"status", "labels": {...}, ...}], ...}). Returns
 /// the alerts, or an error message for a body that is not such a payload.
-std::variant<std::vector<Alert>, std::string> ParseAlertmanagerPayload(std::string_view body);
+Result<std::vector<Alert>> ParseAlertmanagerPayload(std::string_view body);
 
 }  // namespace dbtopo

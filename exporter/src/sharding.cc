@@ -17,31 +17,29 @@ std::optional<int> ParseCount(const std::string& text) {
 }
 
 // One flag: "" (not given, `fallback`), "auto" (std::nullopt) or a count.
-std::variant<std::optional<int>, std::string> ParseOne(const std::string& flag,
-                                                       const std::string& value, int fallback) {
+Result<std::optional<int>> ParseOne(const std::string& flag, const std::string& value,
+                                    int fallback) {
   if (value.empty()) return std::optional<int>(fallback);
   if (value == "auto") return std::optional<int>();
   if (auto count = ParseCount(value)) return count;
-  return "invalid " + flag + " \"" + value + "\" (want a non-negative integer or auto)";
+  return Error{"invalid " + flag + " \"" + value + "\" (want a non-negative integer or auto)"};
 }
 
 }  // namespace
 
-std::variant<ShardFlags, std::string> ParseShardFlags(const std::string& shard,
-                                                      const std::string& total) {
+Result<ShardFlags> ParseShardFlags(const std::string& shard, const std::string& total) {
   ShardFlags flags;
   flags.sharded = !shard.empty() || !total.empty();
   auto index = ParseOne("--shard", shard, 0);
-  if (auto* error = std::get_if<std::string>(&index)) return *error;
+  if (!index) return index.error();
   auto count = ParseOne("--total-shards", total, 1);
-  if (auto* error = std::get_if<std::string>(&count)) return *error;
-  flags.index = std::get<std::optional<int>>(index);
-  flags.total = std::get<std::optional<int>>(count);
-  if (flags.total && *flags.total < 1) return std::string("--total-shards must be at least 1");
+  if (!count) return count.error();
+  flags.index = *index;
+  flags.total = *count;
+  if (flags.total && *flags.total < 1) return Error{"--total-shards must be at least 1"};
   if (flags.index && flags.total && *flags.index >= *flags.total) {
-    return "--shard=" + std::to_string(*flags.index) +
-           " is not below --total-shards=" + std::to_string(*flags.total) +
-           " (shards count from 0)";
+    return Error{"--shard=" + std::to_string(*flags.index) + " is not below --total-shards=" +
+                 std::to_string(*flags.total) + " (shards count from 0)"};
   }
   return flags;
 }
@@ -70,49 +68,43 @@ std::optional<int> StatefulSetReplicas(const std::string& json) {
   return replicas->get<int>();
 }
 
-std::unique_ptr<ShardKeeper> ShardKeeper::Make(const ShardFlags& flags, const std::string& pod_name,
-                                               std::shared_ptr<KubeApi> kube, const std::string& ns,
-                                               ShardedDiscovery* discovery, Log log,
-                                               std::string* error,
-                                               std::chrono::milliseconds refresh) {
+Result<std::unique_ptr<ShardKeeper>> ShardKeeper::Make(const ShardFlags& flags,
+                                                       const std::string& pod_name,
+                                                       std::shared_ptr<KubeApi> kube,
+                                                       const std::string& ns,
+                                                       ShardedDiscovery* discovery, Log log,
+                                                       std::chrono::milliseconds refresh) {
   std::unique_ptr<ShardKeeper> keeper(new ShardKeeper(discovery, std::move(log), refresh));
   ShardAssignment assignment{flags.index.value_or(0), flags.total.value_or(1)};
   if (!flags.index) {
     const auto ordinal = PodOrdinal(pod_name);
     if (!ordinal) {
-      *error = "--shard=auto: pod name \"" + pod_name +
-               "\" has no StatefulSet ordinal (want <name>-<N>; set POD_NAME)";
-      return nullptr;
+      return Error{"--shard=auto: pod name \"" + pod_name +
+                   "\" has no StatefulSet ordinal (want <name>-<N>; set POD_NAME)"};
     }
     assignment.index = *ordinal;
   }
   if (!flags.total) {
     if (kube == nullptr) {
-      *error =
+      return Error{
           "--total-shards=auto reads the StatefulSet from the Kubernetes API: configure "
-          "kubernetes: in the config";
-      return nullptr;
+          "kubernetes: in the config"};
     }
     const auto ordinal = PodOrdinal(pod_name);
     if (!ordinal) {
-      *error = "--total-shards=auto: pod name \"" + pod_name +
-               "\" is not a StatefulSet pod (want <name>-<N>; set POD_NAME)";
-      return nullptr;
+      return Error{"--total-shards=auto: pod name \"" + pod_name +
+                   "\" is not a StatefulSet pod (want <name>-<N>; set POD_NAME)"};
     }
     const std::string statefulset = pod_name.substr(0, pod_name.rfind('-'));
     keeper->kube_ = std::move(kube);
     keeper->statefulset_path_ = "/apis/apps/v1/namespaces/" + ns + "/statefulsets/" + statefulset;
     auto replicas = keeper->ReadReplicas();
-    if (auto* problem = std::get_if<std::string>(&replicas)) {
-      *error = "--total-shards=auto: " + *problem;
-      return nullptr;
-    }
-    assignment.total = std::get<int>(replicas);
+    if (!replicas) return Error{"--total-shards=auto: " + replicas.error().message};
+    assignment.total = *replicas;
   }
   if (assignment.index >= assignment.total) {
-    *error = "shard " + std::to_string(assignment.index) + " is not below the " +
-             std::to_string(assignment.total) + " shards";
-    return nullptr;
+    return Error{"shard " + std::to_string(assignment.index) + " is not below the " +
+                 std::to_string(assignment.total) + " shards"};
   }
   discovery->Set(assignment);
   if (keeper->kube_ != nullptr) keeper->thread_ = std::thread([k = keeper.get()] { k->Follow(); });
@@ -128,15 +120,16 @@ ShardKeeper::~ShardKeeper() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::variant<int, std::string> ShardKeeper::ReadReplicas() const {
+Result<int> ShardKeeper::ReadReplicas() const {
   const KubeApi::Response response = kube_->Get(statefulset_path_);
-  if (response.status == 0) return "GET " + statefulset_path_ + ": " + response.error;
+  if (response.status == 0) return Error{"GET " + statefulset_path_ + ": " + response.error};
   if (response.status != 200) {
-    return "GET " + statefulset_path_ + ": HTTP " + std::to_string(response.status);
+    return Error{"GET " + statefulset_path_ + ": HTTP " + std::to_string(response.status)};
   }
   const auto replicas = StatefulSetReplicas(response.body);
-  if (!replicas) return "GET " + statefulset_path_ + ": no StatefulSet spec.replicas in the answer";
-  if (*replicas < 1) return statefulset_path_ + " has 0 replicas";
+  if (!replicas)
+    return Error{"GET " + statefulset_path_ + ": no StatefulSet spec.replicas in the answer"};
+  if (*replicas < 1) return Error{statefulset_path_ + " has 0 replicas"};
   return *replicas;
 }
 
@@ -146,10 +139,10 @@ void ShardKeeper::Follow() {
     lock.unlock();
     const auto replicas = ReadReplicas();
     const ShardAssignment was = discovery_->Get();
-    if (auto* problem = std::get_if<std::string>(&replicas)) {
+    if (!replicas) {
       log::To(log_, log::Level::kWarn, "cannot re-read the shard count; keeping the current one",
-              {{"err", *problem}, {"total", std::to_string(was.total)}});
-    } else if (const int total = std::get<int>(replicas); total != was.total) {
+              {{"err", replicas.error().message}, {"total", std::to_string(was.total)}});
+    } else if (const int total = *replicas; total != was.total) {
       if (was.index >= total) {
         log::To(log_, log::Level::kWarn,
                 "this shard is beyond the StatefulSet's replicas; keeping the current count",

@@ -18,9 +18,9 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <variant>
 
 #include "dbtopo/base/log.h"
+#include "dbtopo/base/result.h"
 #include "dbtopo/collectors/shard.h"
 #include "dbtopo/remediation/remediator.h"
 
@@ -37,8 +37,7 @@ struct ShardFlags {
 /// Parses `--shard` and `--total-shards` ("" = not given; a number; "auto").
 /// Errors name the flag and the value: not a number, negative, total < 1,
 /// shard >= total.
-std::variant<ShardFlags, std::string> ParseShardFlags(const std::string& shard,
-                                                      const std::string& total);
+Result<ShardFlags> ParseShardFlags(const std::string& shard, const std::string& total);
 
 /// The ordinal of a StatefulSet pod name ("dbtopo-exporter-2" -> 2);
 /// std::nullopt when the name does not end in "-<digits>".
@@ -58,11 +57,11 @@ class ShardKeeper {
 
   /// Resolves the "auto" values. `pod_name`: this pod's name; `kube` may be
   /// null unless `--total-shards=auto`; `ns`: the StatefulSet's namespace.
-  /// Returns nullptr and sets `error` when a value cannot be resolved.
-  static std::unique_ptr<ShardKeeper> Make(const ShardFlags& flags, const std::string& pod_name,
-                                           std::shared_ptr<KubeApi> kube, const std::string& ns,
-                                           ShardedDiscovery* discovery, Log log, std::string* error,
-                                           std::chrono::milliseconds refresh = kStatefulSetRefresh);
+  /// The error says which value cannot be resolved and why.
+  static Result<std::unique_ptr<ShardKeeper>> Make(
+      const ShardFlags& flags, const std::string& pod_name, std::shared_ptr<KubeApi> kube,
+      const std::string& ns, ShardedDiscovery* discovery, Log log,
+      std::chrono::milliseconds refresh = kStatefulSetRefresh);
   ~ShardKeeper();
 
   ShardAssignment Current() const { return discovery_->Get(); }
@@ -71,7 +70,7 @@ class ShardKeeper {
   ShardKeeper(ShardedDiscovery* discovery, Log log, std::chrono::milliseconds refresh)
       : discovery_(discovery), log_(std::move(log)), refresh_(refresh) {}
   // GET the StatefulSet; its replica count or an error message.
-  std::variant<int, std::string> ReadReplicas() const;
+  Result<int> ReadReplicas() const;
   void Follow();
 
   ShardedDiscovery* const discovery_;

@@ -16,30 +16,24 @@ std::string OpenSslError() {
 
 }  // namespace
 
-SslCtxPtr NewTlsServerContext(const std::string& cert_file, const std::string& key_file,
-                              std::string* error) {
+Result<SslCtxPtr> NewTlsServerContext(const std::string& cert_file, const std::string& key_file) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
-  SslCtxPtr none(nullptr, SSL_CTX_free);
   if (!ctx) {
-    *error = "cannot create a TLS context: " + OpenSslError();
-    return none;
+    return Error{"cannot create a TLS context: " + OpenSslError()};
   }
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   // Writes may return after part of the buffer, as plain send() does.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) {
-    *error = "cert_file " + cert_file + ": cannot load the certificate: " + OpenSslError();
-    return none;
+    return Error{"cert_file " + cert_file + ": cannot load the certificate: " + OpenSslError()};
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    *error = "key_file " + key_file + ": cannot load the private key: " + OpenSslError();
-    return none;
+    return Error{"key_file " + key_file + ": cannot load the private key: " + OpenSslError()};
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    *error =
-        "key_file " + key_file + " does not match cert_file " + cert_file + ": " + OpenSslError();
-    return none;
+    return Error{"key_file " + key_file + " does not match cert_file " + cert_file + ": " +
+                 OpenSslError()};
   }
   return ctx;
 }

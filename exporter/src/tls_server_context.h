@@ -8,14 +8,14 @@
 #include <memory>
 #include <string>
 
+#include "dbtopo/base/result.h"
+
 namespace dbtopo {
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
 
 /// A TLS 1.2+ server context holding the chain and the key, checked to
-/// match. On failure returns nullptr and sets *error to what failed, naming
-/// the file and OpenSSL's reason.
-SslCtxPtr NewTlsServerContext(const std::string& cert_file, const std::string& key_file,
-                              std::string* error);
+/// match. The error says what failed, naming the file and OpenSSL's reason.
+Result<SslCtxPtr> NewTlsServerContext(const std::string& cert_file, const std::string& key_file);
 
 }  // namespace dbtopo

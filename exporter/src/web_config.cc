@@ -38,9 +38,8 @@ void ParseTls(const YAML::Node& node, const std::string& path, WebConfig* config
   }
   // What the HTTPS server does at start, done now so that --check-config and
   // a real start fail alike.
-  std::string problem;
-  if (!NewTlsServerContext(config->cert_file, config->key_file, &problem)) {
-    yaml::Fail(node, key, problem);
+  if (auto made = NewTlsServerContext(config->cert_file, config->key_file); !made) {
+    yaml::Fail(node, key, made.error().message);
   }
 }
 
@@ -59,16 +58,15 @@ void ParseUsers(const YAML::Node& node, WebConfig* config) {
 
 }  // namespace
 
-std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path) {
+Result<WebConfig> LoadWebConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return path + ": cannot read: " + std::strerror(errno);
+  if (!in) return Error{path + ": cannot read: " + std::strerror(errno)};
   std::stringstream text;
   text << in.rdbuf();
   return ParseWebConfig(text.str(), path);
 }
 
-std::variant<WebConfig, std::string> ParseWebConfig(const std::string& text,
-                                                    const std::string& path) {
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& path) {
   WebConfig config;
   try {
     const YAML::Node root = yaml::Parse(text);
@@ -89,9 +87,9 @@ std::variant<WebConfig, std::string> ParseWebConfig(const std::string& text,
     if (e.line > 0) out += ":" + std::to_string(e.line);
     out += ": ";
     if (!e.key.empty()) out += e.key + ": ";
-    return out + e.message;
+    return Error{out + e.message};
   } catch (const YAML::Exception& e) {
-    return path + ": unexpected YAML structure: " + e.msg;
+    return Error{path + ": unexpected YAML structure: " + e.msg};
   }
   return config;
 }

@@ -13,7 +13,8 @@
 
 #include <map>
 #include <string>
-#include <variant>
+
+#include "dbtopo/base/result.h"
 
 namespace dbtopo {
 
@@ -26,15 +27,14 @@ struct WebConfig {
   bool tls() const { return !cert_file.empty(); }
 };
 
-/// Loads `path`; on error returns "file:line: key: message". Relative
+/// Loads `path`; the error reads "file:line: key: message". Relative
 /// cert_file/key_file are resolved against the file's directory, and the TLS
 /// material is loaded (certificate chain, key, and that they match) so that a
 /// bad file fails here, in --check-config, rather than at the first request.
-std::variant<WebConfig, std::string> LoadWebConfig(const std::string& path);
+Result<WebConfig> LoadWebConfig(const std::string& path);
 
 /// Parses web config `text` as if read from `path` (used in errors and to
 /// resolve relative TLS paths). Never throws.
-std::variant<WebConfig, std::string> ParseWebConfig(const std::string& text,
-                                                    const std::string& path);
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& path);
 
 }  // namespace dbtopo

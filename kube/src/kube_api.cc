@@ -29,13 +29,12 @@ class KubeClientApi : public KubeApi {
 
 }  // namespace
 
-std::variant<std::unique_ptr<KubeApi>, std::string> MakeKubeApi(const std::string& kubeconfig) {
+Result<std::unique_ptr<KubeApi>> MakeKubeApi(const std::string& kubeconfig) {
   kube::KubeConfigResult resolved = kube::ResolveKubeConfig(kubeconfig);
-  if (auto* error = std::get_if<kube::KubeConfigError>(&resolved)) return error->ToString();
-  auto client = kube::KubeClient::Create(std::get<kube::KubeConfig>(std::move(resolved)));
-  if (auto* error = std::get_if<std::string>(&client)) return *error;
-  return std::unique_ptr<KubeApi>(
-      new KubeClientApi(std::get<std::unique_ptr<kube::KubeClient>>(std::move(client))));
+  if (!resolved) return Error{resolved.error().ToString()};
+  auto client = kube::KubeClient::Create(std::move(resolved).value());
+  if (!client) return client.error();
+  return std::unique_ptr<KubeApi>(new KubeClientApi(std::move(client).value()));
 }
 
 }  // namespace dbtopo

@@ -120,8 +120,7 @@ void BearerToken::Invalidate() {
   stamp_.clear();
 }
 
-std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeConfig config,
-                                                                          Options options) {
+Result<std::unique_ptr<KubeClient>> KubeClient::Create(KubeConfig config, Options options) {
   auto tls = std::make_unique<Tls>();
   if (config.scheme == "https") {
     if (!config.ca_pem.empty()) {
@@ -130,8 +129,8 @@ std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeCo
       BIO_free(bio);
       ERR_clear_error();  // The loop ends on a "no start line" error.
       if (tls->cas.empty()) {
-        return "certificate authority " + config.ca_origin + " (" + config.source +
-               "): no PEM certificate could be parsed";
+        return Error{"certificate authority " + config.ca_origin + " (" + config.source +
+                     "): no PEM certificate could be parsed"};
       }
     }
     if (!config.client_cert_pem.empty()) {
@@ -140,8 +139,8 @@ std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeCo
       tls->cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
       BIO_free(bio);
       if (tls->cert == nullptr) {
-        return "client-certificate (" + config.source +
-               "): not a PEM certificate: " + OpenSslError();
+        return Error{"client-certificate (" + config.source +
+                     "): not a PEM certificate: " + OpenSslError()};
       }
       const std::string& key_pem = config.client_key_pem.Reveal();
       bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
@@ -149,15 +148,17 @@ std::variant<std::unique_ptr<KubeClient>, std::string> KubeClient::Create(KubeCo
       BIO_free(bio);
       if (tls->key == nullptr) {
         // OpenSSL's message does not include key material.
-        return "client-key (" + config.source + "): not a PEM private key: " + OpenSslError();
+        return Error{"client-key (" + config.source +
+                     "): not a PEM private key: " + OpenSslError()};
       }
       if (X509_check_private_key(tls->cert, tls->key) != 1) {
         ERR_clear_error();
-        return "client-key (" + config.source + ") does not match client-certificate";
+        return Error{"client-key (" + config.source + ") does not match client-certificate"};
       }
     }
   } else if (!config.client_cert_pem.empty()) {
-    return "client-certificate (" + config.source + ") needs an https server, got " + config.server;
+    return Error{"client-certificate (" + config.source + ") needs an https server, got " +
+                 config.server};
   }
   return std::unique_ptr<KubeClient>(new KubeClient(std::move(config), options, std::move(tls)));
 }

@@ -18,13 +18,12 @@ KubeConfigResult LoadKubeConfigFiles(const std::vector<std::string>& paths) {
   std::string first_error;
   for (const std::string& path : paths) {
     if (path.empty()) continue;
-    KubeConfigFile file{path, ""};
-    std::string error;
-    if (!ReadWholeFile(path, &file.text, &error)) {
-      if (first_error.empty()) first_error = error;
+    auto text = ReadWholeFile(path);
+    if (!text) {
+      if (first_error.empty()) first_error = text.error().message;
       continue;
     }
-    files.push_back(std::move(file));
+    files.push_back(KubeConfigFile{path, std::move(text).value()});
   }
   if (files.empty()) {
     return KubeConfigError{paths.empty() ? "" : paths.front(), "",
@@ -44,25 +43,26 @@ KubeConfigResult InClusterConfig(const std::string& service_host, const std::str
   config.source = "in-cluster service account " + service_account_dir;
   const std::string host =
       service_host.find(':') != std::string::npos ? "[" + service_host + "]" : service_host;
-  if (std::string error = ParseServerUrl("https://" + host + ":" + service_port, &config);
-      !error.empty()) {
-    return KubeConfigError{"", "KUBERNETES_SERVICE_HOST/PORT", error};
+  if (Status parsed = ParseServerUrl("https://" + host + ":" + service_port, &config); !parsed) {
+    return KubeConfigError{"", "KUBERNETES_SERVICE_HOST/PORT", parsed.error().message};
   }
   config.token_file = service_account_dir + "/token";
-  std::string content, error;
-  if (!ReadWholeFile(config.token_file, &content, &error) || Trim(content).empty()) {
+  const auto token = ReadWholeFile(config.token_file);
+  if (!token) {
     return KubeConfigError{
         "", "service account token",
-        error.empty() ? config.token_file + " is empty"
-                      : error + " (is automountServiceAccountToken disabled for this pod?)"};
+        token.error().message + " (is automountServiceAccountToken disabled for this pod?)"};
+  }
+  if (Trim(*token).empty()) {
+    return KubeConfigError{"", "service account token", config.token_file + " is empty"};
   }
   config.ca_origin = service_account_dir + "/ca.crt";
-  if (!ReadWholeFile(config.ca_origin, &config.ca_pem, &error)) {
-    return KubeConfigError{"", "service account CA", error};
+  auto ca = ReadWholeFile(config.ca_origin);
+  if (!ca) return KubeConfigError{"", "service account CA", ca.error().message};
+  config.ca_pem = std::move(ca).value();
+  if (const auto ns = ReadWholeFile(service_account_dir + "/namespace")) {
+    config.ns = std::string(Trim(*ns));
   }
-  std::string ns;
-  if (ReadWholeFile(service_account_dir + "/namespace", &ns, &error))
-    config.ns = std::string(Trim(ns));
   return config;
 }
 

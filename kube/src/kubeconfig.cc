@@ -133,10 +133,9 @@ class Resolver {
       if (origin != nullptr) *origin = key + "-data";
     } else if (!path.empty()) {
       const std::string resolved = Resolve(*entry.doc, path);
-      std::string error;
-      if (!ReadWholeFile(resolved, pem, &error)) {
-        return Error(*entry.doc, entry.field + "." + key, error);
-      }
+      auto read = ReadWholeFile(resolved);
+      if (!read) return Error(*entry.doc, entry.field + "." + key, read.error().message);
+      *pem = std::move(read).value();
       if (origin != nullptr) *origin = resolved;
     } else {
       pem->clear();
@@ -155,8 +154,8 @@ class Resolver {
     }
     const std::string server = Scalar(entry.body, "server");
     if (server.empty()) return Error(*entry.doc, entry.field + ".server", "missing");
-    if (std::string error = ParseServerUrl(server, config); !error.empty()) {
-      return Error(*entry.doc, entry.field + ".server", error);
+    if (Status parsed = ParseServerUrl(server, config); !parsed) {
+      return Error(*entry.doc, entry.field + ".server", parsed.error().message);
     }
     const std::string insecure = Scalar(entry.body, "insecure-skip-tls-verify");
     if (!insecure.empty()) {
@@ -186,11 +185,9 @@ class Resolver {
     const std::string token_file = Scalar(entry.body, "tokenFile");
     if (!token_file.empty()) {
       config->token_file = Resolve(*entry.doc, token_file);
-      std::string content, error;
-      if (!ReadWholeFile(config->token_file, &content, &error)) {
-        return Error(*entry.doc, entry.field + ".tokenFile", error);
-      }
-      if (Trim(content).empty()) {
+      auto content = ReadWholeFile(config->token_file);
+      if (!content) return Error(*entry.doc, entry.field + ".tokenFile", content.error().message);
+      if (Trim(*content).empty()) {
         return Error(*entry.doc, entry.field + ".tokenFile",
                      "file " + config->token_file + " is empty");
       }
@@ -287,14 +284,14 @@ bool DecodeBase64(const std::string& in, std::string* out) {
   return true;
 }
 
-std::string ParseServerUrl(const std::string& url, KubeConfig* out) {
+Status ParseServerUrl(const std::string& url, KubeConfig* out) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
-    return "\"" + url + "\" is not a URL (want https://host[:port])";
+    return Error{"\"" + url + "\" is not a URL (want https://host[:port])"};
   }
   out->scheme = url.substr(0, scheme_end);
   if (out->scheme != "http" && out->scheme != "https") {
-    return "scheme \"" + out->scheme + "\" is not supported (want http or https)";
+    return Error{"scheme \"" + out->scheme + "\" is not supported (want http or https)"};
   }
   std::string rest = url.substr(scheme_end + 3);
   const auto slash = rest.find('/');
@@ -302,15 +299,15 @@ std::string ParseServerUrl(const std::string& url, KubeConfig* out) {
   out->path_prefix = slash == std::string::npos ? "" : rest.substr(slash);
   while (!out->path_prefix.empty() && out->path_prefix.back() == '/') out->path_prefix.pop_back();
   if (authority.find('@') != std::string::npos) {
-    return "credentials in the server URL are not supported";
+    return Error{"credentials in the server URL are not supported"};
   }
   std::string port_text;
   if (authority.starts_with("[")) {
     const auto close = authority.find(']');
-    if (close == std::string::npos) return "unterminated IPv6 address in \"" + url + "\"";
+    if (close == std::string::npos) return Error{"unterminated IPv6 address in \"" + url + "\""};
     out->host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return "bad address \"" + authority + "\"";
+      if (authority[close + 1] != ':') return Error{"bad address \"" + authority + "\""};
       port_text = authority.substr(close + 2);
     }
   } else {
@@ -318,17 +315,17 @@ std::string ParseServerUrl(const std::string& url, KubeConfig* out) {
     out->host = authority.substr(0, colon);
     if (colon != std::string::npos) port_text = authority.substr(colon + 1);
   }
-  if (out->host.empty()) return "no host in \"" + url + "\"";
+  if (out->host.empty()) return Error{"no host in \"" + url + "\""};
   if (port_text.empty()) {
     out->port = out->scheme == "https" ? 443 : 80;
   } else {
     char* end = nullptr;
     const long port = std::strtol(port_text.c_str(), &end, 10);
-    if (*end != '\0' || port <= 0 || port > 65535) return "bad port \"" + port_text + "\"";
+    if (*end != '\0' || port <= 0 || port > 65535) return Error{"bad port \"" + port_text + "\""};
     out->port = static_cast<int>(port);
   }
   out->server = url;
-  return "";
+  return {};
 }
 
 KubeConfigResult ParseKubeConfig(const std::vector<KubeConfigFile>& files) {

@@ -72,12 +72,12 @@ bool LeaderElector::TryAcquireOrRenew() {
   std::optional<LeaseRecord> current;
   if (read.status == 200) {
     auto parsed = ParseLease(read.body);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      LogProblem("the lease is not a Lease object: " + *error);
+    if (!parsed) {
+      LogProblem("the lease is not a Lease object: " + parsed.error().message);
       KeepUntilRenewDeadline();
       return false;
     }
-    current = std::get<LeaseRecord>(std::move(parsed));
+    current = std::move(parsed).value();
     // Expiry runs on our clock from when the record last changed.
     if (!observed_ || !observed_->SameRecord(*current)) {
       observed_ = std::make_unique<LeaseRecord>(*current);
@@ -107,16 +107,16 @@ bool LeaderElector::TryAcquireOrRenew() {
     SetLeader(false, current ? current->holder : "");
     return false;
   }
-  auto written = wrote.status == 200 || wrote.status == 201
-                     ? ParseLease(wrote.body)
-                     : std::variant<LeaseRecord, std::string>(
-                           kube::KubeApiError(wrote.status, wrote.body, wrote.error));
-  if (auto* error = std::get_if<std::string>(&written)) {
-    LogProblem("cannot write the lease: " + *error);
+  auto written =
+      wrote.status == 200 || wrote.status == 201
+          ? ParseLease(wrote.body)
+          : Result<LeaseRecord>(Error{kube::KubeApiError(wrote.status, wrote.body, wrote.error)});
+  if (!written) {
+    LogProblem("cannot write the lease: " + written.error().message);
     KeepUntilRenewDeadline();
     return false;
   }
-  observed_ = std::make_unique<LeaseRecord>(std::get<LeaseRecord>(std::move(written)));
+  observed_ = std::make_unique<LeaseRecord>(std::move(written).value());
   observed_at_ = attempt;
   last_problem_.clear();
   {

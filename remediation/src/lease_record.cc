@@ -35,24 +35,24 @@ bool ReadInt(const json& object, const char* key, std::string* error, int* out) 
 
 }  // namespace
 
-std::variant<LeaseRecord, std::string> ParseLease(std::string_view text) {
+Result<LeaseRecord> ParseLease(std::string_view text) {
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return std::string("not JSON");
-  if (!doc.is_object()) return std::string("not a JSON object");
+  if (doc.is_discarded()) return Error{"not JSON"};
+  if (!doc.is_object()) return Error{"not a JSON object"};
   LeaseRecord record;
   std::string error;
   const json empty = json::object();
   const json& metadata = doc.contains("metadata") ? doc["metadata"] : empty;
   const json& spec = doc.contains("spec") ? doc["spec"] : empty;
-  if (!metadata.is_object()) return std::string("metadata: not an object");
-  if (!spec.is_object()) return std::string("spec: not an object");
+  if (!metadata.is_object()) return Error{"metadata: not an object"};
+  if (!spec.is_object()) return Error{"spec: not an object"};
   if (!ReadString(metadata, "resourceVersion", "metadata.", &record.resource_version, &error) ||
       !ReadString(spec, "holderIdentity", "spec.", &record.holder, &error) ||
       !ReadString(spec, "acquireTime", "spec.", &record.acquire_time, &error) ||
       !ReadString(spec, "renewTime", "spec.", &record.renew_time, &error) ||
       !ReadInt(spec, "leaseDurationSeconds", &error, &record.lease_duration_seconds) ||
       !ReadInt(spec, "leaseTransitions", &error, &record.transitions)) {
-    return error;
+    return Error{error};
   }
   return record;
 }

@@ -18,7 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "dbtopo/base/result.h"
 
 namespace dbtopo {
 
@@ -40,7 +41,7 @@ struct LeaseRecord {
 /// Parses a Lease object (a GET, POST or PUT answer). Errors: not JSON, not
 /// an object, or fields of the wrong type ("spec.leaseDurationSeconds: not
 /// an integer"). Absent spec fields keep their defaults.
-std::variant<LeaseRecord, std::string> ParseLease(std::string_view json);
+Result<LeaseRecord> ParseLease(std::string_view json);
 
 /// The Lease object to POST (create; `record.resource_version` empty) or
 /// PUT (update; it carries the resourceVersion the update is based on).

@@ -20,8 +20,8 @@ std::string UnitName(const UnitId& unit) {
          unit.component;
 }
 
-std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
-                                          const UnitSelector& selector) {
+Result<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
+                                    const UnitSelector& selector) {
   if (selector.db_cluster.empty())
     return Refuse(RemediationCode::kBadRequest, "db_cluster is required");
   std::vector<UnitId> matches;

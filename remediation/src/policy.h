@@ -9,10 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/base/result.h"
 #include "dbtopo/base/secret.h"
 #include "dbtopo/remediation/status.h"
 
@@ -39,8 +39,7 @@ struct UnitSelector {
 /// The one unit of `known` the selector names. 400 when db_cluster is empty
 /// or several units match (the reason lists them: add "namespace" /
 /// "component"), 404 when none does.
-std::variant<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known,
-                                          const UnitSelector& selector);
+Result<UnitId, Refusal> ResolveUnit(const std::vector<UnitId>& known, const UnitSelector& selector);
 
 /// "ns/db_cluster/component" ("-" for an empty namespace), for messages.
 std::string UnitName(const UnitId& unit);
@@ -84,17 +83,15 @@ struct SwitchoverLimits {
 /// master_link_status up), its lag is unknown or above the limits, or its
 /// source is itself a replica. Redis Cluster: the candidate must be a replica
 /// whose master is in the unit (resume does not apply).
-std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
-                                                     const std::string& candidate,
-                                                     const SwitchoverLimits& limits);
+Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::string& candidate,
+                                               const SwitchoverLimits& limits);
 
 /// Picks the replica to promote when a request names none: the healthy
 /// replica of the current primary (with no writable primary: of the member
 /// most replicas follow) with the smallest lag (then by pod name) that
 /// PlanSwitchover accepts. Refusal when none qualifies (with the reason for
 /// each replica) or when there are several primaries.
-std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
-                                                   const SwitchoverLimits& limits);
+Result<std::string, Refusal> ChooseCandidate(const UnitView& unit, const SwitchoverLimits& limits);
 
 /// Checks a fresh read after a switchover: "" when `candidate` is the only
 /// writable member (Redis: the only master) and every other member
@@ -119,7 +116,7 @@ struct FencePlan {
 /// legitimate primary cannot be identified (the reason says why for each
 /// writable member); 404 when `only_pod` is not a member; 422 when it is the
 /// legitimate primary or not writable.
-std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod);
+Result<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod);
 
 /// Checks a fresh read after a fence: "" when none of `fenced` is writable.
 std::string VerifyFence(const UnitView& unit, const std::vector<std::string>& fenced);

@@ -13,7 +13,7 @@ namespace dbtopo::remediation {
 
 // ---------------------------------------------------------------- fence
 
-std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod) {
+Result<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::string& only_pod) {
   if (const EngineActions& actions = ActionsOf(unit.engine); actions.fence == nullptr) {
     return Refuse(RemediationCode::kRefused, actions.no_fence_reason);
   }
@@ -22,7 +22,7 @@ std::variant<FencePlan, Refusal> PlanFence(const UnitView& unit, const std::stri
                                                   UnitName(unit.unit) +
                                                   " (members: " + Join(Pods(unit)) + ")");
   }
-  if (auto down = CheckAllUp(unit)) return *down;
+  if (auto up = CheckAllUp(unit); !up) return up.error();
   std::vector<const MemberView*> writable;
   for (const MemberView& m : unit.members) {
     if (Writable(m)) writable.push_back(&m);

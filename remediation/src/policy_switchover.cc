@@ -84,16 +84,15 @@ double LagKey(const MemberView& m) {
 
 // ---------------------------------------------------------------- switchover
 
-std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
-                                                     const std::string& candidate,
-                                                     const SwitchoverLimits& limits) {
+Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::string& candidate,
+                                               const SwitchoverLimits& limits) {
   const MemberView* cand = FindMember(unit, candidate);
   if (cand == nullptr) {
     return Refuse(RemediationCode::kNotFound, "unknown candidate \"" + candidate + "\" in unit " +
                                                   UnitName(unit.unit) +
                                                   " (members: " + Join(Pods(unit)) + ")");
   }
-  if (auto down = CheckAllUp(unit)) return *down;
+  if (auto up = CheckAllUp(unit); !up) return up.error();
   // The others cannot follow a candidate that holds transactions the
   // primary lacks: they would never receive them, or stop on them.
   if (cand->errant_gtid == true) {
@@ -215,9 +214,8 @@ std::variant<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit,
   return plan;
 }
 
-std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
-                                                   const SwitchoverLimits& limits) {
-  if (auto down = CheckAllUp(unit)) return *down;
+Result<std::string, Refusal> ChooseCandidate(const UnitView& unit, const SwitchoverLimits& limits) {
+  if (auto up = CheckAllUp(unit); !up) return up.error();
   std::string primary = unit.primary_pod;
   if (primary.empty() && unit.primaries == 0) {
     // No writable primary (a half-done switchover: the old one was demoted and nobody
@@ -248,8 +246,8 @@ std::variant<std::string, Refusal> ChooseCandidate(const UnitView& unit,
   std::vector<std::string> reasons;
   for (const MemberView* m : replicas) {
     auto plan = PlanSwitchover(unit, m->target.pod, limits);
-    if (std::holds_alternative<SwitchoverPlan>(plan)) return m->target.pod;
-    reasons.push_back(std::get<Refusal>(plan).reason);
+    if (plan) return m->target.pod;
+    reasons.push_back(plan.error().reason);
   }
   if (reasons.empty()) {
     return Refuse(RemediationCode::kRefused,

@@ -78,7 +78,7 @@ std::vector<std::string> Pods(const UnitView& unit) {
   return pods;
 }
 
-std::optional<Refusal> CheckAllUp(const UnitView& unit) {
+BasicStatus<Refusal> CheckAllUp(const UnitView& unit) {
   std::vector<std::string> down;
   for (const MemberView& m : unit.members) {
     if (!m.observation.up) {
@@ -87,7 +87,7 @@ std::optional<Refusal> CheckAllUp(const UnitView& unit) {
                      ")");
     }
   }
-  if (down.empty()) return std::nullopt;
+  if (down.empty()) return {};
   return Refuse(RemediationCode::kRefused,
                 "unit " + UnitName(unit.unit) + " is not fully visible, so nothing is changed: " +
                     Join(down) + (down.size() == 1 ? " is" : " are") + " down");

@@ -47,6 +47,6 @@ std::vector<std::string> Pods(const UnitView& unit);
 
 /// A refusal when a member of `unit` is down: nothing is changed on a unit
 /// the exporter cannot fully see.
-std::optional<Refusal> CheckAllUp(const UnitView& unit);
+BasicStatus<Refusal> CheckAllUp(const UnitView& unit);
 
 }  // namespace dbtopo::remediation

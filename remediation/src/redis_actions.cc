@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "actions.h"
+#include "dbtopo/collectors/redis_reply.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
-#include "redis_reply_text.h"
 
 namespace dbtopo::remediation {
 namespace {
@@ -50,31 +50,29 @@ class RedisAdmin {
   RedisAdmin(const RedisAdmin&) = delete;
   RedisAdmin& operator=(const RedisAdmin&) = delete;
 
-  bool Connect(std::chrono::milliseconds timeout, std::string* error) {
+  Status Connect(std::chrono::milliseconds timeout) {
     timeout_ = timeout;
     context_ = redisConnectWithTimeout(access_.target.host.c_str(), access_.target.port,
                                        ToTimeval(timeout));
     if (context_ == nullptr || context_->err != 0) {
-      *error = Where() + ": connect: " +
-               (context_ != nullptr ? std::string(context_->errstr) : "out of memory");
-      return false;
+      return Error{Where() + ": connect: " +
+                   (context_ != nullptr ? std::string(context_->errstr) : "out of memory")};
     }
     redis::LimitReplies(context_->reader);
     redisSetTimeout(context_, ToTimeval(timeout));
-    if (access_.credentials == nullptr || access_.credentials->password.empty()) return true;
+    if (access_.credentials == nullptr || access_.credentials->password.empty()) return {};
     std::vector<std::string> auth = {"AUTH"};
     if (!access_.credentials->username.empty()) auth.push_back(access_.credentials->username);
     auth.push_back(access_.credentials->password.Reveal());
-    std::string reply;
     // The password is an argument, never formatted into the error.
-    if (!Run(auth, &reply, error, "AUTH")) return false;
-    return true;
+    if (auto reply = Run(auth, "AUTH"); !reply) return reply.error();
+    return {};
   }
 
-  /// Runs argv; the reply as text (status/string/integer; arrays: first
-  /// element). `what` names the command in errors (default argv joined).
-  bool Run(const std::vector<std::string>& argv, std::string* text, std::string* error,
-           const std::string& what = "") {
+  /// Runs argv; the reply as redis::CommandReplyText reads it. `what` names
+  /// the command in errors (default argv joined). Errors name the pod and
+  /// address: no answer in time, a connection error, the server's error.
+  Result<std::string> Run(const std::vector<std::string>& argv, const std::string& what = "") {
     std::vector<const char*> args;
     std::vector<size_t> lens;
     for (const std::string& a : argv) {
@@ -91,28 +89,21 @@ class RedisAdmin {
       // hiredis reports a socket timeout as EAGAIN.
       const bool timed_out =
           context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-      *error = Where() + ": " + name + ": " +
-               (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
-                : context_->errstr[0] != '\0' ? std::string(context_->errstr)
-                                              : std::string("connection error"));
-      return false;
+      return Error{Where() + ": " + name + ": " +
+                   (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
+                    : context_->errstr[0] != '\0' ? std::string(context_->errstr)
+                                                  : std::string("connection error"))};
     }
-    std::string reply_text;
-    if (!ReplyText(*reply, &reply_text)) {
-      *error = Where() + ": " + name + ": " + reply_text;
-      return false;
-    }
-    *text = std::move(reply_text);
-    return true;
+    auto text = redis::CommandReplyText(*reply);
+    if (!text) return Error{Where() + ": " + name + ": " + text.error().message};
+    return text;
   }
 
   /// `INFO <section>` field, std::nullopt when absent.
-  bool InfoField(const std::string& section, const std::string& key,
-                 std::optional<std::string>* value, std::string* error) {
-    std::string text;
-    if (!Run({"INFO", section}, &text, error)) return false;
-    *value = InfoFieldValue(text, key);
-    return true;
+  Result<std::optional<std::string>> InfoField(const std::string& section, const std::string& key) {
+    auto text = Run({"INFO", section});
+    if (!text) return text.error();
+    return redis::InfoField(*text, key);
   }
 
  private:
@@ -123,24 +114,26 @@ class RedisAdmin {
   std::chrono::milliseconds timeout_{0};
 };
 
-std::unique_ptr<RedisAdmin> Open(const MemberMap& members, const std::string& pod,
-                                 ActionContext& ctx, std::string* error) {
+Result<std::unique_ptr<RedisAdmin>> Open(const MemberMap& members, const std::string& pod,
+                                         ActionContext& ctx) {
   auto it = members.find(pod);
-  if (it == members.end()) {
-    *error = "no discovered target for pod " + pod;
-    return nullptr;
-  }
+  if (it == members.end()) return Error{"no discovered target for pod " + pod};
   auto admin = std::make_unique<RedisAdmin>(it->second);
-  if (!admin->Connect(ctx.options().statement_timeout, error)) return nullptr;
+  if (Status connected = admin->Connect(ctx.options().statement_timeout); !connected) {
+    return connected.error();
+  }
   return admin;
 }
 
 bool RunOn(const MemberMap& members, const std::string& pod, const std::vector<std::string>& argv,
            ActionContext& ctx, std::string* detail) {
-  std::string error, text;
-  auto admin = Open(members, pod, ctx, &error);
-  if (!admin || !admin->Run(argv, &text, &error)) {
-    *detail = error;
+  auto admin = Open(members, pod, ctx);
+  if (!admin) {
+    *detail = admin.error().message;
+    return false;
+  }
+  if (auto ran = (*admin)->Run(argv); !ran) {
+    *detail = ran.error().message;
     return false;
   }
   for (const std::string& a : argv) *detail += (detail->empty() ? "" : " ") + a;
@@ -150,9 +143,8 @@ bool RunOn(const MemberMap& members, const std::string& pod, const std::vector<s
 bool Preflight(const MemberMap& members, const std::vector<std::string>& pods, ActionContext& ctx) {
   return ctx.Step("preflight", "", StepKind::kRead, "", [&](std::string* detail) {
     for (const std::string& pod : pods) {
-      std::string error;
-      if (!Open(members, pod, ctx, &error)) {
-        *detail = error;
+      if (auto admin = Open(members, pod, ctx); !admin) {
+        *detail = admin.error().message;
         return false;
       }
     }
@@ -215,17 +207,27 @@ ActionOutcome RedisSwitchover(const SwitchoverPlan& plan, const MemberMap& membe
                     std::string error;
                     std::unique_ptr<RedisAdmin> master, replica;
                     std::optional<std::string> master_offset, replica_offset, link;
+                    // One field into `*value`; false (with `error` set) when it cannot be read.
+                    auto read = [&error](RedisAdmin& admin, const char* key,
+                                         std::optional<std::string>* value) {
+                      auto field = admin.InfoField("replication", key);
+                      if (!field) error = field.error().message;
+                      if (field) *value = *field;
+                      return field.ok();
+                    };
+                    auto open = [&](const std::string& pod, std::unique_ptr<RedisAdmin>* admin) {
+                      auto opened = Open(members, pod, ctx);
+                      if (!opened) error = opened.error().message;
+                      if (opened) *admin = std::move(opened).value();
+                    };
                     while (true) {
-                      if (!master) master = Open(members, old, ctx, &error);
-                      if (master && !replica) replica = Open(members, cand, ctx, &error);
+                      if (!master) open(old, &master);
+                      if (master && !replica) open(cand, &replica);
                       if (master && replica) {
-                        if (!master->InfoField("replication", "master_repl_offset", &master_offset,
-                                               &error)) {
+                        if (!read(*master, "master_repl_offset", &master_offset)) {
                           master.reset();
-                        } else if (!replica->InfoField("replication", "slave_repl_offset",
-                                                       &replica_offset, &error) ||
-                                   !replica->InfoField("replication", "master_link_status", &link,
-                                                       &error)) {
+                        } else if (!read(*replica, "slave_repl_offset", &replica_offset) ||
+                                   !read(*replica, "master_link_status", &link)) {
                           replica.reset();
                         } else {
                           error.clear();
@@ -320,17 +322,18 @@ ActionOutcome RedisClusterFailover(const SwitchoverPlan& plan, const MemberMap& 
   }
   if (!ctx.Step("wait_promotion", cand, StepKind::kChange,
                 "would wait until ROLE on " + cand + " says master", [&](std::string* detail) {
-                  std::string error, role;
-                  auto admin = Open(members, cand, ctx, &error);
+                  auto admin = Open(members, cand, ctx);
                   if (!admin) {
-                    *detail = error;
+                    *detail = admin.error().message;
                     return false;
                   }
                   while (true) {
-                    if (!admin->Run({"ROLE"}, &role, &error)) {
-                      *detail = error;
+                    auto ran = (*admin)->Run({"ROLE"});
+                    if (!ran) {
+                      *detail = ran.error().message;
                       return false;
                     }
+                    const std::string& role = *ran;
                     if (role == "master") {
                       *detail = cand + " took over its master's slots (ROLE master)";
                       return true;

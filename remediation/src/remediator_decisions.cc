@@ -39,7 +39,7 @@ RemediationRecord Remediator::Impl::RunFence(const FenceRequest& request,
       });
 }
 
-std::variant<UnitView, Refusal> Remediator::Impl::ConfirmedReRead(
+Result<UnitView, Refusal> Remediator::Impl::ConfirmedReRead(
     RemediationRecord& r, const std::vector<std::string>& confirm_kinds, const UnitId& unit,
     const std::vector<DiscoveredTarget>& targets) const {
   std::vector<Finding> findings;
@@ -58,20 +58,20 @@ RemediationRecord Remediator::Impl::Switchover(RemediationRecord r,
                                                const SwitchoverRequest& request, const UnitId& unit,
                                                const std::vector<DiscoveredTarget>& targets) {
   auto read = ConfirmedReRead(r, request.confirm_kinds, unit, targets);
-  if (auto* refusal = std::get_if<Refusal>(&read)) return Refuse(std::move(r), *refusal);
-  const UnitView* fresh = &std::get<UnitView>(read);
+  if (!read) return Refuse(std::move(r), read.error());
+  const UnitView* fresh = &*read;
   const remediation::SwitchoverLimits limits{opt_.config.switchover.max_lag,
                                              opt_.analysis.max_replication_lag_bytes};
   std::string candidate = request.candidate;
   if (candidate.empty()) {
     auto chosen = remediation::ChooseCandidate(*fresh, limits);
-    if (auto* refusal = std::get_if<Refusal>(&chosen)) return Refuse(std::move(r), *refusal);
-    candidate = std::get<std::string>(chosen);
+    if (!chosen) return Refuse(std::move(r), chosen.error());
+    candidate = *chosen;
     r.candidate = candidate;
   }
   auto planned = remediation::PlanSwitchover(*fresh, candidate, limits);
-  if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
-  const SwitchoverPlan& plan = std::get<SwitchoverPlan>(planned);
+  if (!planned) return Refuse(std::move(r), planned.error());
+  const SwitchoverPlan& plan = *planned;
   r.old_primary = plan.old_primary;
   const std::string& method = opt_.config.switchover.action;
   if (plan.resume && method != "native") {
@@ -131,11 +131,11 @@ RemediationRecord Remediator::Impl::Fence(RemediationRecord r, const FenceReques
                                           const UnitId& unit,
                                           const std::vector<DiscoveredTarget>& targets) {
   auto read = ConfirmedReRead(r, request.confirm_kinds, unit, targets);
-  if (auto* refusal = std::get_if<Refusal>(&read)) return Refuse(std::move(r), *refusal);
-  const UnitView* fresh = &std::get<UnitView>(read);
+  if (!read) return Refuse(std::move(r), read.error());
+  const UnitView* fresh = &*read;
   auto planned = remediation::PlanFence(*fresh, request.pod);
-  if (auto* refusal = std::get_if<Refusal>(&planned)) return Refuse(std::move(r), *refusal);
-  const FencePlan& plan = std::get<FencePlan>(planned);
+  if (!planned) return Refuse(std::move(r), planned.error());
+  const FencePlan& plan = *planned;
   r.old_primary = plan.legit_primary;
   r.fenced = plan.strays;
   const bool dry_run = !opt_.config.enabled || request.dry_run;

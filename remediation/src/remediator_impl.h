@@ -117,14 +117,15 @@ class Remediator::Impl {
                            Clock::time_point start, Act act) {
     std::vector<DiscoveredTarget> targets;
     UnitId unit;
-    if (auto refused = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
-                                request.component_set},
-                               &unit, &targets)) {
-      return Finish(Refuse(std::move(r), *refused), start);
+    if (auto resolved = Resolve({request.ns, request.ns_set, request.db_cluster, request.component,
+                                 request.component_set},
+                                &unit, &targets);
+        !resolved) {
+      return Finish(Refuse(std::move(r), resolved.error()), start);
     }
     r.unit = unit;
-    if (std::optional<Refusal> busy = Acquire(unit, r.action, automatic)) {
-      return Finish(Refuse(std::move(r), *busy), start);
+    if (auto acquired = Acquire(unit, r.action, automatic); !acquired) {
+      return Finish(Refuse(std::move(r), acquired.error()), start);
     }
     RemediationRecord done = act(std::move(r), unit, targets);
     Release(unit, automatic, done);
@@ -141,11 +142,11 @@ class Remediator::Impl {
 
   // Resolves the unit against discovery's current targets; fills the unit's
   // targets.
-  std::optional<Refusal> Resolve(const remediation::UnitSelector& selector, UnitId* unit,
-                                 std::vector<DiscoveredTarget>* unit_targets) const;
+  BasicStatus<Refusal> Resolve(const remediation::UnitSelector& selector, UnitId* unit,
+                               std::vector<DiscoveredTarget>* unit_targets) const;
 
   // Takes the unit's lock (and, for automatic actions, checks the cooldown).
-  std::optional<Refusal> Acquire(const UnitId& unit, const std::string& action, bool automatic);
+  BasicStatus<Refusal> Acquire(const UnitId& unit, const std::string& action, bool automatic);
 
   // The time left in the cooldown of `action` on `unit`, if it is in one.
   // Cooldowns are per action: they separate two fences (or two
@@ -164,9 +165,10 @@ class Remediator::Impl {
 
   // The fresh read a decision is made on, or why not: the unit vanished, or
   // the read does not show what the trigger claimed (then r.unconfirmed).
-  std::variant<UnitView, Refusal> ConfirmedReRead(
-      RemediationRecord& r, const std::vector<std::string>& confirm_kinds, const UnitId& unit,
-      const std::vector<DiscoveredTarget>& targets) const;
+  Result<UnitView, Refusal> ConfirmedReRead(RemediationRecord& r,
+                                            const std::vector<std::string>& confirm_kinds,
+                                            const UnitId& unit,
+                                            const std::vector<DiscoveredTarget>& targets) const;
 
   // Fresh probes of every target of the unit (in parallel), analysed.
   std::optional<UnitView> ReRead(const UnitId& unit, const std::vector<DiscoveredTarget>& targets,

@@ -12,9 +12,9 @@ RemediationRecord Remediator::Impl::Refuse(RemediationRecord r, const Refusal& r
   return r;
 }
 
-std::optional<Refusal> Remediator::Impl::Resolve(
-    const remediation::UnitSelector& selector, UnitId* unit,
-    std::vector<DiscoveredTarget>* unit_targets) const {
+BasicStatus<Refusal> Remediator::Impl::Resolve(const remediation::UnitSelector& selector,
+                                               UnitId* unit,
+                                               std::vector<DiscoveredTarget>* unit_targets) const {
   if (opt_.discovery == nullptr)
     return Refusal{RemediationCode::kUnavailable, "no discovery wired into remediation"};
   const std::vector<DiscoveredTarget> all = opt_.discovery->Targets();
@@ -22,16 +22,16 @@ std::optional<Refusal> Remediator::Impl::Resolve(
   std::vector<UnitId> known;
   for (const DiscoveredTarget& t : all) known.push_back(t.target.unit);
   auto resolved = remediation::ResolveUnit(known, selector);
-  if (auto* refusal = std::get_if<Refusal>(&resolved)) return *refusal;
-  *unit = std::get<UnitId>(resolved);
+  if (!resolved) return resolved.error();
+  *unit = *resolved;
   for (const DiscoveredTarget& t : all) {
     if (t.target.unit == *unit) unit_targets->push_back(t);
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<Refusal> Remediator::Impl::Acquire(const UnitId& unit, const std::string& action,
-                                                 bool automatic) {
+BasicStatus<Refusal> Remediator::Impl::Acquire(const UnitId& unit, const std::string& action,
+                                               bool automatic) {
   // Leadership may have moved since the request was let in.
   if (const Leadership l = CurrentLeadership(); !l.leader)
     return Refusal{RemediationCode::kUnavailable, NotLeaderReason(l)};
@@ -49,7 +49,7 @@ std::optional<Refusal> Remediator::Impl::Acquire(const UnitId& unit, const std::
     }
   }
   in_flight_[unit] = action;
-  return std::nullopt;
+  return {};
 }
 
 std::optional<std::chrono::milliseconds> Remediator::Impl::CooldownLeft(

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto parsed = dbtopo::ParseConfig(text, "/nonexistent/fuzz/dbtopo.yml");
   if (auto* config = std::get_if<dbtopo::Config>(&parsed)) {
     (void)dbtopo::StaticTargets(*config);
-  } else if (std::get<dbtopo::ConfigError>(parsed).message.empty()) {
+  } else if (parsed.error().message.empty()) {
     std::abort();  // An error must say what is wrong.
   }
   return 0;

@@ -1,4 +1,4 @@
-// libFuzzer: raw RESP bytes -> hiredis reader -> ReplyText / InfoFieldValue,
+// libFuzzer: raw RESP bytes -> hiredis reader -> CommandReplyText / InfoField,
 // what the Redis remediation actions (fencing, switchover, verification)
 // read from REPLICAOF, CONFIG SET, INFO, CLUSTER FAILOVER and WAIT replies.
 // Seeds are replies recorded from a real redis-server. Must not crash, hang
@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "dbtopo/collectors/redis_reply.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
-#include "redis_reply_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   redisReader* reader = redisReaderCreate();
@@ -21,10 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < 8; ++i) {
     void* raw = nullptr;
     if (redisReaderGetReply(reader, &raw) != REDIS_OK || raw == nullptr) break;
-    std::string text;
-    if (dbtopo::remediation::ReplyText(*static_cast<const redisReply*>(raw), &text)) {
+    if (auto text = dbtopo::redis::CommandReplyText(*static_cast<const redisReply*>(raw))) {
       for (const char* key : {"role", "master_link_status", "master_host", "connected_slaves"}) {
-        (void)dbtopo::remediation::InfoFieldValue(text, key);
+        (void)dbtopo::redis::InfoField(*text, key);
       }
     }
     freeReplyObject(raw);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dbtopo/collectors/redis_reply.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_info_parser.h"
 
@@ -21,9 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     void* raw = nullptr;
     if (redisReaderGetReply(reader, &raw) != REDIS_OK || raw == nullptr) break;
     const redisReply* reply = static_cast<const redisReply*>(raw);
-    std::string error;
     if (auto role = dbtopo::redis::RoleFromReply(reply)) replies.role = role;
-    if (auto text = dbtopo::redis::TextFromReply(reply, &error)) replies.info_replication = text;
+    if (auto text = dbtopo::redis::TextFromReply(reply); text && text->has_value()) {
+      replies.info_replication = *text;
+    }
     freeReplyObject(raw);
   }
   redisReaderFree(reader);

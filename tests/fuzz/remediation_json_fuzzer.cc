@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto* record = std::get_if<dbtopo::LeaseRecord>(&lease)) {
     (void)dbtopo::DecideLeaseStep(*record, "exporter-0", false);
     const auto again = dbtopo::ParseLease(dbtopo::LeaseJson("ns", "l", *record));
-    if (!std::get<dbtopo::LeaseRecord>(again).SameRecord(*record)) __builtin_trap();
+    if (!again.value().SameRecord(*record)) __builtin_trap();
   }
   return 0;
 }

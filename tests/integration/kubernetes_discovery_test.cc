@@ -121,9 +121,9 @@ class KubeDiscoveryTest : public ::testing::Test {
   }
 
   void StartDiscovery(bool expect_sync = true) {
-    std::string error;
-    discovery_ = MakeKubernetesDiscovery(config_, options_, &error);
-    ASSERT_NE(discovery_, nullptr) << error;
+    auto made = MakeKubernetesDiscovery(config_, options_);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    discovery_ = std::move(made).value();
     if (expect_sync) {
       ASSERT_TRUE(discovery_->WaitForSync(seconds(10))) << logs_.Text();
     }
@@ -465,11 +465,11 @@ TEST(KubeClientPostTest, SendsBodyTokenAndReturnsStatusAndBody) {
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread thread([&] { server.listen_after_bind(); });
   kube::KubeConfig config;
-  kube::ParseServerUrl("http://127.0.0.1:" + std::to_string(port), &config);
+  ASSERT_TRUE(kube::ParseServerUrl("http://127.0.0.1:" + std::to_string(port), &config).ok());
   config.token = Secret("post-token");
   auto created = kube::KubeClient::Create(config);
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<kube::KubeClient>>(created));
-  kube::KubeClient& client = *std::get<std::unique_ptr<kube::KubeClient>>(created);
+  ASSERT_TRUE(created.ok());
+  kube::KubeClient& client = *created.value();
   const std::string path = "/apis/operations.kubeblocks.io/v1alpha1/namespaces/shop/opsrequests";
   kube::HttpResult r =
       client.Post(path, R"({"kind":"OpsRequest"})", "application/json", seconds(5));
@@ -495,13 +495,14 @@ TEST(KubeConfigCheckTest, BadSelectorAndKubeconfigAreReported) {
   rule.credentials = std::make_shared<Credentials>();
   config.discover = {rule};
   config.kubeconfig = "/nonexistent/kubeconfig";
-  EXPECT_THAT(CheckKubernetesConfig(config),
+  EXPECT_THAT(CheckKubernetesConfig(config).error().message,
               HasSubstr("kubernetes.discover[0].label_selector \"a in (b\": at column"));
   config.discover[0].label_selector = "a=b";
-  EXPECT_THAT(CheckKubernetesConfig(config), HasSubstr("kubeconfig /nonexistent/kubeconfig"));
-  std::string error;
-  EXPECT_EQ(MakeKubernetesDiscovery(config, {}, &error), nullptr);
-  EXPECT_THAT(error, HasSubstr("/nonexistent/kubeconfig"));
+  EXPECT_THAT(CheckKubernetesConfig(config).error().message,
+              HasSubstr("kubeconfig /nonexistent/kubeconfig"));
+  auto made = MakeKubernetesDiscovery(config, {});
+  ASSERT_FALSE(made.ok());
+  EXPECT_THAT(made.error().message, HasSubstr("/nonexistent/kubeconfig"));
 }
 
 // ------------------------------------------------------------ real exporter

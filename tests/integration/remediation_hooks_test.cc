@@ -391,8 +391,8 @@ std::shared_ptr<KubeApi> KubeFor(const FakeOpsApi& api, const TempDir& dir) {
   const std::string path = dir.File("kubeconfig");
   WriteFile(path, KubeconfigYaml(api.url(), "token: kube-token-1"), 0600);
   auto made = MakeKubeApi(path);
-  if (auto* error = std::get_if<std::string>(&made)) throw std::runtime_error(*error);
-  return std::shared_ptr<KubeApi>(std::move(std::get<std::unique_ptr<KubeApi>>(made)));
+  if (!made.ok()) throw std::runtime_error(made.error().message);
+  return std::shared_ptr<KubeApi>(std::move(made).value());
 }
 
 TEST(RemediationKubeblocksTest, CreatesTheOpsRequestFollowsItAndWaitsForLabels) {

@@ -12,15 +12,15 @@ namespace {
 
 ConfigError ExpectError(const std::string& yaml) {
   auto result = ParseConfig(yaml, "dbtopo.yml");
-  EXPECT_TRUE(std::holds_alternative<ConfigError>(result)) << yaml;
-  if (auto* e = std::get_if<ConfigError>(&result)) return *e;
+  EXPECT_TRUE(!result.ok()) << yaml;
+  if (!result.ok()) return result.error();
   return {};
 }
 
 Config ExpectOk(const std::string& yaml) {
   auto result = ParseConfig(yaml, "dbtopo.yml");
-  if (auto* e = std::get_if<ConfigError>(&result)) ADD_FAILURE() << e->ToString();
-  return std::holds_alternative<Config>(result) ? std::get<Config>(result) : Config{};
+  if (!result.ok()) ADD_FAILURE() << result.error().ToString();
+  return result.ok() ? result.value() : Config{};
 }
 
 constexpr char kMinimal[] = R"(
@@ -190,8 +190,8 @@ TEST(ConfigTest, PasswordFileIsRelativeToTheConfigAndTrimmed) {
                                   "    credentials: {password_file: pw}\n"
                                   "    members: [{pod: p, address: 'h:7000'}]\n";
   auto result = LoadConfig((dir / "c.yml").string());
-  ASSERT_TRUE(std::holds_alternative<Config>(result)) << std::get<ConfigError>(result).ToString();
-  const Config& config = std::get<Config>(result);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  const Config& config = result.value();
   EXPECT_EQ(config.clusters[0].credentials->password.Reveal(), "hunter2");
   EXPECT_EQ(config.clusters[0].members[0].port, 7000);
   std::filesystem::remove_all(dir);
@@ -252,8 +252,8 @@ clusters:
     members: [{pod: p, address: h}]
 )";
   auto result = LoadConfig((dir / "c.yml").string());
-  ASSERT_TRUE(std::holds_alternative<Config>(result)) << std::get<ConfigError>(result).ToString();
-  const Config& c = std::get<Config>(result);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  const Config& c = result.value();
   EXPECT_TRUE(c.remediation.enabled);
   EXPECT_EQ(c.remediation.token.Reveal(), "t0ken");
   EXPECT_TRUE(c.remediation.fence_stray_primaries);
@@ -265,11 +265,11 @@ clusters:
   std::filesystem::remove_all(dir);
 
   auto bad = ParseConfig("remediation: {enabled: true}\nclusters: []\n", "x.yml");
-  ASSERT_TRUE(std::holds_alternative<ConfigError>(bad));
-  EXPECT_EQ(std::get<ConfigError>(bad).key, "remediation.token_file");
+  ASSERT_TRUE(!bad.ok());
+  EXPECT_EQ(bad.error().key, "remediation.token_file");
   bad = ParseConfig("remediation: {switchover: {action: magic}}\nclusters: []\n", "x.yml");
-  ASSERT_TRUE(std::holds_alternative<ConfigError>(bad));
-  EXPECT_EQ(std::get<ConfigError>(bad).key, "remediation.switchover.action");
+  ASSERT_TRUE(!bad.ok());
+  EXPECT_EQ(bad.error().key, "remediation.switchover.action");
 }
 
 TEST(ConfigTest, LeaderElection) {

@@ -10,20 +10,20 @@ namespace {
 TEST(FlagsTest, DefaultsAndBothSyntaxes) {
   auto parsed = ParseFlags({"--config.file=/etc/x.yml", "--web.listen-address", "127.0.0.1:1",
                             "--check-config", "--log.format=json"});
-  ASSERT_TRUE(std::holds_alternative<Flags>(parsed));
-  const Flags& f = std::get<Flags>(parsed);
+  ASSERT_TRUE(parsed.ok());
+  const Flags& f = parsed.value();
   EXPECT_EQ(f.config_file, "/etc/x.yml");
   EXPECT_EQ(f.listen_address, "127.0.0.1:1");
   EXPECT_TRUE(f.check_config);
   EXPECT_EQ(f.log_format, "json");
   EXPECT_EQ(f.log_level, "info");
-  EXPECT_EQ(std::get<Flags>(ParseFlags({})).listen_address, ":9856");
+  EXPECT_EQ((ParseFlags({})).value().listen_address, ":9856");
 }
 
 TEST(FlagsTest, Errors) {
-  EXPECT_TRUE(std::holds_alternative<std::string>(ParseFlags({"--nope"})));
-  EXPECT_TRUE(std::holds_alternative<std::string>(ParseFlags({"--config.file"})));
-  EXPECT_TRUE(std::holds_alternative<std::string>(ParseFlags({"--check-config=maybe"})));
+  EXPECT_TRUE(!(ParseFlags({"--nope"})).ok());
+  EXPECT_TRUE(!(ParseFlags({"--config.file"})).ok());
+  EXPECT_TRUE(!(ParseFlags({"--check-config=maybe"})).ok());
 }
 
 TEST(ListenAddressTest, Forms) {

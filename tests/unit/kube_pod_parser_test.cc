@@ -32,21 +32,21 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 template <typename T>
-T Ok(std::variant<T, std::string> parsed) {
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    ADD_FAILURE() << *error;
+T Ok(Result<T> parsed) {
+  if (!parsed.ok()) {
+    ADD_FAILURE() << parsed.error().message;
     return T{};
   }
-  return std::get<T>(std::move(parsed));
+  return std::move(parsed).value();
 }
 
 template <typename T>
-std::string Err(std::variant<T, std::string> parsed) {
-  if (std::holds_alternative<T>(parsed)) {
+std::string Err(Result<T> parsed) {
+  if (parsed.ok()) {
     ADD_FAILURE() << "expected a parse error";
     return "";
   }
-  return std::get<std::string>(parsed);
+  return parsed.error().message;
 }
 
 TEST(PodListTest, ParsesKubeBlocksPods) {

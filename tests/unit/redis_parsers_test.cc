@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "dbtopo/collectors/redis_reply.h"
 #include "dbtopo/collectors/redis_reply_limits.h"
 #include "redis_cluster_nodes_parser.h"
 #include "redis_info_parser.h"
@@ -298,14 +299,39 @@ TEST(RedisReplies, OddRepliesAreUnknown) {
   EXPECT_EQ(odd->master_port, 0);
   EXPECT_EQ(odd->offset, std::nullopt);
 
-  std::string error;
-  EXPECT_EQ(TextFromReply(Resp("-NOPERM no permission\r\n").get(), &error), std::nullopt);
-  EXPECT_EQ(error, "NOPERM no permission");
-  EXPECT_EQ(TextFromReply(Resp("$-1\r\n").get(), nullptr), std::nullopt);
-  EXPECT_EQ(TextFromReply(Resp(":1\r\n").get(), nullptr), std::nullopt);
-  EXPECT_EQ(TextFromReply(Resp("+OK\r\n").get(), nullptr), "OK");
-  EXPECT_EQ(TextFromReply(Resp(std::string("$3\r\na\0b\r\n", 9)).get(), nullptr),
+  const auto denied = TextFromReply(Resp("-NOPERM no permission\r\n").get());
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().message, "NOPERM no permission");
+  EXPECT_EQ(TextFromReply(Resp("$-1\r\n").get()).value(), std::nullopt);
+  EXPECT_EQ(TextFromReply(Resp(":1\r\n").get()).value(), std::nullopt);
+  EXPECT_EQ(TextFromReply(Resp("*1\r\n+OK\r\n").get()).value(), std::nullopt);
+  EXPECT_EQ(TextFromReply(nullptr).value(), std::nullopt);
+  EXPECT_EQ(TextFromReply(Resp("+OK\r\n").get()).value(), "OK");
+  EXPECT_EQ(TextFromReply(Resp(std::string("$3\r\na\0b\r\n", 9)).get()).value(),
             std::string("a\0b", 3));
+}
+
+TEST(RedisReplies, CommandReplyTextIsWhatAnAdminCommandAnswered) {
+  EXPECT_EQ(CommandReplyText(*Resp("+OK\r\n")).value(), "OK");
+  EXPECT_EQ(CommandReplyText(*Resp(":2\r\n")).value(), "2");  // WAIT: replicas that acked
+  EXPECT_EQ(CommandReplyText(*Resp("*3\r\n$6\r\nmaster\r\n:10\r\n*0\r\n")).value(),
+            "master");  // ROLE: its first element
+  EXPECT_EQ(CommandReplyText(*Resp("*0\r\n")).value(), "");
+  EXPECT_EQ(CommandReplyText(*Resp("$-1\r\n")).value(), "");
+  EXPECT_EQ(CommandReplyText(*Resp("*1\r\n*1\r\n+deep\r\n")).value(), "");  // one level only
+  const auto refused = CommandReplyText(*Resp("-ERR Can't execute 'replicaof'\r\n"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "ERR Can't execute 'replicaof'");
+  EXPECT_FALSE(CommandReplyText(*Resp("-\r\n")).ok());
+}
+
+TEST(RedisReplies, InfoFieldReadsKeyValueLines) {
+  const std::string info = "# Replication\r\nrole:slave\r\nmaster_host:fd00::1\r\n";
+  EXPECT_EQ(InfoField(info, "role"), "slave");
+  EXPECT_EQ(InfoField(info, "master_host"), "fd00::1");  // IPv6: after the first ':'
+  EXPECT_EQ(InfoField(info, "master"), std::nullopt);    // a prefix is not the key
+  EXPECT_EQ(InfoField("role:master\n", "role"), "master");
+  EXPECT_EQ(InfoField("", "role"), std::nullopt);
 }
 
 // --- Observation assembly ---------------------------------------------------

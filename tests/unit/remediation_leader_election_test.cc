@@ -23,8 +23,8 @@ TEST(LeaseRecordTest, ParsesAnApiServerLease) {
     "spec":{"holderIdentity":"exporter-1","leaseDurationSeconds":15,
             "acquireTime":"2026-12-03T03:07:23.123456Z","renewTime":"2026-12-03T03:09:01.000001Z",
             "leaseTransitions":3}})");
-  ASSERT_TRUE(std::holds_alternative<LeaseRecord>(parsed)) << std::get<std::string>(parsed);
-  const LeaseRecord& r = std::get<LeaseRecord>(parsed);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const LeaseRecord& r = parsed.value();
   EXPECT_EQ(r.holder, "exporter-1");
   EXPECT_EQ(r.lease_duration_seconds, 15);
   EXPECT_EQ(r.renew_time, "2026-12-03T03:09:01.000001Z");
@@ -33,14 +33,14 @@ TEST(LeaseRecordTest, ParsesAnApiServerLease) {
 }
 
 TEST(LeaseRecordTest, BadShapesAreErrorsNamingTheField) {
-  EXPECT_EQ(std::get<std::string>(ParseLease("{")), "not JSON");
-  EXPECT_EQ(std::get<std::string>(ParseLease("[]")), "not a JSON object");
-  EXPECT_EQ(std::get<std::string>(ParseLease(R"({"spec":{"holderIdentity":7}})")),
+  EXPECT_EQ((ParseLease("{")).error().message, "not JSON");
+  EXPECT_EQ((ParseLease("[]")).error().message, "not a JSON object");
+  EXPECT_EQ((ParseLease(R"({"spec":{"holderIdentity":7}})")).error().message,
             "spec.holderIdentity: not a string");
-  EXPECT_EQ(std::get<std::string>(ParseLease(R"({"spec":{"leaseDurationSeconds":-1}})")),
+  EXPECT_EQ((ParseLease(R"({"spec":{"leaseDurationSeconds":-1}})")).error().message,
             "spec.leaseDurationSeconds: not a non-negative integer");
   // A Lease without spec (created by hand) has no holder.
-  EXPECT_EQ(std::get<LeaseRecord>(ParseLease(R"({"metadata":{"name":"l"}})")).holder, "");
+  EXPECT_EQ((ParseLease(R"({"metadata":{"name":"l"}})")).value().holder, "");
 }
 
 TEST(LeaseRecordTest, WritesWhatItReadsAndMicroTime) {
@@ -48,7 +48,7 @@ TEST(LeaseRecordTest, WritesWhatItReadsAndMicroTime) {
   const json j = json::parse(LeaseJson("ns", "l", r));
   EXPECT_EQ(j["metadata"]["resourceVersion"], "99");
   EXPECT_EQ(j["spec"]["holderIdentity"], "exporter-0");
-  EXPECT_TRUE(std::get<LeaseRecord>(ParseLease(j.dump())).SameRecord(r));
+  EXPECT_TRUE((ParseLease(j.dump())).value().SameRecord(r));
   EXPECT_FALSE(
       json::parse(LeaseJson("ns", "l", LeaseRecord{}))["metadata"].contains("resourceVersion"));
   const auto t = std::chrono::system_clock::time_point(std::chrono::microseconds(1796267243123456));

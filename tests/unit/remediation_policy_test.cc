@@ -31,12 +31,10 @@ UnitView Analysed(const std::vector<Member>& members) {
 
 SwitchoverLimits Limits() { return SwitchoverLimits{std::chrono::seconds(10), 1 << 20}; }
 
-// By value: the variant is usually a temporary.
 template <typename Plan>
-Refusal RefusalOf(const std::variant<Plan, Refusal>& v) {
-  EXPECT_TRUE(std::holds_alternative<Refusal>(v)) << "expected a refusal";
-  return std::holds_alternative<Refusal>(v) ? std::get<Refusal>(v)
-                                            : Refusal{RemediationCode::kOk, "(no refusal)"};
+Refusal RefusalOf(const Result<Plan, Refusal>& v) {
+  EXPECT_TRUE(!v.ok()) << "expected a refusal";
+  return !v.ok() ? v.error() : Refusal{RemediationCode::kOk, "(no refusal)"};
 }
 
 // ---------------------------------------------------------------- units
@@ -47,28 +45,28 @@ TEST(ResolveUnitTest, NamesOneUnit) {
                                      {"a", "cache", "redis"},
                                      {"a", "cache", "redis"}};
   auto r = ResolveUnit(known, {"a", true, "orders", "", false});
-  ASSERT_TRUE(std::holds_alternative<UnitId>(r));
-  EXPECT_EQ(std::get<UnitId>(r), (UnitId{"a", "orders", "mysql"}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), (UnitId{"a", "orders", "mysql"}));
   // Duplicates (one per target) are one unit.
   auto cache = ResolveUnit(known, {"", false, "cache", "", false});
-  ASSERT_TRUE(std::holds_alternative<UnitId>(cache));
+  ASSERT_TRUE(cache.ok());
 }
 
 TEST(ResolveUnitTest, AmbiguousUnknownAndMissing) {
   const std::vector<UnitId> known = {{"a", "orders", "mysql"}, {"b", "orders", "mysql"}};
   auto ambiguous = ResolveUnit(known, {"", false, "orders", "", false});
-  ASSERT_TRUE(std::holds_alternative<Refusal>(ambiguous));
-  EXPECT_EQ(std::get<Refusal>(ambiguous).code, RemediationCode::kBadRequest);
-  EXPECT_THAT(std::get<Refusal>(ambiguous).reason, HasSubstr("ambiguous"));
-  EXPECT_THAT(std::get<Refusal>(ambiguous).reason, HasSubstr("a/orders/mysql"));
+  ASSERT_TRUE(!ambiguous.ok());
+  EXPECT_EQ(ambiguous.error().code, RemediationCode::kBadRequest);
+  EXPECT_THAT(ambiguous.error().reason, HasSubstr("ambiguous"));
+  EXPECT_THAT(ambiguous.error().reason, HasSubstr("a/orders/mysql"));
 
   auto unknown = ResolveUnit(known, {"a", true, "orders", "redis", true});
-  ASSERT_TRUE(std::holds_alternative<Refusal>(unknown));
-  EXPECT_EQ(std::get<Refusal>(unknown).code, RemediationCode::kNotFound);
+  ASSERT_TRUE(!unknown.ok());
+  EXPECT_EQ(unknown.error().code, RemediationCode::kNotFound);
 
   auto missing = ResolveUnit(known, {"", false, "", "", false});
-  ASSERT_TRUE(std::holds_alternative<Refusal>(missing));
-  EXPECT_EQ(std::get<Refusal>(missing).code, RemediationCode::kBadRequest);
+  ASSERT_TRUE(!missing.ok());
+  EXPECT_EQ(missing.error().code, RemediationCode::kBadRequest);
 }
 
 // ---------------------------------------------------------------- switchover (MySQL)
@@ -76,8 +74,8 @@ TEST(ResolveUnitTest, AmbiguousUnknownAndMissing) {
 TEST(PlanSwitchoverTest, HealthyReplicaIsAccepted) {
   const UnitView unit = Analysed(HealthyOrders());
   auto v = PlanSwitchover(unit, "orders-mysql-1", Limits());
-  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
-  const SwitchoverPlan& plan = std::get<SwitchoverPlan>(v);
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  const SwitchoverPlan& plan = v.value();
   EXPECT_EQ(plan.old_primary, "orders-mysql-0");
   EXPECT_EQ(plan.candidate, "orders-mysql-1");
   EXPECT_EQ(plan.candidate_channel, "");
@@ -96,8 +94,8 @@ TEST(PlanSwitchoverTest, CandidateWithErrantGtidsIsRefused) {
   EXPECT_THAT(r.reason, HasSubstr("errant GTIDs 0-2-3"));
   // Asked for no candidate, the clean replica is chosen instead.
   auto chosen = ChooseCandidate(unit, Limits());
-  ASSERT_TRUE(std::holds_alternative<std::string>(chosen));
-  EXPECT_EQ(std::get<std::string>(chosen), "orders-mysql-2");
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen.value(), "orders-mysql-2");
 }
 
 TEST(AlertClaimsTest, OwnAlertsClaimTheirFindingOthersTheActionsProblem) {
@@ -151,8 +149,7 @@ TEST(PlanSwitchoverTest, LaggingOrUnknownLagIsRefused) {
   EXPECT_THAT(r.reason, HasSubstr("unknown lag"));
 
   m[1].observation.channels[0].lag_seconds = 10;  // At the limit is fine.
-  EXPECT_TRUE(std::holds_alternative<SwitchoverPlan>(
-      PlanSwitchover(Analysed(m), "orders-mysql-1", Limits())));
+  EXPECT_TRUE((PlanSwitchover(Analysed(m), "orders-mysql-1", Limits())).ok());
 }
 
 TEST(PlanSwitchoverTest, DualPrimaryMustBeFencedFirst) {
@@ -180,8 +177,8 @@ TEST(PlanSwitchoverTest, HalfDoneSwitchoverIsResumed) {
   SetRoleLabel(cand, Role::kReplica);
   Member other = MysqlReplicaOf("orders-mysql-2", "10.0.0.3", 3306, old);
   auto v = PlanSwitchover(Analysed({old, cand, other}), "orders-mysql-1", Limits());
-  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
-  const SwitchoverPlan& plan = std::get<SwitchoverPlan>(v);
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  const SwitchoverPlan& plan = v.value();
   EXPECT_TRUE(plan.resume);
   EXPECT_EQ(plan.old_primary, "orders-mysql-0");
   EXPECT_THAT(plan.others, ElementsAre(Pair("orders-mysql-2", "")));
@@ -193,9 +190,9 @@ TEST(PlanSwitchoverTest, NoWritablePrimaryStillSwitchesFromTheSource) {
   m[0].observation.writable = false;
   m[0].observation.read_only = true;
   auto v = PlanSwitchover(Analysed(m), "orders-mysql-2", Limits());
-  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(v)) << RefusalOf(v).reason;
-  EXPECT_EQ(std::get<SwitchoverPlan>(v).old_primary, "orders-mysql-0");
-  EXPECT_TRUE(std::get<SwitchoverPlan>(v).old_primary_was_read_only);
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  EXPECT_EQ(v.value().old_primary, "orders-mysql-0");
+  EXPECT_TRUE(v.value().old_primary_was_read_only);
 }
 
 TEST(PlanSwitchoverTest, ChainedSourceIsRefused) {
@@ -219,18 +216,18 @@ TEST(ChooseCandidateTest, PicksTheLeastLaggingHealthyReplica) {
   m[1].observation.channels[0].lag_seconds = 3;
   m[2].observation.channels[0].lag_seconds = 1;
   auto v = ChooseCandidate(Analysed(m), Limits());
-  ASSERT_TRUE(std::holds_alternative<std::string>(v));
-  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-2");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value(), "orders-mysql-2");
 
   m[2].observation.channels[0].sql_running = false;
   v = ChooseCandidate(Analysed(m), Limits());
-  ASSERT_TRUE(std::holds_alternative<std::string>(v));
-  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value(), "orders-mysql-1");
 
   m[1].observation.channels[0].lag_seconds = 99;
   v = ChooseCandidate(Analysed(m), Limits());
-  ASSERT_TRUE(std::holds_alternative<Refusal>(v));
-  EXPECT_THAT(std::get<Refusal>(v).reason, HasSubstr("no replica qualifies"));
+  ASSERT_TRUE(!v.ok());
+  EXPECT_THAT(v.error().reason, HasSubstr("no replica qualifies"));
 }
 
 TEST(ChooseCandidateTest, WithoutAWritablePrimaryFollowsTheReplicas) {
@@ -239,8 +236,8 @@ TEST(ChooseCandidateTest, WithoutAWritablePrimaryFollowsTheReplicas) {
   m[0].observation.read_only = true;
   m[1].observation.channels[0].lag_seconds = 2;
   auto v = ChooseCandidate(Analysed(m), Limits());
-  ASSERT_TRUE(std::holds_alternative<std::string>(v)) << std::get<Refusal>(v).reason;
-  EXPECT_EQ(std::get<std::string>(v), "orders-mysql-2");
+  ASSERT_TRUE(v.ok()) << v.error().reason;
+  EXPECT_EQ(v.value(), "orders-mysql-2");
 }
 
 TEST(VerifySwitchoverTest, ReportsWhatIsStillWrong) {
@@ -295,8 +292,8 @@ TEST(PlanSwitchoverTest, RedisChecksOffsetLag) {
                            RedisReplica("redis-1", 7001, 7000, 0),
                            RedisReplica("redis-2", 7002, 7000, 5 << 20)};
   auto ok = PlanSwitchover(Analysed(m), "redis-1", Limits());
-  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(ok)) << RefusalOf(ok).reason;
-  EXPECT_EQ(std::get<SwitchoverPlan>(ok).old_primary, "redis-0");
+  ASSERT_TRUE(ok.ok()) << RefusalOf(ok).reason;
+  EXPECT_EQ(ok.value().old_primary, "redis-0");
   const Refusal r = RefusalOf(PlanSwitchover(Analysed(m), "redis-2", Limits()));
   EXPECT_THAT(r.reason, HasSubstr("bytes behind"));
 
@@ -311,8 +308,8 @@ TEST(PlanSwitchoverTest, RedisClusterNeedsAReplicaOfTheShardMaster) {
   std::vector<Member> m = {RedisMember("s0-0", 7000, true, Engine::kRedisCluster, shard),
                            RedisReplica("s0-1", 7001, 7000, 0, Engine::kRedisCluster, shard)};
   auto ok = PlanSwitchover(Analysed(m), "s0-1", Limits());
-  ASSERT_TRUE(std::holds_alternative<SwitchoverPlan>(ok)) << RefusalOf(ok).reason;
-  EXPECT_EQ(std::get<SwitchoverPlan>(ok).old_primary, "s0-0");
+  ASSERT_TRUE(ok.ok()) << RefusalOf(ok).reason;
+  EXPECT_EQ(ok.value().old_primary, "s0-0");
   EXPECT_THAT(RefusalOf(PlanSwitchover(Analysed(m), "s0-0", Limits())).reason,
               HasSubstr("already"));
 }
@@ -324,9 +321,9 @@ TEST(PlanFenceTest, WritableReplicaIsTheStray) {
   m[1].observation.writable = true;
   m[1].observation.read_only = false;
   auto v = PlanFence(Analysed(m), "");
-  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
-  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
-  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-1"));
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  EXPECT_EQ(v.value().legit_primary, "orders-mysql-0");
+  EXPECT_THAT(v.value().strays, ElementsAre("orders-mysql-1"));
 }
 
 TEST(PlanFenceTest, DetachedWritableMemberIsTheStray) {
@@ -335,9 +332,9 @@ TEST(PlanFenceTest, DetachedWritableMemberIsTheStray) {
   m[2].observation.writable = true;
   m[2].observation.read_only = false;
   auto v = PlanFence(Analysed(m), "");
-  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
-  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
-  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-2"));
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  EXPECT_EQ(v.value().legit_primary, "orders-mysql-0");
+  EXPECT_THAT(v.value().strays, ElementsAre("orders-mysql-2"));
 }
 
 TEST(PlanFenceTest, TwoLabelledPrimariesWithoutReplicasAreRefused) {
@@ -356,9 +353,9 @@ TEST(PlanFenceTest, MajorityOfReplicasDecidesBetweenLabelledPrimaries) {
   Member r2 = MysqlReplicaOf("orders-mysql-3", "10.0.0.4", 3306, a);
   Member r3 = MysqlReplicaOf("orders-mysql-4", "10.0.0.5", 3306, b);
   auto v = PlanFence(Analysed({a, b, r1, r2, r3}), "");
-  ASSERT_TRUE(std::holds_alternative<FencePlan>(v)) << RefusalOf(v).reason;
-  EXPECT_EQ(std::get<FencePlan>(v).legit_primary, "orders-mysql-0");
-  EXPECT_THAT(std::get<FencePlan>(v).strays, ElementsAre("orders-mysql-1"));
+  ASSERT_TRUE(v.ok()) << RefusalOf(v).reason;
+  EXPECT_EQ(v.value().legit_primary, "orders-mysql-0");
+  EXPECT_THAT(v.value().strays, ElementsAre("orders-mysql-1"));
 
   // A tie is not a majority.
   Member r4 = MysqlReplicaOf("orders-mysql-5", "10.0.0.6", 3306, b);
@@ -375,7 +372,7 @@ TEST(PlanFenceTest, RefusesTheLegitimatePrimaryAndNothingToFence) {
               HasSubstr("is the legitimate primary"));
   EXPECT_EQ(RefusalOf(PlanFence(Analysed(m), "orders-mysql-7")).code, RemediationCode::kNotFound);
   auto only = PlanFence(Analysed(m), "orders-mysql-1");
-  ASSERT_TRUE(std::holds_alternative<FencePlan>(only));
+  ASSERT_TRUE(only.ok());
   m[2] = Down(m[2]);
   EXPECT_THAT(RefusalOf(PlanFence(Analysed(m), "")).reason, HasSubstr("not fully visible"));
 }

@@ -43,14 +43,16 @@ class EmptyDiscovery : public Discovery {
 
 ShardFlags Parse(const std::string& shard, const std::string& total) {
   auto parsed = ParseShardFlags(shard, total);
-  if (auto* error = std::get_if<std::string>(&parsed)) ADD_FAILURE() << *error;
-  return std::get<ShardFlags>(parsed);
+  if (!parsed.ok()) {
+    ADD_FAILURE() << parsed.error().message;
+    return {};
+  }
+  return parsed.value();
 }
 
 std::string ParseError(const std::string& shard, const std::string& total) {
   auto parsed = ParseShardFlags(shard, total);
-  auto* error = std::get_if<std::string>(&parsed);
-  return error == nullptr ? "(accepted)" : *error;
+  return parsed.ok() ? "(accepted)" : parsed.error().message;
 }
 
 TEST(ShardFlagsTest, NumbersAutoAndNotGiven) {
@@ -121,10 +123,10 @@ TEST(ShardKeeperTest, AutoFollowsTheStatefulSetsReplicas) {
       "/apis/apps/v1/namespaces/monitoring/statefulsets/dbtopo-exporter");
   ShardedDiscovery discovery(std::make_unique<EmptyDiscovery>(), {});
   Logged logged;
-  std::string error;
-  auto keeper = ShardKeeper::Make(Parse("auto", "auto"), "dbtopo-exporter-1", api, "monitoring",
-                                  &discovery, logged.Sink(), &error, milliseconds(20));
-  ASSERT_NE(keeper, nullptr) << error;
+  auto made = ShardKeeper::Make(Parse("auto", "auto"), "dbtopo-exporter-1", api, "monitoring",
+                                &discovery, logged.Sink(), milliseconds(20));
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  std::unique_ptr<ShardKeeper> keeper = std::move(made).value();
   EXPECT_EQ(keeper->Current(), (ShardAssignment{1, 2}));
 
   api->replicas_ = 3;
@@ -149,25 +151,26 @@ TEST(ShardKeeperTest, AutoFollowsTheStatefulSetsReplicas) {
   EXPECT_EQ(api->gets_, gets);
 }
 
+// Why ShardKeeper::Make refused, or "(made)".
+template <typename... Args>
+std::string MakeError(Args&&... args) {
+  auto made = ShardKeeper::Make(std::forward<Args>(args)...);
+  return made.ok() ? "(made)" : made.error().message;
+}
+
 TEST(ShardKeeperTest, UnresolvableAutoValuesAreClearErrors) {
   ShardedDiscovery discovery(std::make_unique<EmptyDiscovery>(), {});
   Logged logged;
-  std::string error;
-  EXPECT_EQ(ShardKeeper::Make(Parse("auto", "2"), "dbtopo-exporter-7d9f8b-x2x9z", nullptr, "",
-                              &discovery, logged.Sink(), &error),
-            nullptr);
-  EXPECT_EQ(error,
+  EXPECT_EQ(MakeError(Parse("auto", "2"), "dbtopo-exporter-7d9f8b-x2x9z", nullptr, "", &discovery,
+                      logged.Sink()),
             "--shard=auto: pod name \"dbtopo-exporter-7d9f8b-x2x9z\" has no StatefulSet ordinal "
             "(want <name>-<N>; set POD_NAME)");
-  EXPECT_EQ(ShardKeeper::Make(Parse("auto", "2"), "dbtopo-exporter-2", nullptr, "", &discovery,
-                              logged.Sink(), &error),
-            nullptr);
-  EXPECT_EQ(error, "shard 2 is not below the 2 shards");
+  EXPECT_EQ(
+      MakeError(Parse("auto", "2"), "dbtopo-exporter-2", nullptr, "", &discovery, logged.Sink()),
+      "shard 2 is not below the 2 shards");
   auto api = std::make_shared<StatefulSetApi>("/apis/apps/v1/namespaces/other/statefulsets/x");
-  EXPECT_EQ(ShardKeeper::Make(Parse("0", "auto"), "dbtopo-exporter-0", api, "monitoring",
-                              &discovery, logged.Sink(), &error),
-            nullptr);
-  EXPECT_EQ(error,
+  EXPECT_EQ(MakeError(Parse("0", "auto"), "dbtopo-exporter-0", api, "monitoring", &discovery,
+                      logged.Sink()),
             "--total-shards=auto: GET "
             "/apis/apps/v1/namespaces/monitoring/statefulsets/dbtopo-exporter: HTTP 404");
   EXPECT_EQ(discovery.Get(), (ShardAssignment{0, 1})) << "a failed Make changed the assignment";

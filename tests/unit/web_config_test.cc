@@ -44,20 +44,20 @@ TEST(WebConfigTest, LoadsToolkitFormatAndRejectsWhatItDoesNotSupport) {
       "dbtopo_web_ok.yml", "tls_server_config:\n  cert_file: " + kTls +
                                "/server.crt\n  key_file: " + kTls +
                                "/server.key\nbasic_auth_users:\n  prom: '" + hash + "'\n"));
-  ASSERT_TRUE(std::holds_alternative<WebConfig>(loaded)) << std::get<std::string>(loaded);
-  const WebConfig& config = std::get<WebConfig>(loaded);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  const WebConfig& config = loaded.value();
   EXPECT_TRUE(config.tls());
   EXPECT_EQ(config.basic_auth_users.at("prom"), hash);
 
   auto bad = LoadWebConfig(WriteFile("dbtopo_web_bad.yml", "basic_auth_users:\n  prom: plain\n"));
-  ASSERT_TRUE(std::holds_alternative<std::string>(bad));
-  EXPECT_NE(std::get<std::string>(bad).find(":2: basic_auth_users.prom: must be a bcrypt hash"),
+  ASSERT_TRUE(!bad.ok());
+  EXPECT_NE(bad.error().message.find(":2: basic_auth_users.prom: must be a bcrypt hash"),
             std::string::npos)
-      << std::get<std::string>(bad);
+      << bad.error().message;
   bad = LoadWebConfig(
       WriteFile("dbtopo_web_bad2.yml", "tls_server_config:\n  client_auth_type: x\n"));
-  ASSERT_TRUE(std::holds_alternative<std::string>(bad));
-  EXPECT_NE(std::get<std::string>(bad).find("not supported"), std::string::npos);
+  ASSERT_TRUE(!bad.ok());
+  EXPECT_NE(bad.error().message.find("not supported"), std::string::npos);
 }
 
 TEST(WebConfigTest, BasicAuthChecksBcrypt) {
@@ -119,17 +119,17 @@ TEST(WebConfigTest, TlsMaterialIsLoadedAtLoadTime) {
                                          "tls_server_config:\n  cert_file: /nonexistent/tls.crt\n"
                                          "  key_file: " +
                                              kTls + "/server.key\n"));
-  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
-  EXPECT_NE(std::get<std::string>(missing).find(
+  ASSERT_TRUE(!missing.ok());
+  EXPECT_NE(missing.error().message.find(
                 ":2: tls_server_config: cert_file /nonexistent/tls.crt: cannot load"),
             std::string::npos)
-      << std::get<std::string>(missing);
+      << missing.error().message;
   auto mismatched = LoadWebConfig(WriteFile(
       "dbtopo_web_mismatch.yml", "tls_server_config:\n  cert_file: " + kTls +
                                      "/server.crt\n  key_file: " + kTls + "/client.key\n"));
-  ASSERT_TRUE(std::holds_alternative<std::string>(mismatched));
-  EXPECT_NE(std::get<std::string>(mismatched).find("key values mismatch"), std::string::npos)
-      << std::get<std::string>(mismatched);
+  ASSERT_TRUE(!mismatched.ok());
+  EXPECT_NE(mismatched.error().message.find("key values mismatch"), std::string::npos)
+      << mismatched.error().message;
   // Relative paths are relative to the web config file.
   const auto dir = std::filesystem::temp_directory_path() / "dbtopo_web_rel";
   std::filesystem::create_directories(dir);
@@ -139,23 +139,22 @@ TEST(WebConfigTest, TlsMaterialIsLoadedAtLoadTime) {
                              std::filesystem::copy_options::overwrite_existing);
   std::ofstream(dir / "web.yml") << "tls_server_config: {cert_file: tls.crt, key_file: tls.key}\n";
   auto relative = LoadWebConfig((dir / "web.yml").string());
-  ASSERT_TRUE(std::holds_alternative<WebConfig>(relative)) << std::get<std::string>(relative);
-  EXPECT_EQ(std::get<WebConfig>(relative).cert_file, (dir / "tls.crt").string());
+  ASSERT_TRUE(relative.ok()) << relative.error().message;
+  EXPECT_EQ(relative.value().cert_file, (dir / "tls.crt").string());
 }
 
 TEST(WebConfigTest, BadShapesAndDuplicatesNameTheirKey) {
   auto check = [](const std::string& name, const std::string& yaml, const std::string& want) {
     auto bad = LoadWebConfig(WriteFile(name, yaml));
-    ASSERT_TRUE(std::holds_alternative<std::string>(bad)) << yaml;
-    EXPECT_NE(std::get<std::string>(bad).find(want), std::string::npos)
-        << std::get<std::string>(bad);
+    ASSERT_TRUE(!bad.ok()) << yaml;
+    EXPECT_NE(bad.error().message.find(want), std::string::npos) << bad.error().message;
   };
   check("dbtopo_web_dup.yml", "basic_auth_users:\n  a: $2y$x\n  a: $2y$y\n",
         ":3: basic_auth_users.a: duplicate key");
   check("dbtopo_web_list.yml", "basic_auth_users:\n  a: [$2y$x]\n",
         ":2: basic_auth_users.a: must be a string");
   check("dbtopo_web_users.yml", "basic_auth_users: [a]\n", "basic_auth_users: must map");
-  EXPECT_NE(std::get<std::string>(LoadWebConfig("/nonexistent/web.yml")).find("cannot read"),
+  EXPECT_NE((LoadWebConfig("/nonexistent/web.yml")).error().message.find("cannot read"),
             std::string::npos);
 }
 
@@ -169,8 +168,8 @@ TEST(WebConfigTest, ServesHttpsWithBasicAuth) {
   snapshot->metrics_text = "dbtopo_up 1\n";
   store.Set(snapshot);
   HttpServer server(&store, config);
-  std::string error;
-  ASSERT_TRUE(server.Bind("127.0.0.1:0", &error)) << error;
+  const Status bound = server.Bind("127.0.0.1:0");
+  ASSERT_TRUE(bound.ok()) << bound.error().message;
   std::thread serving([&server] { server.Serve(); });
 
   httplib::SSLClient client("127.0.0.1", server.port());
@@ -205,8 +204,8 @@ TEST(WebConfigTest, ServesHttpsWithBasicAuth) {
 TEST(HttpServerTest, StopBeforeServeIsNotLost) {
   SnapshotStore store;
   HttpServer server(&store, WebConfig{});
-  std::string error;
-  ASSERT_TRUE(server.Bind("127.0.0.1:0", &error)) << error;
+  const Status bound = server.Bind("127.0.0.1:0");
+  ASSERT_TRUE(bound.ok()) << bound.error().message;
   server.Stop();
   server.Serve();  // returns at once instead of serving forever
   SUCCEED();

@@ -4,9 +4,11 @@
 
 namespace dbtopo::kube {
 
-std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
-                    bool connect_offline_only, Prepared* out) {
-  if (config.discover.empty()) return "kubernetes.discover: must be a non-empty list";
+Result<Prepared> Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
+                         bool connect_offline_only) {
+  Prepared prepared;
+  Prepared* out = &prepared;
+  if (config.discover.empty()) return Error{"kubernetes.discover: must be a non-empty list"};
   std::vector<std::string> namespaces = config.namespaces;
   if (namespaces.empty()) namespaces.push_back("");
   for (std::size_t i = 0; i < config.discover.size(); ++i) {
@@ -14,15 +16,15 @@ std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOpt
     std::string error;
     auto selector = LabelSelector::Parse(rule.label_selector, &error);
     if (!selector) {
-      return "kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
-             rule.label_selector + "\": " + error;
+      return Error{"kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
+                   rule.label_selector + "\": " + error};
     }
     if (rule.credentials == nullptr) {
-      return "kubernetes.discover[" + std::to_string(i) + "].credentials: missing";
+      return Error{"kubernetes.discover[" + std::to_string(i) + "].credentials: missing"};
     }
     for (const std::string& ns : namespaces) {
       if (!ns.empty() && !IsValidLabelValue(ns)) {
-        return "kubernetes.namespaces: \"" + ns + "\" is not a valid namespace name";
+        return Error{"kubernetes.namespaces: \"" + ns + "\" is not a valid namespace name"};
       }
       StreamSpec stream;
       stream.rule = i;
@@ -38,15 +40,15 @@ std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOpt
   const KubeEnvironment env = KubeEnvironment::FromProcess();
   if (connect_offline_only && config.kubeconfig.empty() && env.kubeconfig.empty() &&
       env.service_host.empty()) {
-    return "";  // In-cluster config of a pod we are not in: nothing to check here.
+    return prepared;  // In-cluster config of a pod we are not in: nothing to check here.
   }
   KubeConfigResult resolved = ResolveKubeConfig(config.kubeconfig, env);
-  if (auto* error = std::get_if<KubeConfigError>(&resolved)) return error->ToString();
-  auto client = KubeClient::Create(std::get<KubeConfig>(std::move(resolved)),
-                                   KubeClient::Options{options.connect_timeout});
-  if (auto* error = std::get_if<std::string>(&client)) return *error;
-  out->client = std::get<std::unique_ptr<KubeClient>>(std::move(client));
-  return "";
+  if (!resolved) return Error{resolved.error().ToString()};
+  auto client =
+      KubeClient::Create(std::move(resolved).value(), KubeClient::Options{options.connect_timeout});
+  if (!client) return client.error();
+  out->client = std::move(client).value();
+  return prepared;
 }
 
 Problem ExplainApiError(KubeClient& client, int status, const std::string& body,

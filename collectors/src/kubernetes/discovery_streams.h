@@ -56,12 +56,12 @@ struct Prepared {
   std::unique_ptr<KubeClient> client;
 };
 
-/// Checks `config` (rules, selectors, namespaces, kubeconfig) and fills
-/// `out` with its streams and the API client. With `connect_offline_only`,
-/// an in-cluster config is not resolved when the process is not in a pod.
-/// Returns "" when fine, else a message naming the key or kubeconfig field.
-std::string Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
-                    bool connect_offline_only, Prepared* out);
+/// Checks `config` (rules, selectors, namespaces, kubeconfig) and returns
+/// its streams and the API client. With `connect_offline_only`, an
+/// in-cluster config is not resolved when the process is not in a pod (the
+/// client is then null). The error names the key or kubeconfig field.
+Result<Prepared> Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
+                         bool connect_offline_only);
 
 /// The log line for an error status of the API server on `path`: 401 (the
 /// token is invalidated, so a rotated one is re-read), 403 (RBAC), 404 (wrong

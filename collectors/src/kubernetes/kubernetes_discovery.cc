@@ -203,11 +203,11 @@ class KubernetesDiscovery::Impl {
         return false;
       }
       auto parsed = kube::ParsePodList(r.body);
-      if (auto* error = std::get_if<std::string>(&parsed)) {
-        problem->detail = "bad PodList from " + path + ": " + *error;
+      if (!parsed) {
+        problem->detail = "bad PodList from " + path + ": " + parsed.error().message;
         return false;
       }
-      kube::PodList& list = std::get<kube::PodList>(parsed);
+      kube::PodList& list = *parsed;
       for (kube::PodInfo& pod : list.items) {
         // The API server applied the selector; check anyway.
         if (!s.selector.Matches(pod.labels) || (!s.ns.empty() && pod.ns != s.ns)) {
@@ -280,11 +280,11 @@ class KubernetesDiscovery::Impl {
     auto on_line = [&](std::string_view line) {
       if (Stopping()) return false;
       auto parsed = kube::ParseWatchEvent(line);
-      if (auto* error = std::get_if<std::string>(&parsed)) {
-        problem = "bad watch event: " + *error;
+      if (!parsed) {
+        problem = "bad watch event: " + parsed.error().message;
         return false;
       }
-      const kube::WatchEvent& event = std::get<kube::WatchEvent>(parsed);
+      const kube::WatchEvent& event = *parsed;
       ++out.events;
       switch (event.type) {
         case kube::WatchEvent::Type::kAdded:
@@ -417,22 +417,19 @@ bool KubernetesDiscovery::WaitForSync(std::chrono::milliseconds timeout) {
 void KubernetesDiscovery::Stop() { impl_->Stop(); }
 std::string KubernetesDiscovery::Describe() const { return impl_->Describe(); }
 
-std::string CheckKubernetesConfig(const KubernetesConfig& config) {
-  kube::Prepared prepared;
-  return kube::Prepare(config, KubernetesDiscoveryOptions{}, /*connect_offline_only=*/true,
-                       &prepared);
+Status CheckKubernetesConfig(const KubernetesConfig& config) {
+  auto prepared =
+      kube::Prepare(config, KubernetesDiscoveryOptions{}, /*connect_offline_only=*/true);
+  if (!prepared) return prepared.error();
+  return {};
 }
 
-std::unique_ptr<KubernetesDiscovery> MakeKubernetesDiscovery(
-    const KubernetesConfig& config, const KubernetesDiscoveryOptions& options, std::string* error) {
-  kube::Prepared prepared;
-  std::string problem = kube::Prepare(config, options, /*connect_offline_only=*/false, &prepared);
-  if (!problem.empty()) {
-    if (error != nullptr) *error = problem;
-    return nullptr;
-  }
+Result<std::unique_ptr<KubernetesDiscovery>> MakeKubernetesDiscovery(
+    const KubernetesConfig& config, const KubernetesDiscoveryOptions& options) {
+  auto prepared = kube::Prepare(config, options, /*connect_offline_only=*/false);
+  if (!prepared) return prepared.error();
   auto impl = std::make_unique<KubernetesDiscovery::Impl>(
-      config, options, std::move(prepared.client), std::move(prepared.streams));
+      config, options, std::move(prepared->client), std::move(prepared->streams));
   impl->Start();
   return std::make_unique<KubernetesDiscovery>(std::move(impl));
 }

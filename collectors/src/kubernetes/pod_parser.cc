@@ -31,14 +31,14 @@ const json& Arr(const json& object, const char* key) {
   return *it;
 }
 
-std::variant<PodInfo, std::string> PodFromJson(const json& pod) {
-  if (!pod.is_object()) return std::string("pod is not a JSON object");
+Result<PodInfo> PodFromJson(const json& pod) {
+  if (!pod.is_object()) return Error{"pod is not a JSON object"};
   const std::string kind = Str(pod, "kind");
-  if (!kind.empty() && kind != "Pod") return "object kind is \"" + kind + "\", want Pod";
+  if (!kind.empty() && kind != "Pod") return Error{"object kind is \"" + kind + "\", want Pod"};
   PodInfo info;
   const json& metadata = Obj(pod, "metadata");
   info.name = Str(metadata, "name");
-  if (info.name.empty()) return std::string("pod without metadata.name");
+  if (info.name.empty()) return Error{"pod without metadata.name"};
   info.ns = Str(metadata, "namespace");
   info.uid = Str(metadata, "uid");
   info.resource_version = Str(metadata, "resourceVersion");
@@ -84,11 +84,11 @@ ApiStatus StatusFromJson(const json& object) {
   return status;
 }
 
-std::variant<json, std::string> ParseJson(std::string_view text, const char* what) {
+Result<json> ParseJson(std::string_view text, const char* what) {
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     std::string head(text.substr(0, 80));
-    return std::string(what) + " is not valid JSON (starts with \"" + head + "\")";
+    return Error{std::string(what) + " is not valid JSON (starts with \"" + head + "\")"};
   }
   return parsed;
 }
@@ -111,26 +111,27 @@ const char* WatchEventTypeName(WatchEvent::Type type) {
   return "UNKNOWN";
 }
 
-std::variant<PodInfo, std::string> ParsePod(std::string_view json_text) {
+Result<PodInfo> ParsePod(std::string_view json_text) {
   auto parsed = ParseJson(json_text, "pod");
-  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-  return PodFromJson(std::get<json>(parsed));
+  if (!parsed) return parsed.error();
+  return PodFromJson(*parsed);
 }
 
-std::variant<PodList, std::string> ParsePodList(std::string_view json_text) {
+Result<PodList> ParsePodList(std::string_view json_text) {
   auto parsed = ParseJson(json_text, "pod list");
-  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-  const json& body = std::get<json>(parsed);
-  if (!body.is_object()) return std::string("pod list is not a JSON object");
+  if (!parsed) return parsed.error();
+  const json& body = *parsed;
+  if (!body.is_object()) return Error{"pod list is not a JSON object"};
   const std::string kind = Str(body, "kind");
   if (kind == "Status") {
     const ApiStatus status = StatusFromJson(body);
-    return "API server returned a Status instead of a PodList: " + std::to_string(status.code) +
-           " " + status.reason + ": " + status.message;
+    return Error{"API server returned a Status instead of a PodList: " +
+                 std::to_string(status.code) + " " + status.reason + ": " + status.message};
   }
-  if (!kind.empty() && kind != "PodList") return "object kind is \"" + kind + "\", want PodList";
+  if (!kind.empty() && kind != "PodList")
+    return Error{"object kind is \"" + kind + "\", want PodList"};
   if (body.contains("items") && !body["items"].is_array() && !body["items"].is_null()) {
-    return std::string("pod list \"items\" is not an array");
+    return Error{std::string("pod list \"items\" is not an array")};
   }
   PodList list;
   const json& metadata = Obj(body, "metadata");
@@ -140,23 +141,22 @@ std::variant<PodList, std::string> ParsePodList(std::string_view json_text) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     // List items omit kind/apiVersion; namespace is always in metadata.
     auto pod = PodFromJson(items[i]);
-    if (auto* error = std::get_if<std::string>(&pod)) {
-      return "pod list items[" + std::to_string(i) + "]: " + *error;
-    }
-    list.items.push_back(std::get<PodInfo>(std::move(pod)));
+    if (!pod) return Error{"pod list items[" + std::to_string(i) + "]: " + pod.error().message};
+    list.items.push_back(std::move(pod).value());
   }
   return list;
 }
 
-std::variant<WatchEvent, std::string> ParseWatchEvent(std::string_view json_line) {
+Result<WatchEvent> ParseWatchEvent(std::string_view json_line) {
   auto parsed = ParseJson(json_line, "watch event");
-  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-  const json& body = std::get<json>(parsed);
-  if (!body.is_object()) return std::string("watch event is not a JSON object");
+  if (!parsed) return parsed.error();
+  const json& body = *parsed;
+  if (!body.is_object()) return Error{"watch event is not a JSON object"};
   const std::string type = Str(body, "type");
   const json& object = Obj(body, "object");
   if (!body.contains("object") || !body["object"].is_object()) {
-    return "watch event " + (type.empty() ? std::string("(no type)") : type) + " without an object";
+    return Error{"watch event " + (type.empty() ? std::string("(no type)") : type) +
+                 " without an object"};
   }
   WatchEvent event;
   if (type == "ADDED") {
@@ -168,20 +168,20 @@ std::variant<WatchEvent, std::string> ParseWatchEvent(std::string_view json_line
   } else if (type == "BOOKMARK") {
     event.type = WatchEvent::Type::kBookmark;
     event.resource_version = Str(Obj(object, "metadata"), "resourceVersion");
-    if (event.resource_version.empty()) return std::string("BOOKMARK without resourceVersion");
+    if (event.resource_version.empty()) return Error{"BOOKMARK without resourceVersion"};
     return event;
   } else if (type == "ERROR") {
     event.type = WatchEvent::Type::kError;
     event.status = StatusFromJson(object);
     return event;
   } else {
-    return "unknown watch event type \"" + type + "\"";
+    return Error{"unknown watch event type \"" + type + "\""};
   }
   auto pod = PodFromJson(object);
-  if (auto* error = std::get_if<std::string>(&pod)) {
-    return std::string(WatchEventTypeName(event.type)) + " event: " + *error;
+  if (!pod) {
+    return Error{std::string(WatchEventTypeName(event.type)) + " event: " + pod.error().message};
   }
-  event.pod = std::get<PodInfo>(std::move(pod));
+  event.pod = std::move(pod).value();
   event.resource_version = event.pod.resource_version;
   return event;
 }

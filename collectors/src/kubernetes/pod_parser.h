@@ -10,8 +10,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include "dbtopo/base/result.h"
 
 namespace dbtopo::kube {
 
@@ -71,11 +72,11 @@ struct WatchEvent {
 const char* WatchEventTypeName(WatchEvent::Type type);
 
 /// Parses one v1 Pod object (JSON text).
-std::variant<PodInfo, std::string> ParsePod(std::string_view json_text);
+Result<PodInfo> ParsePod(std::string_view json_text);
 /// Parses a v1 PodList body. Items that are not objects are an error.
-std::variant<PodList, std::string> ParsePodList(std::string_view json_text);
+Result<PodList> ParsePodList(std::string_view json_text);
 /// Parses one line of a watch stream (`{"type":..., "object":{...}}`).
-std::variant<WatchEvent, std::string> ParseWatchEvent(std::string_view json_line);
+Result<WatchEvent> ParseWatchEvent(std::string_view json_line);
 /// Parses a v1 Status body; std::nullopt when `json_text` is not a Status
 /// (e.g. a proxy's HTML error page).
 std::optional<ApiStatus> ParseStatus(std::string_view json_text);

@@ -2,10 +2,11 @@
 
 #include <string>
 
+#include "dbtopo/base/result.h"
+
 namespace dbtopo {
 
-/// Reads the whole file at `path` (binary) into `*out`. On failure returns
-/// false and sets `*error` to "cannot read <path>: <strerror>".
-bool ReadWholeFile(const std::string& path, std::string* out, std::string* error);
+/// The whole file at `path` (binary), or "cannot read <path>: <strerror>".
+Result<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace dbtopo

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dbtopo/base/log.h"
+#include "dbtopo/base/result.h"
 #include "dbtopo/collectors/discovery.h"
 
 namespace dbtopo {
@@ -99,15 +100,14 @@ class KubernetesDiscovery : public Discovery {
 
 /// Checks `config` without contacting the API server: every label selector
 /// parses, and the kubeconfig resolves (file, context, cluster, user, CA and
-/// client certificate readable and well-formed). Returns "" when fine, else a
-/// message naming the key ("kubernetes.discover[0].label_selector: ...") or the
-/// kubeconfig file and field.
-std::string CheckKubernetesConfig(const KubernetesConfig& config);
+/// client certificate readable and well-formed). The error names the key
+/// ("kubernetes.discover[0].label_selector: ...") or the kubeconfig file and
+/// field.
+Status CheckKubernetesConfig(const KubernetesConfig& config);
 
 /// Checks `config` like CheckKubernetesConfig and starts the background
-/// list/watch threads. Returns nullptr and sets `*error` when the config is
-/// unusable.
-std::unique_ptr<KubernetesDiscovery> MakeKubernetesDiscovery(
-    const KubernetesConfig& config, const KubernetesDiscoveryOptions& options, std::string* error);
+/// list/watch threads; the same error when the config is unusable.
+Result<std::unique_ptr<KubernetesDiscovery>> MakeKubernetesDiscovery(
+    const KubernetesConfig& config, const KubernetesDiscoveryOptions& options);
 
 }  // namespace dbtopo

@@ -2,7 +2,8 @@
 
 #include <memory>
 #include <string>
-#include <variant>
+
+#include "dbtopo/base/result.h"
 
 namespace dbtopo {
 
@@ -34,6 +35,6 @@ class KubeApi {
 /// A KubeApi over KubeClient, for `kubeconfig` (""
 /// => $KUBECONFIG, else the in-cluster service account). Returns an error
 /// message (naming the kubeconfig problem) when it cannot be set up.
-std::variant<std::unique_ptr<KubeApi>, std::string> MakeKubeApi(const std::string& kubeconfig);
+Result<std::unique_ptr<KubeApi>> MakeKubeApi(const std::string& kubeconfig);
 
 }  // namespace dbtopo

@@ -17,8 +17,8 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "dbtopo/base/result.h"
 #include "dbtopo/kube/kubeconfig.h"
 
 namespace httplib {
@@ -74,9 +74,8 @@ class KubeClient {
 
   /// Parses the TLS material of `config` (CA bundle, client certificate and
   /// key) once. Returns an error naming the bad field and its origin.
-  static std::variant<std::unique_ptr<KubeClient>, std::string> Create(KubeConfig config,
-                                                                       Options options);
-  static std::variant<std::unique_ptr<KubeClient>, std::string> Create(KubeConfig config) {
+  static Result<std::unique_ptr<KubeClient>> Create(KubeConfig config, Options options);
+  static Result<std::unique_ptr<KubeClient>> Create(KubeConfig config) {
     return Create(std::move(config), Options{});
   }
   ~KubeClient();

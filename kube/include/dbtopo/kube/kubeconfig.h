@@ -24,9 +24,9 @@
 // errors or logs.
 
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "dbtopo/base/result.h"
 #include "dbtopo/base/secret.h"
 
 namespace dbtopo::kube {
@@ -87,7 +87,7 @@ struct KubeConfigError {
   std::string ToString() const;
 };
 
-using KubeConfigResult = std::variant<KubeConfig, KubeConfigError>;
+using KubeConfigResult = Result<KubeConfig, KubeConfigError>;
 
 /// One kubeconfig document and the path it was read from (for relative paths
 /// and messages).
@@ -124,8 +124,9 @@ struct KubeEnvironment {
 KubeConfigResult ResolveKubeConfig(const std::string& configured,
                                    const KubeEnvironment& env = KubeEnvironment::FromProcess());
 
-/// Splits and validates a server URL. Returns "" on success, else why not.
-std::string ParseServerUrl(const std::string& url, KubeConfig* out);
+/// Splits and validates a server URL into `out`'s scheme, host, port and
+/// path prefix; the error says why it is not a usable URL.
+Status ParseServerUrl(const std::string& url, KubeConfig* out);
 
 /// Decodes standard base64 (whitespace ignored). std::nullopt-like: returns
 /// false when the input is not base64.
