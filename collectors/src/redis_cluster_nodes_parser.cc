@@ -51,7 +51,7 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
 }
 
 // `ip:port@cport[,hostname[,aux...]]`, `:0@0`, `ip:port`.
-bool ParseAddress(std::string_view field, RedisClusterNode* node, std::string* error) {
+Status ParseAddress(std::string_view field, RedisClusterNode* node) {
   std::string_view endpoint = field;
   std::string_view extra;
   if (const size_t comma = field.find(','); comma != std::string_view::npos) {
@@ -63,67 +63,60 @@ bool ParseAddress(std::string_view field, RedisClusterNode* node, std::string* e
     host_port = endpoint.substr(0, at);
     const std::optional<int> bus = ToBoundedInt(endpoint.substr(at + 1), 65535);
     if (!bus) {
-      *error = "bad cluster bus port";
-      return false;
+      return Error{"bad cluster bus port"};
     }
     node->cluster_bus_port = *bus;
   }
   // The port follows the last ':' so that IPv6 hosts keep their colons.
   const size_t colon = host_port.rfind(':');
   if (colon == std::string_view::npos) {
-    *error = "address without port";
-    return false;
+    return Error{"address without port"};
   }
   const std::optional<int> port = ToBoundedInt(host_port.substr(colon + 1), 65535);
   if (!port) {
-    *error = "bad port";
-    return false;
+    return Error{"bad port"};
   }
   node->host = std::string(host_port.substr(0, colon));
   node->port = *port;
   // Redis 7.0: `,hostname`; 7.2+ may follow with `,key=value` aux fields.
   const std::string_view hostname = extra.substr(0, extra.find(','));
   if (hostname.find('=') == std::string_view::npos) node->hostname = std::string(hostname);
-  return true;
+  return {};
 }
 
-bool ParseFlags(std::string_view field, RedisClusterNode* node, std::string* error) {
+Status ParseFlags(std::string_view field, RedisClusterNode* node) {
   size_t start = 0;
   while (start <= field.size()) {
     size_t comma = field.find(',', start);
     if (comma == std::string_view::npos) comma = field.size();
     const std::string_view flag = field.substr(start, comma - start);
     if (flag.empty()) {
-      *error = "empty flag";
-      return false;
+      return Error{"empty flag"};
     }
     node->flags.emplace_back(flag);
     start = comma + 1;
   }
-  return true;
+  return {};
 }
 
 // `5461`, `0-5460`, `[93->-<id>]`, `[1002-<-<id>]`.
-bool ParseSlot(std::string_view field, RedisClusterNode* node, std::string* error) {
+Status ParseSlot(std::string_view field, RedisClusterNode* node) {
   if (field.front() == '[') {
     if (field.size() < 2 || field.back() != ']') {
-      *error = "unterminated migration entry";
-      return false;
+      return Error{"unterminated migration entry"};
     }
     const std::string_view inner = field.substr(1, field.size() - 2);
     const bool migrating = inner.find("->-") != std::string_view::npos;
     const size_t arrow = migrating ? inner.find("->-") : inner.find("-<-");
     if (arrow == std::string_view::npos || !IsNodeId(inner.substr(arrow + 3))) {
-      *error = "bad migration entry";
-      return false;
+      return Error{"bad migration entry"};
     }
     const std::optional<int> slot = ToBoundedInt(inner.substr(0, arrow), kClusterSlots - 1);
     if (!slot) {
-      *error = "bad migration slot";
-      return false;
+      return Error{"bad migration slot"};
     }
     (migrating ? node->migrating_slots : node->importing_slots).push_back(*slot);
-    return true;
+    return {};
   }
   const size_t dash = field.find('-');
   const std::optional<int> first = ToBoundedInt(field.substr(0, dash), kClusterSlots - 1);
@@ -131,35 +124,30 @@ bool ParseSlot(std::string_view field, RedisClusterNode* node, std::string* erro
                                       ? first
                                       : ToBoundedInt(field.substr(dash + 1), kClusterSlots - 1);
   if (!first || !last || *last < *first) {
-    *error = "bad slot range";
-    return false;
+    return Error{"bad slot range"};
   }
   node->slots.emplace_back(*first, *last);
-  return true;
+  return {};
 }
 
 }  // namespace
 
-bool ParseClusterNodeLine(std::string_view line, RedisClusterNode* node, std::string* error) {
-  std::string ignored;
-  if (error == nullptr) error = &ignored;
-  *node = RedisClusterNode{};
+Result<RedisClusterNode> ParseClusterNodeLine(std::string_view line) {
+  RedisClusterNode parsed;
+  RedisClusterNode* node = &parsed;
   const std::vector<std::string_view> f = SplitFields(line);
   if (f.size() < 8) {
-    *error = "expected at least 8 fields, got " + std::to_string(f.size());
-    return false;
+    return Error{"expected at least 8 fields, got " + std::to_string(f.size())};
   }
   if (!IsNodeId(f[0])) {
-    *error = "bad node id";
-    return false;
+    return Error{"bad node id"};
   }
   node->id = std::string(f[0]);
-  if (!ParseAddress(f[1], node, error)) return false;
-  if (!ParseFlags(f[2], node, error)) return false;
+  if (Status s = ParseAddress(f[1], node); !s) return s.error();
+  if (Status s = ParseFlags(f[2], node); !s) return s.error();
   if (f[3] != "-") {
     if (!IsNodeId(f[3])) {
-      *error = "bad master id";
-      return false;
+      return Error{"bad master id"};
     }
     node->master_id = std::string(f[3]);
   }
@@ -167,8 +155,7 @@ bool ParseClusterNodeLine(std::string_view line, RedisClusterNode* node, std::st
   const std::optional<std::int64_t> pong = ToInt64(f[5]);
   const std::optional<std::int64_t> epoch = ToInt64(f[6]);
   if (!ping || !pong || !epoch) {
-    *error = "bad ping/pong/epoch";
-    return false;
+    return Error{"bad ping/pong/epoch"};
   }
   node->ping_sent = *ping;
   node->pong_received = *pong;
@@ -176,13 +163,12 @@ bool ParseClusterNodeLine(std::string_view line, RedisClusterNode* node, std::st
   if (f[7] == "connected") {
     node->link_connected = true;
   } else if (f[7] != "disconnected") {
-    *error = "bad link state";
-    return false;
+    return Error{"bad link state"};
   }
   for (size_t i = 8; i < f.size(); ++i) {
-    if (!ParseSlot(f[i], node, error)) return false;
+    if (Status s = ParseSlot(f[i], node); !s) return s.error();
   }
-  return true;
+  return parsed;
 }
 
 ClusterNodesReply ParseClusterNodes(std::string_view text) {
@@ -197,15 +183,14 @@ ClusterNodesReply ParseClusterNodes(std::string_view text) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(' ') == std::string_view::npos) continue;
-    RedisClusterNode node;
-    std::string error;
-    if (ParseClusterNodeLine(line, &node, &error)) {
-      reply.nodes.push_back(std::move(node));
+    auto node = ParseClusterNodeLine(line);
+    if (node) {
+      reply.nodes.push_back(std::move(node).value());
       continue;
     }
     ++reply.bad_lines;
     if (reply.errors.size() < kMaxErrors) {
-      reply.errors.push_back("line " + std::to_string(line_number) + ": " + error);
+      reply.errors.push_back("line " + std::to_string(line_number) + ": " + node.error().message);
     }
   }
   return reply;

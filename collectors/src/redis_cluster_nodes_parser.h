@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dbtopo/analysis/model.h"
+#include "dbtopo/base/result.h"
 
 namespace dbtopo::redis {
 
@@ -36,14 +37,13 @@ struct ClusterNodesReply {
   std::vector<std::string> errors;
 };
 
-/// Parses one node line (without its line end). Returns false and sets
-/// `error` (when not null) if the line is malformed; `node` is then
-/// unspecified. Malformed: fewer than 8 fields, an id or master id that is
+/// Parses one node line (without its line end); the error says why the line
+/// is malformed: fewer than 8 fields, an id or master id that is
 /// not 40 hex digits (`-` for none), an address without `:port`, an empty
 /// flag list, a non-numeric ping/pong/epoch, a link state other than
 /// connected/disconnected, a slot outside 0..16383, a reversed range, or an
 /// unreadable `[...]` migration entry.
-bool ParseClusterNodeLine(std::string_view line, RedisClusterNode* node, std::string* error);
+Result<RedisClusterNode> ParseClusterNodeLine(std::string_view line);
 
 /// Parses a whole reply: lines end in LF or CRLF; blank lines are ignored;
 /// malformed lines are skipped and counted. Never fails.

@@ -15,9 +15,7 @@
 
 namespace dbtopo::remediation {
 
-using mysql_admin::ExecAll;
 using mysql_admin::Joined;
-using mysql_admin::Open;
 
 ActionOutcome MysqlFence(const FencePlan& plan, const MemberMap& members, ActionContext& ctx) {
   ActionOutcome out;
@@ -27,14 +25,12 @@ ActionOutcome MysqlFence(const FencePlan& plan, const MemberMap& members, Action
         ctx.Step("set_read_only", pod, StepKind::kChange,
                  "would set read_only=1 (MySQL: super_read_only=1) on " + pod + " and nothing else",
                  [&](std::string* detail) {
-                   std::string error;
-                   auto admin = Open(members, pod, {}, ctx, &error);
-                   if (!admin || !ExecAll(*admin, ReadOnlyOnSql(admin->dialect()), &error)) {
-                     *detail = error;
-                     return false;
-                   }
-                   *detail = Joined(ReadOnlyOnSql(admin->dialect()));
-                   return true;
+                   auto ran = mysql_admin::OpenAndExec(
+                       members, pod, {}, ctx, [](mysql_admin::MysqlAdmin& admin) {
+                         return ReadOnlyOnSql(admin.dialect());
+                       });
+                   *detail = ran ? Joined(*ran) : ran.error().message;
+                   return ran.ok();
                  });
     if (!ok) failed.push_back(pod);
   }

@@ -44,56 +44,44 @@ class MysqlAdmin {
   MysqlAdmin(const MysqlAdmin&) = delete;
   MysqlAdmin& operator=(const MysqlAdmin&) = delete;
 
-  /// Connects with `read_timeout` for every later statement.
-  bool Connect(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout,
-               std::string* error) {
+  /// Connects with `read_timeout` for every later statement and reads the
+  /// server's version (for the SQL dialect).
+  Status Connect(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout) {
     mysql_ = NewMysqlHandle(connect_timeout, read_timeout);
-    if (mysql_ == nullptr) {
-      *error = "mysql_init failed (out of memory)";
-      return false;
-    }
+    if (mysql_ == nullptr) return Error{"mysql_init failed (out of memory)"};
     const Credentials none;
     const Credentials& c = access_.credentials ? *access_.credentials : none;
     if (mysql_real_connect(mysql_, access_.target.host.c_str(), c.username.c_str(),
                            c.password.Reveal().c_str(), nullptr,
                            static_cast<unsigned>(access_.target.port), nullptr, 0) == nullptr) {
-      *error = Error("connect as admin");
-      return false;
+      return ServerError("connect as admin");
     }
-    std::optional<std::string> version;
-    if (!Value("SELECT @@GLOBAL.version", &version, error)) return false;
-    dialect_ = DialectFromVersion(version.value_or(""));
-    return true;
+    auto version = Value("SELECT @@GLOBAL.version");
+    if (!version) return version.error();
+    dialect_ = DialectFromVersion(version->value_or(""));
+    return {};
   }
 
-  bool Exec(const std::string& sql, std::string* error) {
-    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
-      *error = Error(Describe(sql));
-      return false;
-    }
+  /// Runs one statement; a result set, if any, is discarded.
+  Status Exec(const std::string& sql) {
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return ServerError(Describe(sql));
     MYSQL_RES* result = mysql_store_result(mysql_);
     if (result != nullptr) mysql_free_result(result);
-    return true;
+    return {};
   }
 
   /// First column of the first row (std::nullopt for NULL / no row).
-  bool Value(const std::string& sql, std::optional<std::string>* value, std::string* error) {
-    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
-      *error = Error(Describe(sql));
-      return false;
-    }
+  Result<std::optional<std::string>> Value(const std::string& sql) {
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return ServerError(Describe(sql));
     MYSQL_RES* result = mysql_store_result(mysql_);
-    if (result == nullptr) {
-      *error = Error(Describe(sql));
-      return false;
-    }
-    value->reset();
+    if (result == nullptr) return ServerError(Describe(sql));
+    std::optional<std::string> value;
     if (MYSQL_ROW row = mysql_fetch_row(result); row != nullptr && row[0] != nullptr) {
       const unsigned long* lengths = mysql_fetch_lengths(result);
-      *value = std::string(row[0], lengths[0]);
+      value = std::string(row[0], lengths[0]);
     }
     mysql_free_result(result);
-    return true;
+    return value;
   }
 
   /// `s` escaped for a single-quoted literal on this connection.
@@ -114,11 +102,11 @@ class MysqlAdmin {
     return sql.substr(0, cut);
   }
 
-  std::string Error(const std::string& what) const {
+  dbtopo::Error ServerError(const std::string& what) const {
     std::string text = what + " on " + access_.target.pod + " (" + access_.target.Address() +
                        "): " + mysql_error(mysql_) + " (errno " +
                        std::to_string(mysql_errno(mysql_)) + ")";
-    return Redact(std::move(text), secrets_);
+    return dbtopo::Error{Redact(std::move(text), secrets_)};
   }
 
   MemberAccess access_;
@@ -129,26 +117,40 @@ class MysqlAdmin {
 
 /// Opens an admin connection for one step: connect timeout = statement
 /// timeout, read timeout = `read_timeout` (default: statement timeout).
-inline std::unique_ptr<MysqlAdmin> Open(
+inline Result<std::unique_ptr<MysqlAdmin>> Open(
     const MemberMap& members, const std::string& pod, const std::vector<std::string>& secrets,
-    ActionContext& ctx, std::string* error,
-    std::optional<std::chrono::milliseconds> read_timeout = {}) {
+    ActionContext& ctx, std::optional<std::chrono::milliseconds> read_timeout = {}) {
   auto it = members.find(pod);
-  if (it == members.end()) {
-    *error = "no discovered target for pod " + pod;
-    return nullptr;
-  }
+  if (it == members.end()) return Error{"no discovered target for pod " + pod};
   auto admin = std::make_unique<MysqlAdmin>(it->second, secrets);
   const auto timeout = ctx.options().statement_timeout;
-  if (!admin->Connect(timeout, read_timeout.value_or(timeout), error)) return nullptr;
+  if (Status connected = admin->Connect(timeout, read_timeout.value_or(timeout)); !connected) {
+    return connected.error();
+  }
   return admin;
 }
 
-inline bool ExecAll(MysqlAdmin& admin, const std::vector<std::string>& sql, std::string* error) {
+/// Runs `sql` in order; stops at the first statement that fails.
+inline Status ExecAll(MysqlAdmin& admin, const std::vector<std::string>& sql) {
   for (const std::string& s : sql) {
-    if (!admin.Exec(s, error)) return false;
+    if (Status done = admin.Exec(s); !done) return done;
   }
-  return true;
+  return {};
+}
+
+/// Opens `pod` and runs the statements `sql(dialect)` gives for its server;
+/// the statements that ran, or the first error.
+template <typename SqlFor>
+Result<std::vector<std::string>> OpenAndExec(const MemberMap& members, const std::string& pod,
+                                             const std::vector<std::string>& secrets,
+                                             ActionContext& ctx, SqlFor sql,
+                                             std::optional<std::chrono::milliseconds> read_timeout =
+                                                 {}) {
+  auto admin = Open(members, pod, secrets, ctx, read_timeout);
+  if (!admin) return admin.error();
+  std::vector<std::string> statements = sql(**admin);
+  if (Status done = ExecAll(**admin, statements); !done) return done.error();
+  return statements;
 }
 
 inline bool IsOn(const std::optional<std::string>& v) { return v == "1" || v == "ON" || v == "on"; }

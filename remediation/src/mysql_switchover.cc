@@ -14,7 +14,8 @@
 namespace dbtopo::remediation {
 namespace {
 
-using mysql_admin::ExecAll;
+using mysql_admin::MysqlAdmin;
+using mysql_admin::OpenAndExec;
 using mysql_admin::IsOn;
 using mysql_admin::Joined;
 using mysql_admin::Open;
@@ -107,32 +108,31 @@ class MysqlSwitchoverSteps {
   // 1. Read only: admin logins, and a candidate whose binary log carries
   // replicated events (the others continue from it by GTID).
   bool Preflight(std::string* detail) {
-    std::string error;
     for (const auto& [pod, access] : members_) {
-      if (!Open(members_, pod, secrets_, ctx_, &error)) return Fail(detail, error);
+      if (auto admin = Open(members_, pod, secrets_, ctx_); !admin) return Fail(detail, admin);
     }
-    auto admin = Open(members_, cand_, secrets_, ctx_, &error);
-    if (!admin) return Fail(detail, error);
-    dialect_ = admin->dialect();
-    std::optional<std::string> log_bin, log_updates;
-    if (!admin->Value(LogBinSql(), &log_bin, &error) ||
-        !admin->Value(LogReplicaUpdatesSql(dialect_), &log_updates, &error)) {
-      return Fail(detail, error);
-    }
-    if (!IsOn(log_bin) || !IsOn(log_updates)) {
+    auto admin = Open(members_, cand_, secrets_, ctx_);
+    if (!admin) return Fail(detail, admin);
+    dialect_ = (*admin)->dialect();
+    auto log_bin = (*admin)->Value(LogBinSql());
+    if (!log_bin) return Fail(detail, log_bin);
+    auto log_updates = (*admin)->Value(LogReplicaUpdatesSql(dialect_));
+    if (!log_updates) return Fail(detail, log_updates);
+    if (!IsOn(*log_bin) || !IsOn(*log_updates)) {
       return Fail(detail, "candidate " + cand_ +
                               " does not write replicated events to a binary log (log_bin=" +
-                              log_bin.value_or("NULL") +
-                              ", log_slave_updates=" + log_updates.value_or("NULL") +
+                              log_bin->value_or("NULL") +
+                              ", log_slave_updates=" + log_updates->value_or("NULL") +
                               "): the other members could not continue from it");
     }
     if (auto sql = GtidModeSql(dialect_)) {
       for (const auto& [pod, access] : members_) {
-        std::optional<std::string> gtid_mode;
-        auto m = Open(members_, pod, secrets_, ctx_, &error);
-        if (!m || !m->Value(*sql, &gtid_mode, &error)) return Fail(detail, error);
-        if (gtid_mode != "ON") {
-          return Fail(detail, pod + " has gtid_mode=" + gtid_mode.value_or("NULL") + " (need ON)");
+        auto m = Open(members_, pod, secrets_, ctx_);
+        if (!m) return Fail(detail, m);
+        auto gtid_mode = (*m)->Value(*sql);
+        if (!gtid_mode) return Fail(detail, gtid_mode);
+        if (*gtid_mode != "ON") {
+          return Fail(detail, pod + " has gtid_mode=" + gtid_mode->value_or("NULL") + " (need ON)");
         }
       }
     }
@@ -148,15 +148,11 @@ class MysqlSwitchoverSteps {
 
   // 2. Stop writes on the old primary.
   bool SetReadOnly(std::string* detail) {
-    std::string error;
-    auto admin = Open(members_, old_, secrets_, ctx_, &error,
-                      std::max(ctx_.options().statement_timeout, ctx_.Remaining()));
     read_only_set_ = true;  // Even a timed-out SET may have applied.
-    if (!admin || !ExecAll(*admin, ReadOnlyOnSql(admin->dialect()), &error)) {
-      return Fail(detail, error);
-    }
-    *detail = Joined(ReadOnlyOnSql(admin->dialect()));
-    return true;
+    return Done(detail, OpenAndExec(
+                            members_, old_, secrets_, ctx_,
+                            [](MysqlAdmin& admin) { return ReadOnlyOnSql(admin.dialect()); },
+                            std::max(ctx_.options().statement_timeout, ctx_.Remaining())));
   }
 
   // Before promotion: give the old primary its writes back (Vitess PRS "undo
@@ -164,71 +160,68 @@ class MysqlSwitchoverSteps {
   void UndoReadOnly() {
     if (!read_only_set_ || plan_.old_primary_was_read_only) return;
     ctx_.Step("undo_read_only", old_, StepKind::kCleanup, "", [&](std::string* detail) {
-      std::string error;
-      auto admin = Open(members_, old_, secrets_, ctx_, &error);
-      if (!admin || !ExecAll(*admin, ReadOnlyOffSql(admin->dialect()), &error)) {
-        return Fail(detail, error);
-      }
+      auto done = OpenAndExec(members_, old_, secrets_, ctx_,
+                              [](MysqlAdmin& admin) { return ReadOnlyOffSql(admin.dialect()); });
+      if (!done) return Fail(detail, done);
       *detail = "old primary " + old_ + " accepts writes again";
       return true;
     });
   }
 
+  // The executed GTID position of the old primary, checked to be GTID text.
+  Result<std::string> OldPrimaryPosition() {
+    auto admin = Open(members_, old_, secrets_, ctx_);
+    if (!admin) return admin.error();
+    auto value = (*admin)->Value(GtidPositionSql((*admin)->dialect()));
+    if (!value) return value.error();
+    if (!IsGtidText(value->value_or(""))) {
+      return Error{"unexpected GTID position text from " + old_};
+    }
+    return **value;
+  }
+
   // 3. The old primary's executed GTID position, now final.
   bool ReadPosition(std::string* detail) {
-    std::string error;
-    auto admin = Open(members_, old_, secrets_, ctx_, &error);
-    std::optional<std::string> value;
-    if (!admin || !admin->Value(GtidPositionSql(admin->dialect()), &value, &error)) {
-      return Fail(detail, error);
-    }
-    position_ = value.value_or("");
-    if (!IsGtidText(position_)) return Fail(detail, "unexpected GTID position text from " + old_);
+    auto position = OldPrimaryPosition();
+    if (!position) return Fail(detail, position);
+    position_ = *position;
     *detail = "executed GTID position " + position_;
     return true;
   }
 
   // 4. Wait until the candidate applied all of it.
   bool WaitCatchUp(std::string* detail) {
-    std::string error;
     const auto read_timeout = std::chrono::milliseconds(1000) + ctx_.options().statement_timeout;
-    auto admin = Open(members_, cand_, secrets_, ctx_, &error, read_timeout);
-    if (!admin) return Fail(detail, error);
+    auto opened = Open(members_, cand_, secrets_, ctx_, read_timeout);
+    if (!opened) return Fail(detail, opened);
+    MysqlAdmin& admin = **opened;
     while (true) {
       const double wait_s =
           std::clamp(std::chrono::duration<double>(ctx_.Remaining()).count(), 0.001, 1.0);
-      std::optional<std::string> value;
-      if (!admin->Value(WaitGtidSql(admin->dialect(), position_, wait_s), &value, &error)) {
-        return Fail(detail, error);
-      }
-      if (WaitGtidReached(value)) {
+      auto value = admin.Value(WaitGtidSql(admin.dialect(), position_, wait_s));
+      if (!value) return Fail(detail, value);
+      if (WaitGtidReached(*value)) {
         *detail = cand_ + " applied " + position_;
         return true;
       }
-      if (!value.has_value()) {
+      if (!value->has_value()) {
         return Fail(detail, "the wait for " + position_ + " on " + cand_ +
                                 " returned NULL (invalid position?)");
       }
       if (ctx_.Expired()) {
-        std::optional<std::string> at;
-        std::string ignored;
-        admin->Value(GtidPositionSql(admin->dialect()), &at, &ignored);
+        auto at = admin.Value(GtidPositionSql(admin.dialect()));
         return Fail(detail, "timeout: " + cand_ + " did not apply " + position_ +
                                 " within remediation.switchover.timeout (it is at " +
-                                at.value_or("?") + ")");
+                                (at && at->has_value() ? **at : std::string("?")) + ")");
       }
     }
   }
 
   // 5. Promote the candidate.
   bool Promote(std::string* detail) {
-    std::string error;
-    auto admin = Open(members_, cand_, secrets_, ctx_, &error);
-    const auto sql =
-        admin ? PromoteSql(admin->dialect(), plan_.candidate_channel) : std::vector<std::string>{};
-    if (!admin || !ExecAll(*admin, sql, &error)) return Fail(detail, error);
-    *detail = Joined(sql);
-    return true;
+    return Done(detail, OpenAndExec(members_, cand_, secrets_, ctx_, [&](MysqlAdmin& admin) {
+                  return PromoteSql(admin.dialect(), plan_.candidate_channel);
+                }));
   }
 
   std::string HalfPromotedRecovery() const {
@@ -243,20 +236,14 @@ class MysqlSwitchoverSteps {
   // 5'. Finishing a half-done switchover: the candidate holds every
   // transaction the old primary executed.
   bool CheckPosition(std::string* detail) {
-    std::string error;
-    auto old_admin = Open(members_, old_, secrets_, ctx_, &error);
-    std::optional<std::string> value;
-    if (!old_admin || !old_admin->Value(GtidPositionSql(old_admin->dialect()), &value, &error)) {
-      return Fail(detail, error);
-    }
-    position_ = value.value_or("");
-    if (!IsGtidText(position_)) return Fail(detail, "unexpected GTID position text from " + old_);
-    auto admin = Open(members_, cand_, secrets_, ctx_, &error);
-    std::optional<std::string> contains;
-    if (!admin || !admin->Value(ContainsGtidSql(admin->dialect(), position_), &contains, &error)) {
-      return Fail(detail, error);
-    }
-    if (contains != "1") {
+    auto position = OldPrimaryPosition();
+    if (!position) return Fail(detail, position);
+    position_ = *position;
+    auto admin = Open(members_, cand_, secrets_, ctx_);
+    if (!admin) return Fail(detail, admin);
+    auto contains = (*admin)->Value(ContainsGtidSql((*admin)->dialect(), position_));
+    if (!contains) return Fail(detail, contains);
+    if (*contains != "1") {
       return Fail(detail, cand_ + " does not hold every transaction " + old_ + " executed (" +
                               position_ + "): finishing would lose them; needs a person");
     }
@@ -273,14 +260,15 @@ class MysqlSwitchoverSteps {
         pod;
     const bool ok =
         ctx_.Step("repoint", pod, StepKind::kChange, plan_text, [&](std::string* detail) {
-          std::string error;
-          auto admin = Open(members_, pod, secrets_, ctx_, &error);
-          if (!admin) return Fail(detail, error);
-          const auto sql = RepointSql(admin->dialect(), channel, admin->Quote(to.host), to.port,
-                                      admin->Quote(replication_.username),
-                                      admin->Quote(replication_.password.Reveal()), was_primary);
-          if (!ExecAll(*admin, sql, &error)) return Fail(detail, error);
-          *detail = DescribeRepoint(admin->dialect(), to.host, to.port, replication_.username);
+          SqlDialect dialect = dialect_;
+          auto done = OpenAndExec(members_, pod, secrets_, ctx_, [&](MysqlAdmin& admin) {
+            dialect = admin.dialect();
+            return RepointSql(admin.dialect(), channel, admin.Quote(to.host), to.port,
+                              admin.Quote(replication_.username),
+                              admin.Quote(replication_.password.Reveal()), was_primary);
+          });
+          if (!done) return Fail(detail, done);
+          *detail = DescribeRepoint(dialect, to.host, to.port, replication_.username);
           return true;
         });
     if (!ok) not_repointed_.push_back(pod);
@@ -312,6 +300,16 @@ class MysqlSwitchoverSteps {
   static bool Fail(std::string* detail, std::string why) {
     *detail = std::move(why);
     return false;
+  }
+  template <typename T>
+  static bool Fail(std::string* detail, const Result<T>& failed) {
+    return Fail(detail, failed.error().message);
+  }
+  // A step that ran statements: they are its detail, or the error is.
+  static bool Done(std::string* detail, const Result<std::vector<std::string>>& ran) {
+    if (!ran) return Fail(detail, ran);
+    *detail = Joined(*ran);
+    return true;
   }
 
   const SwitchoverPlan& plan_;

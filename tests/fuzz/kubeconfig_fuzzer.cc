@@ -13,8 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   (void)dbtopo::kube::ParseKubeConfig({{"/nonexistent/fuzz/kubeconfig", text}});
-  std::string error;
-  if (auto selector = dbtopo::kube::LabelSelector::Parse(text.substr(0, text.find('\n')), &error)) {
+  if (auto selector = dbtopo::kube::LabelSelector::Parse(text.substr(0, text.find('\n')))) {
     (void)selector->Matches({{"app.kubernetes.io/instance", "orders"}, {"tier", "db"}});
   }
   std::string decoded;

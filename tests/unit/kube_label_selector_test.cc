@@ -13,16 +13,15 @@ using Labels = std::map<std::string, std::string>;
 using Op = LabelRequirement::Op;
 
 LabelSelector MustParse(const std::string& text) {
-  std::string error;
-  auto selector = LabelSelector::Parse(text, &error);
-  EXPECT_TRUE(selector.has_value()) << text << ": " << error;
-  return selector.value_or(LabelSelector());
+  auto selector = LabelSelector::Parse(text);
+  EXPECT_TRUE(selector.ok()) << text << ": " << selector.error().message;
+  return selector.ok() ? *selector : LabelSelector();
 }
 
 std::string ParseError(const std::string& text) {
-  std::string error;
-  EXPECT_FALSE(LabelSelector::Parse(text, &error).has_value()) << text;
-  return error;
+  auto selector = LabelSelector::Parse(text);
+  EXPECT_FALSE(selector.ok()) << text;
+  return selector.ok() ? "" : selector.error().message;
 }
 
 TEST(LabelSelectorTest, EmptySelectorMatchesEverything) {

@@ -197,15 +197,19 @@ TEST(RedisClusterNodesParser, RecordedMigratingImporting) {
   EXPECT_THAT(i.nodes[0].migrating_slots, IsEmpty());
 }
 
+// The node of a line that must parse.
+RedisClusterNode MustParseLine(const std::string& line) {
+  auto node = ParseClusterNodeLine(line);
+  EXPECT_TRUE(node.ok()) << line << ": " << node.error().message;
+  return node.ok() ? *node : RedisClusterNode{};
+}
+
 TEST(RedisClusterNodesParser, HandWrittenForms) {
   RedisClusterNode n;
-  std::string error;
-  ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) +
+  n = MustParseLine(std::string(kId1) +
                                        " ::1:7000@17000 master,nofailover - 0 0 3 connected 1 3-4"
                                        " 16383 [5->-" +
-                                       kId2 + "] [6-<-" + kId2 + "]",
-                                   &n, &error))
-      << error;
+                                       kId2 + "] [6-<-" + kId2 + "]");
   EXPECT_EQ(n.host, "::1");
   EXPECT_EQ(n.port, 7000);
   EXPECT_THAT(n.flags, ElementsAre("master", "nofailover"));
@@ -214,23 +218,20 @@ TEST(RedisClusterNodesParser, HandWrittenForms) {
   EXPECT_THAT(n.importing_slots, ElementsAre(6));
 
   // Redis < 4: no bus port. noflags kept verbatim.
-  ASSERT_TRUE(ParseClusterNodeLine(
-      std::string(kId1) + " 10.0.0.1:6379 noflags " + kId2 + " 1 2 0 disconnected", &n, &error))
-      << error;
+  n = MustParseLine(
+      std::string(kId1) + " 10.0.0.1:6379 noflags " + kId2 + " 1 2 0 disconnected");
   EXPECT_EQ(n.cluster_bus_port, 0);
   EXPECT_THAT(n.flags, ElementsAre("noflags"));
   EXPECT_EQ(n.master_id, kId2);
   EXPECT_FALSE(n.link_connected);
 
   // Redis 7.2+: empty hostname followed by aux fields; hostname with aux.
-  ASSERT_TRUE(ParseClusterNodeLine(
-      std::string(kId1) + " 10.0.0.1:6379@16379,,shard-id=abc slave " + kId2 + " 0 0 0 connected",
-      &n, &error));
+  n = MustParseLine(
+      std::string(kId1) + " 10.0.0.1:6379@16379,,shard-id=abc slave " + kId2 + " 0 0 0 connected");
   EXPECT_EQ(n.hostname, "");
-  ASSERT_TRUE(ParseClusterNodeLine(std::string(kId1) +
+  n = MustParseLine(std::string(kId1) +
                                        " 10.0.0.1:6379@16379,redis-0,shard-id=abc slave " + kId2 +
-                                       " 0 0 0 connected",
-                                   &n, &error));
+                                       " 0 0 0 connected");
   EXPECT_EQ(n.hostname, "redis-0");
 }
 

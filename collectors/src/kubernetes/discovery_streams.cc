@@ -13,11 +13,10 @@ Result<Prepared> Prepare(const KubernetesConfig& config, const KubernetesDiscove
   if (namespaces.empty()) namespaces.push_back("");
   for (std::size_t i = 0; i < config.discover.size(); ++i) {
     const KubernetesDiscoverRule& rule = config.discover[i];
-    std::string error;
-    auto selector = LabelSelector::Parse(rule.label_selector, &error);
+    auto selector = LabelSelector::Parse(rule.label_selector);
     if (!selector) {
       return Error{"kubernetes.discover[" + std::to_string(i) + "].label_selector \"" +
-                   rule.label_selector + "\": " + error};
+                   rule.label_selector + "\": " + selector.error().message};
     }
     if (rule.credentials == nullptr) {
       return Error{"kubernetes.discover[" + std::to_string(i) + "].credentials: missing"};

@@ -32,15 +32,16 @@ class Parser {
  public:
   explicit Parser(const std::string& text) : text_(text) {}
 
-  bool Parse(std::vector<LabelRequirement>* out, std::string* error) {
+  // The requirements, or where and why the text is not a selector.
+  Status Parse(std::vector<LabelRequirement>* out) {
     SkipSpace();
-    if (AtEnd()) return true;  // Empty selector: everything.
+    if (AtEnd()) return {};  // Empty selector: everything.
     while (true) {
       LabelRequirement requirement;
       if (!ParseRequirement(&requirement)) break;
       out->push_back(std::move(requirement));
       SkipSpace();
-      if (AtEnd()) return true;
+      if (AtEnd()) return {};
       if (text_[pos_] != ',') {
         Fail(std::string("expected \",\" or end of selector, got \"") + text_[pos_] + "\"");
         break;
@@ -52,8 +53,7 @@ class Parser {
         break;
       }
     }
-    *error = error_;
-    return false;
+    return Error{error_};
   }
 
  private:
@@ -197,14 +197,10 @@ bool LabelRequirement::Matches(const std::map<std::string, std::string>& labels)
   return false;
 }
 
-std::optional<LabelSelector> LabelSelector::Parse(const std::string& text, std::string* error) {
+Result<LabelSelector> LabelSelector::Parse(const std::string& text) {
   LabelSelector selector;
   Parser parser(text);
-  std::string message;
-  if (!parser.Parse(&selector.requirements_, &message)) {
-    if (error != nullptr) *error = message;
-    return std::nullopt;
-  }
+  if (Status parsed = parser.Parse(&selector.requirements_); !parsed) return parsed.error();
   return selector;
 }
 

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "dbtopo/base/result.h"
+
 namespace dbtopo::kube {
 
 /// One ANDed term of a selector.
@@ -40,9 +42,9 @@ class LabelSelector {
  public:
   LabelSelector() = default;
 
-  /// Parses `text`. Returns std::nullopt and sets `*error` (e.g. `at column
-  /// 7: expected "(" after "in"`) when it is not a valid selector.
-  static std::optional<LabelSelector> Parse(const std::string& text, std::string* error);
+  /// Parses `text`; the error says where and why it is not a valid selector
+  /// (e.g. `at column 7: expected "(" after "in"`).
+  static Result<LabelSelector> Parse(const std::string& text);
 
   /// True when every requirement holds for `labels`.
   bool Matches(const std::map<std::string, std::string>& labels) const;
