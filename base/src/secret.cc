@@ -1,7 +1,8 @@
 #include "dbtopo/base/secret.h"
 
-#include <mutex>
 #include <set>
+
+#include "dbtopo/base/mutex.h"
 
 namespace dbtopo::secrets {
 namespace {
@@ -9,14 +10,15 @@ namespace {
 constexpr std::size_t kMinLength = 4;
 constexpr char kMask[] = "<secret>";
 
-std::mutex& Mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
+// Every secret the process holds, for Redact().
+struct Registry {
+  Mutex mu;
+  std::set<std::string> values DBTOPO_GUARDED_BY(mu);
+};
 
-std::set<std::string>& Values() {  // Guarded by Mutex().
-  static std::set<std::string> values;
-  return values;
+Registry& Secrets() {
+  static Registry registry;
+  return registry;
 }
 
 int ReplaceAll(std::string& text, const std::string& secret) {
@@ -45,16 +47,18 @@ int ReplaceTrailingPrefix(std::string& text, const std::string& secret) {
 
 void Register(const std::string& value) {
   if (value.size() < kMinLength) return;
-  std::lock_guard<std::mutex> lock(Mutex());
-  Values().insert(value);
+  Registry& r = Secrets();
+  MutexLock lock(&r.mu);
+  r.values.insert(value);
 }
 
 int Redact(std::string& text) {
   if (text.size() < kMinLength) return 0;
-  std::lock_guard<std::mutex> lock(Mutex());
+  Registry& r = Secrets();
+  MutexLock lock(&r.mu);
   int n = 0;
-  for (const std::string& secret : Values()) n += ReplaceAll(text, secret);
-  for (const std::string& secret : Values()) n += ReplaceTrailingPrefix(text, secret);
+  for (const std::string& secret : r.values) n += ReplaceAll(text, secret);
+  for (const std::string& secret : r.values) n += ReplaceTrailingPrefix(text, secret);
   return n;
 }
 

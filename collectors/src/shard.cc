@@ -31,12 +31,12 @@ std::vector<DiscoveredTarget> ShardedDiscovery::Targets() {
 }
 
 void ShardedDiscovery::Set(ShardAssignment assignment) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   assignment_ = assignment;
 }
 
 ShardAssignment ShardedDiscovery::Get() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   return assignment_;
 }
 

@@ -59,20 +59,24 @@ BasicAuth::Verdict BasicAuth::Check(const std::string& header) {
   const auto user = users_.find(decoded.substr(0, colon));
   if (user == users_.end()) return Verdict::kDenied;
   const std::string digest = Digest(decoded);
-  std::unique_lock lock(cache_mutex_);
-  const auto cached = [&] { return valid_.contains(digest) || invalid_.contains(digest); };
+  MutexLock lock(&cache_mutex_);
+  const auto cached = [&]() DBTOPO_REQUIRES(cache_mutex_) {
+    return valid_.contains(digest) || invalid_.contains(digest);
+  };
   // Known credentials never wait; others wait for the slot, and may find
   // theirs verified meanwhile by a request with the same header.
-  const bool ready = cached() || slot_freed_.wait_for(lock, kBcryptWait,
-                                                      [&] { return !bcrypt_running_ || cached(); });
+  const bool ready =
+      cached() || slot_freed_.WaitFor(lock, kBcryptWait, [&]() DBTOPO_REQUIRES(cache_mutex_) {
+        return !bcrypt_running_ || cached();
+      });
   if (!ready) return Verdict::kBusy;
   if (cached()) return valid_.contains(digest) ? Verdict::kAllowed : Verdict::kDenied;
   bcrypt_running_ = true;
-  lock.unlock();
+  lock.Unlock();
   const bool ok = Bcrypt(decoded.substr(colon + 1), user->second);
-  lock.lock();
+  lock.Lock();
   bcrypt_running_ = false;
-  slot_freed_.notify_all();
+  slot_freed_.NotifyAll();
   ++bcrypt_runs_;
   std::set<std::string>& cache = ok ? valid_ : invalid_;
   // Bounded: when full, start over (entries are re-verified on next use).
@@ -82,7 +86,7 @@ BasicAuth::Verdict BasicAuth::Check(const std::string& header) {
 }
 
 std::uint64_t BasicAuth::bcrypt_runs() const {
-  std::lock_guard lock(cache_mutex_);
+  MutexLock lock(&cache_mutex_);
   return bcrypt_runs_;
 }
 

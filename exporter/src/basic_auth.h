@@ -19,6 +19,8 @@
 #include <set>
 #include <string>
 
+#include "dbtopo/base/mutex.h"
+
 namespace dbtopo {
 
 class BasicAuth {
@@ -42,14 +44,14 @@ class BasicAuth {
   bool Bcrypt(const std::string& password, const std::string& hash);
 
   const std::map<std::string, std::string> users_;
-  mutable std::mutex cache_mutex_;
+  mutable Mutex cache_mutex_;
   // A slot, not a std::timed_mutex: its timed lock is pthread_mutex_clocklock,
   // which ThreadSanitizer cannot see, so every unlock would be reported.
-  std::condition_variable slot_freed_;
-  bool bcrypt_running_ = false;    // guarded by cache_mutex_
-  std::set<std::string> valid_;    // guarded by cache_mutex_: digests
-  std::set<std::string> invalid_;  // guarded by cache_mutex_: digests
-  std::uint64_t bcrypt_runs_ = 0;  // guarded by cache_mutex_
+  CondVar slot_freed_;
+  bool bcrypt_running_ DBTOPO_GUARDED_BY(cache_mutex_) = false;
+  std::set<std::string> valid_ DBTOPO_GUARDED_BY(cache_mutex_);    // digests
+  std::set<std::string> invalid_ DBTOPO_GUARDED_BY(cache_mutex_);  // digests
+  std::uint64_t bcrypt_runs_ DBTOPO_GUARDED_BY(cache_mutex_) = 0;
 };
 
 }  // namespace dbtopo

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "dbtopo/base/mutex.h"
+
 namespace dbtopo {
 
 class ConnectionPool : public httplib::TaskQueue {
@@ -35,15 +37,15 @@ class ConnectionPool : public httplib::TaskQueue {
 
  private:
   void Work();
-  void StartThread();  // requires mutex_
+  void StartThread() DBTOPO_REQUIRES(mutex_);
 
   const std::size_t max_;
-  mutable std::mutex mutex_;
-  std::condition_variable cond_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mutex_
-  std::vector<std::thread> threads_;        // guarded by mutex_
-  std::size_t idle_ = 0;                    // guarded by mutex_: threads waiting
-  bool shutdown_ = false;                   // guarded by mutex_
+  mutable Mutex mutex_;
+  CondVar cond_;
+  std::deque<std::function<void()>> jobs_ DBTOPO_GUARDED_BY(mutex_);
+  std::vector<std::thread> threads_ DBTOPO_GUARDED_BY(mutex_);
+  std::size_t idle_ DBTOPO_GUARDED_BY(mutex_) = 0;  // threads waiting
+  bool shutdown_ DBTOPO_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace dbtopo

@@ -72,7 +72,7 @@ bool HttpServer::BodyTooLarge(const httplib::Request& req) {
   return ec != std::errc() || end != value.data() + value.size() || length > kMaxBodyBytes;
 }
 
-void HttpServer::Routes() {
+void HttpServer::ConfigureConnections() {
   // Slow or idle clients hold a worker each until a timeout closes them: a
   // worker for every connection (up to kMaxConnections), short timeouts, a
   // deadline for each whole request (DeadlineHttpServer), few keep-alive
@@ -93,59 +93,107 @@ void HttpServer::Routes() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     listen_fd_ = fd;
   });
+}
+
+bool HttpServer::Gate(const httplib::Request& req, httplib::Response& res) {
+  // Runs before the body is read: an oversized one is refused unread, and
+  // unauthenticated, whatever the path.
+  if (BodyTooLarge(req)) {
+    res.status = 413;
+    res.set_header("Connection", "close");
+    res.set_content("request body larger than " + std::to_string(kMaxBodyBytes) + " bytes\n",
+                    "text/plain");
+    return true;
+  }
+  // Liveness and readiness probes stay open, as in the exporter-toolkit.
+  if (req.path == "/-/healthy" || req.path == "/-/ready") {
+    return false;
+  }
+  // The remediation POSTs check their own Bearer token.
+  if (req.method == "POST" && (req.path == "/api/v1/switchover" || req.path == "/api/v1/alerts")) {
+    return false;
+  }
+  const BasicAuth::Verdict verdict = basic_auth_->Check(req.get_header_value("Authorization"));
+  if (verdict == BasicAuth::Verdict::kBusy) {
+    // Every bcrypt slot was taken for kBcryptWait: a password flood.
+    res.status = 429;
+    res.set_header("Retry-After", "1");
+    res.set_content("too many authentication attempts; retry\n", "text/plain");
+    return true;
+  }
+  if (verdict == BasicAuth::Verdict::kDenied) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Basic realm=\"dbtopo_exporter\"");
+    res.set_content("Unauthorized\n", "text/plain");
+    return true;
+  }
+  return false;
+}
+
+void HttpServer::ServeMetrics(const httplib::Request& req, httplib::Response& res) const {
+  auto snapshot = store_->Get();
+  if (!snapshot) {
+    // Before the first round: only the exporter's identity.
+    Snapshot empty;
+    res.set_content(RenderMetrics(empty), kMetricsContentType);
+    return;
+  }
+  res.set_header("Vary", "Accept-Encoding");
+  const bool gzip = AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding));
+  if (gzip) res.set_header("Content-Encoding", "gzip");
+  // The round's bytes are served from the snapshot, not copied per scrape.
+  const std::string* body = gzip ? &snapshot->MetricsGzip() : &snapshot->metrics_text;
+  res.set_content_provider(
+      body->size(), kMetricsContentType,
+      [snapshot, body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        return sink.write(body->data() + offset, length);
+      });
+}
+
+void HttpServer::ServeTopology(const httplib::Request& req, httplib::Response& res) const {
+  auto snapshot = store_->Get();
+  if (!snapshot) {
+    res.status = 503;
+    res.set_content(R"({"error":"first poll round not complete"})", "application/json");
+    return;
+  }
+  std::string json = RenderTopologyJson(*snapshot);
+  res.set_header("Vary", "Accept-Encoding");
+  if (AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding))) {
+    res.set_header("Content-Encoding", "gzip");
+    json = GzipCompress(json);
+  }
+  res.set_content(json, "application/json");
+}
+
+void HttpServer::ServeRemediation(const httplib::Request& req, httplib::Response& res,
+                                  bool alerts) const {
+  if (remediation_api_ == nullptr) {
+    res.status = 503;
+    res.set_content(R"({"error":"remediation is not wired into this exporter"})",
+                    "application/json");
+    return;
+  }
+  const std::string authorization = req.get_header_value("Authorization");
+  const HttpReply reply = alerts ? remediation_api_->Alerts(authorization, req.body)
+                                 : remediation_api_->Switchover(authorization, req.body);
+  res.status = reply.status;
+  if (reply.status == 401) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"dbtopo_exporter\"");
+  }
+  std::string body = reply.body;
+  secrets::Redact(body);  // Action results quote server replies.
+  res.set_content(body, "application/json");
+}
+
+void HttpServer::Routes() {
+  ConfigureConnections();
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    // Runs before the body is read: an oversized one is refused unread, and
-    // unauthenticated, whatever the path.
-    if (BodyTooLarge(req)) {
-      res.status = 413;
-      res.set_header("Connection", "close");
-      res.set_content("request body larger than " + std::to_string(kMaxBodyBytes) + " bytes\n",
-                      "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // Liveness and readiness probes stay open, as in the exporter-toolkit.
-    if (req.path == "/-/healthy" || req.path == "/-/ready") {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    // The remediation POSTs check their own Bearer token.
-    if (req.method == "POST" &&
-        (req.path == "/api/v1/switchover" || req.path == "/api/v1/alerts")) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    const BasicAuth::Verdict verdict = basic_auth_->Check(req.get_header_value("Authorization"));
-    if (verdict == BasicAuth::Verdict::kBusy) {
-      // Every bcrypt slot was taken for kBcryptWait: a password flood.
-      res.status = 429;
-      res.set_header("Retry-After", "1");
-      res.set_content("too many authentication attempts; retry\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (verdict == BasicAuth::Verdict::kDenied) {
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Basic realm=\"dbtopo_exporter\"");
-      res.set_content("Unauthorized\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return Gate(req, res) ? httplib::Server::HandlerResponse::Handled
+                          : httplib::Server::HandlerResponse::Unhandled;
   });
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    auto snapshot = store_->Get();
-    if (!snapshot) {
-      // Before the first round: only the exporter's identity.
-      Snapshot empty;
-      res.set_content(RenderMetrics(empty), kMetricsContentType);
-      return;
-    }
-    res.set_header("Vary", "Accept-Encoding");
-    const bool gzip = AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding));
-    if (gzip) res.set_header("Content-Encoding", "gzip");
-    // The round's bytes are served from the snapshot, not copied per scrape.
-    const std::string* body = gzip ? &snapshot->MetricsGzip() : &snapshot->metrics_text;
-    res.set_content_provider(
-        body->size(), kMetricsContentType,
-        [snapshot, body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-          return sink.write(body->data() + offset, length);
-        });
+    ServeMetrics(req, res);
   });
   server_->Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("Healthy\n", "text/plain");
@@ -159,46 +207,14 @@ void HttpServer::Routes() {
     }
   });
   server_->Get("/api/v1/topology", [this](const httplib::Request& req, httplib::Response& res) {
-    auto snapshot = store_->Get();
-    if (!snapshot) {
-      res.status = 503;
-      res.set_content(R"({"error":"first poll round not complete"})", "application/json");
-      return;
-    }
-    std::string json = RenderTopologyJson(*snapshot);
-    res.set_header("Vary", "Accept-Encoding");
-    if (AcceptsGzip(req.get_header_value(DeadlineHttpServer::kClientAcceptEncoding))) {
-      res.set_header("Content-Encoding", "gzip");
-      json = GzipCompress(json);
-    }
-    res.set_content(json, "application/json");
+    ServeTopology(req, res);
   });
-  auto remediation = [this](const httplib::Request& req, httplib::Response& res, bool alerts) {
-    if (remediation_api_ == nullptr) {
-      res.status = 503;
-      res.set_content(R"({"error":"remediation is not wired into this exporter"})",
-                      "application/json");
-      return;
-    }
-    const std::string authorization = req.get_header_value("Authorization");
-    const HttpReply reply = alerts ? remediation_api_->Alerts(authorization, req.body)
-                                   : remediation_api_->Switchover(authorization, req.body);
-    res.status = reply.status;
-    if (reply.status == 401) {
-      res.set_header("WWW-Authenticate", "Bearer realm=\"dbtopo_exporter\"");
-    }
-    std::string body = reply.body;
-    secrets::Redact(body);  // Action results quote server replies.
-    res.set_content(body, "application/json");
-  };
-  server_->Post("/api/v1/switchover",
-                [remediation](const httplib::Request& req, httplib::Response& res) {
-                  remediation(req, res, false);
-                });
-  server_->Post("/api/v1/alerts",
-                [remediation](const httplib::Request& req, httplib::Response& res) {
-                  remediation(req, res, true);
-                });
+  server_->Post("/api/v1/switchover", [this](const httplib::Request& req, httplib::Response& res) {
+    ServeRemediation(req, res, /*alerts=*/false);
+  });
+  server_->Post("/api/v1/alerts", [this](const httplib::Request& req, httplib::Response& res) {
+    ServeRemediation(req, res, /*alerts=*/true);
+  });
   // The topology page and its scripts, from the binary.
   for (std::size_t i = 0; i < web::kAssetCount; ++i) {
     const web::Asset& asset = web::kAssets[i];
@@ -236,7 +252,7 @@ Status HttpServer::Bind(const std::string& listen_address) {
 
 void HttpServer::Serve() {
   {
-    std::lock_guard lock(stop_mutex_);
+    MutexLock lock(&stop_mutex_);
     if (stop_requested_) return;
     serving_ = true;
   }
@@ -244,7 +260,7 @@ void HttpServer::Serve() {
 }
 
 void HttpServer::Stop() {
-  std::lock_guard lock(stop_mutex_);
+  MutexLock lock(&stop_mutex_);
   stop_requested_ = true;
   if (!serving_) return;  // Serve() will see the flag and not start.
   // httplib ignores stop() until its accept loop runs: wait for it (briefly).

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "basic_auth.h"
+#include "dbtopo/base/mutex.h"
 #include "remediation_api.h"
 #include "snapshot.h"
 #include "web_config.h"
@@ -24,6 +25,7 @@
 namespace httplib {
 class Server;
 struct Request;
+struct Response;
 }  // namespace httplib
 
 namespace dbtopo {
@@ -56,6 +58,16 @@ class HttpServer {
 
  private:
   void Routes();
+  // Workers, timeouts, keep-alive, body limit and socket options: slow or
+  // idle clients hold a worker each only until a timeout closes them.
+  void ConfigureConnections();
+  // Before routing and before any body is read: the body limit, then basic
+  // auth (health probes and the Bearer-token POSTs excepted). True when it
+  // answered the request itself (413, 429, 401).
+  bool Gate(const httplib::Request& req, httplib::Response& res);
+  void ServeMetrics(const httplib::Request& req, httplib::Response& res) const;
+  void ServeTopology(const httplib::Request& req, httplib::Response& res) const;
+  void ServeRemediation(const httplib::Request& req, httplib::Response& res, bool alerts) const;
   /// Content-Length above kMaxBodyBytes (or not a number).
   static bool BodyTooLarge(const httplib::Request& req);
 
@@ -76,9 +88,9 @@ class HttpServer {
   std::unique_ptr<BasicAuth> basic_auth_;
   std::unique_ptr<httplib::Server> server_;
   std::string tls_error_;  // why the TLS context could not be made, or empty
-  std::mutex stop_mutex_;
-  bool stop_requested_ = false;  // guarded by stop_mutex_
-  bool serving_ = false;         // guarded by stop_mutex_
+  Mutex stop_mutex_;
+  bool stop_requested_ DBTOPO_GUARDED_BY(stop_mutex_) = false;
+  bool serving_ DBTOPO_GUARDED_BY(stop_mutex_) = false;
   int port_ = 0;
   int listen_fd_ = -1;  // Set by the socket-options hook when binding.
   std::unique_ptr<RemediationApi> remediation_api_;

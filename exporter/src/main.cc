@@ -65,9 +65,10 @@ bool StartLeaderElection(const Config& config, std::optional<int> shard,
 }
 
 std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery,
-                                           std::optional<int> shard,
+                                           WorkerPool* pool, std::optional<int> shard,
                                            std::unique_ptr<LeaderElector>* elector) {
   RemediatorOptions options;
+  options.pool = pool;
   options.config = config.remediation;
   options.discovery = discovery;
   options.analysis = config.analysis;
@@ -128,131 +129,177 @@ std::unique_ptr<ShardKeeper> StartSharding(const Config& config, const ShardFlag
   return keeper;
 }
 
-int Run(const Flags& flags) {
+// Why the process stops before serving: the exit code (the reason is
+// already printed or logged).
+struct Exit {
+  int code;
+};
+
+// What the flags name, loaded and checked.
+struct Loaded {
+  ShardFlags shard_flags;
+  Config config;
+  WebConfig web_config;
+  std::size_t static_members = 0;
+};
+
+Status InitLogging(const Flags& flags) {
   log::Level level;
   log::Format format;
   if (!log::ParseLevel(flags.log_level, &level)) {
-    std::cerr << "invalid --log.level \"" << flags.log_level << "\" (debug, info, warn, error)\n";
-    return 1;
+    return Error{"invalid --log.level \"" + flags.log_level + "\" (debug, info, warn, error)"};
   }
   if (!log::ParseFormat(flags.log_format, &format)) {
-    std::cerr << "invalid --log.format \"" << flags.log_format << "\" (logfmt, json)\n";
-    return 1;
+    return Error{"invalid --log.format \"" + flags.log_format + "\" (logfmt, json)"};
   }
   log::Init(level, format);
+  return {};
+}
+
+// A config problem goes to stderr for --check-config, to the log otherwise.
+Exit ConfigProblem(const Flags& flags, const std::string& what, const std::string& problem) {
+  if (flags.check_config) {
+    std::cerr << "invalid config: " << problem << "\n";
+  } else {
+    log::Error(what, {{"err", problem}});
+  }
+  return Exit{1};
+}
+
+// Everything --check-config checks, so that it fails where a start would.
+Result<Loaded, Exit> Load(const Flags& flags) {
+  Loaded out;
   auto parsed_shards = ParseShardFlags(flags.shard, flags.total_shards);
   if (!parsed_shards) {
     std::cerr << parsed_shards.error().message << "\n";
-    return 1;
+    return Exit{1};
   }
-  const ShardFlags shard_flags = *parsed_shards;
-
+  out.shard_flags = *parsed_shards;
   auto loaded = LoadConfig(flags.config_file);
-  if (!loaded) {
-    if (flags.check_config) {
-      std::cerr << "invalid config: " << loaded.error().ToString() << "\n";
-    } else {
-      log::Error("invalid config", {{"err", loaded.error().ToString()}});
-    }
-    return 1;
-  }
-  const Config config = std::move(loaded).value();
-  WebConfig web_config;
+  if (!loaded) return ConfigProblem(flags, "invalid config", loaded.error().ToString());
+  out.config = std::move(loaded).value();
   if (!flags.web_config_file.empty()) {
     auto web = LoadWebConfig(flags.web_config_file);
     if (!web) {
       std::cerr << "invalid web config: " << web.error().message << "\n";
-      return 1;
+      return Exit{1};
     }
-    web_config = std::move(web).value();
+    out.web_config = std::move(web).value();
   }
-  {
-    // Checked here too so that --check-config fails where a start would.
-    std::string host;
-    int port = 0;
-    if (!ParseListenAddress(flags.listen_address, &host, &port)) {
-      std::cerr << "invalid --web.listen-address \"" << flags.listen_address
-                << "\" (want host:port, :port or [v6]:port)\n";
-      return 1;
-    }
+  std::string host;
+  int port = 0;
+  if (!ParseListenAddress(flags.listen_address, &host, &port)) {
+    std::cerr << "invalid --web.listen-address \"" << flags.listen_address
+              << "\" (want host:port, :port or [v6]:port)\n";
+    return Exit{1};
   }
-  std::size_t members = 0;
-  for (const auto& cluster : config.clusters) members += cluster.members.size();
-  if (config.kubernetes) {
+  for (const auto& cluster : out.config.clusters) out.static_members += cluster.members.size();
+  if (out.config.kubernetes) {
     // Selectors and (unless it is the in-cluster default) the kubeconfig.
-    if (Status checked = CheckKubernetesConfig(*config.kubernetes); !checked) {
-      if (flags.check_config) {
-        std::cerr << "invalid config: " << flags.config_file << ": " << checked.error().message
-                  << "\n";
-      } else {
-        log::Error("invalid kubernetes config", {{"err", checked.error().message}});
-      }
-      return 1;
+    if (Status checked = CheckKubernetesConfig(*out.config.kubernetes); !checked) {
+      return ConfigProblem(flags, "invalid kubernetes config",
+                           flags.config_file + ": " + checked.error().message);
     }
   }
-  if (flags.check_config) {
-    std::cout << "config OK: " << flags.config_file << ": " << config.clusters.size()
-              << " clusters, " << members << " static members";
-    if (config.kubernetes) {
-      std::cout << ", kubernetes discovery with " << config.kubernetes->discover.size() << " rules";
-    }
-    std::cout << "\n";
-    return 0;
-  }
+  return out;
+}
 
-  // Block the stop signals before any thread starts; one thread waits for them.
+void PrintConfigOk(const Flags& flags, const Loaded& loaded) {
+  std::cout << "config OK: " << flags.config_file << ": " << loaded.config.clusters.size()
+            << " clusters, " << loaded.static_members << " static members";
+  if (loaded.config.kubernetes) {
+    std::cout << ", kubernetes discovery with " << loaded.config.kubernetes->discover.size()
+              << " rules";
+  }
+  std::cout << "\n";
+}
+
+// Starts Kubernetes discovery and lets the first round see the pods; a slow
+// or failing API server only delays it (discovery keeps retrying in the
+// background). No thread waits for the stop signals yet, so this polls for
+// them: a stop signal is Exit{0}.
+Result<std::unique_ptr<KubernetesDiscovery>, Exit> StartKubernetes(const KubernetesConfig& config,
+                                                                   const sigset_t& stop_signals) {
+  auto made = MakeKubernetesDiscovery(config, KubernetesDiscoveryOptions{});
+  if (!made) {
+    log::Error("cannot start kubernetes discovery", {{"err", made.error().message}});
+    return Exit{1};
+  }
+  std::unique_ptr<KubernetesDiscovery> kubernetes = std::move(made).value();
+  const auto sync_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!kubernetes->WaitForSync(std::chrono::milliseconds(100))) {
+    timespec no_wait{0, 0};
+    if (const int signal_number = sigtimedwait(&stop_signals, nullptr, &no_wait);
+        signal_number > 0) {
+      log::Info("stopping", {{"signal", std::to_string(signal_number)}});
+      return Exit{0};
+    }
+    if (std::chrono::steady_clock::now() >= sync_deadline) {
+      log::Warn("kubernetes discovery has not listed every namespace yet; polling what is known",
+                {{"server", kubernetes->Describe()}});
+      break;
+    }
+  }
+  return kubernetes;
+}
+
+// Blocks SIGINT and SIGTERM (call before any thread starts: one thread
+// waits for them) and ignores SIGPIPE. Returns the blocked set.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
 
-  SnapshotStore store;
-  HttpServer http(&store, web_config);
-  if (Status bound = http.Bind(flags.listen_address); !bound) {
-    log::Error("cannot start HTTP server", {{"err", bound.error().message}});
-    return 1;
-  }
+void LogStart(const Flags& flags, const Loaded& loaded, int port) {
+  const Config& config = loaded.config;
   log::Info("starting dbtopo_exporter",
             {{"version", kExporterVersion},
              {"config", flags.config_file},
              {"clusters", std::to_string(config.clusters.size())},
-             {"members", std::to_string(members)},
+             {"members", std::to_string(loaded.static_members)},
              {"poll_interval", std::to_string(config.poll_interval.count()) + "ms"},
              {"probe_timeout", std::to_string(config.probe_timeout.count()) + "ms"},
              {"listen", flags.listen_address},
-             {"port", std::to_string(http.port())},
-             {"tls", web_config.tls() ? "true" : "false"}});
+             {"port", std::to_string(port)},
+             {"tls", loaded.web_config.tls() ? "true" : "false"}});
+}
+
+int Run(const Flags& flags) {
+  if (Status logging = InitLogging(flags); !logging) {
+    std::cerr << logging.error().message << "\n";
+    return 1;
+  }
+  auto load = Load(flags);
+  if (!load) return load.error().code;
+  const Loaded& loaded = *load;
+  const Config& config = loaded.config;
+  const ShardFlags& shard_flags = loaded.shard_flags;
+  if (flags.check_config) {
+    PrintConfigOk(flags, loaded);
+    return 0;
+  }
+
+  const sigset_t stop_signals = BlockStopSignals();
+
+  SnapshotStore store;
+  HttpServer http(&store, loaded.web_config);
+  if (Status bound = http.Bind(flags.listen_address); !bound) {
+    log::Error("cannot start HTTP server", {{"err", bound.error().message}});
+    return 1;
+  }
+  LogStart(flags, loaded, http.port());
 
   std::vector<std::unique_ptr<Discovery>> discoveries;
   discoveries.push_back(std::make_unique<StaticDiscovery>(StaticTargets(config)));
   if (config.kubernetes) {
-    KubernetesDiscoveryOptions options;
-    auto made = MakeKubernetesDiscovery(*config.kubernetes, options);
-    if (!made) {
-      log::Error("cannot start kubernetes discovery", {{"err", made.error().message}});
-      return 1;
-    }
-    std::unique_ptr<KubernetesDiscovery> kubernetes = std::move(made).value();
-    // Let the first round see the pods; a slow or failing API server only
-    // delays it (discovery keeps retrying in the background). No thread
-    // waits for the stop signals yet, so poll for them here.
-    const auto sync_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!kubernetes->WaitForSync(std::chrono::milliseconds(100))) {
-      timespec no_wait{0, 0};
-      if (const int signal_number = sigtimedwait(&stop_signals, nullptr, &no_wait);
-          signal_number > 0) {
-        log::Info("stopping", {{"signal", std::to_string(signal_number)}});
-        return 0;
-      }
-      if (std::chrono::steady_clock::now() >= sync_deadline) {
-        log::Warn("kubernetes discovery has not listed every namespace yet; polling what is known",
-                  {{"server", kubernetes->Describe()}});
-        break;
-      }
-    }
-    discoveries.push_back(std::move(kubernetes));
+    auto kubernetes = StartKubernetes(*config.kubernetes, stop_signals);
+    if (!kubernetes) return kubernetes.error().code;
+    discoveries.push_back(std::move(kubernetes).value());
   }
   ShardedDiscovery discovery(std::make_unique<CombinedDiscovery>(std::move(discoveries)), {});
   std::unique_ptr<ShardKeeper> shards;
@@ -267,7 +314,7 @@ int Run(const Flags& flags) {
   // Declared before the remediator, which reads it, so that it outlives it.
   std::unique_ptr<LeaderElector> elector;
   std::unique_ptr<Remediator> remediator = MakeRemediator(
-      config, &discovery,
+      config, &discovery, &poller.pool(),
       shard_flags.sharded ? std::optional<int>(discovery.Get().index) : std::nullopt, &elector);
   if (remediator == nullptr) return 1;
   poller.SetRemediationHooks(

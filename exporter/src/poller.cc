@@ -6,8 +6,10 @@
 #include <mutex>
 
 #include "dbtopo/base/log.h"
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/base/secret.h"
 #include "dbtopo/base/utf8.h"
+#include "dbtopo/collectors/probe_round.h"
 #include "metrics_text.h"
 
 namespace dbtopo {
@@ -22,17 +24,6 @@ std::string Fingerprint(const DiscoveredTarget& t) {
 std::string FindingKey(const Finding& f) {
   return f.kind + "|" + f.unit.ns + "/" + f.unit.db_cluster + "/" + f.unit.component + "|" + f.pod +
          "|" + f.channel;
-}
-
-// Server texts may quote any secret the exporter holds (a replicated
-// statement with another user's password in Last_SQL_Error), not only the
-// probe's own: redact all of them before they reach labels, JSON or logs.
-void RedactServerTexts(Observation& o) {
-  secrets::Redact(o.error);
-  for (ReplicationChannel& c : o.channels) {
-    secrets::Redact(c.last_io_error);
-    secrets::Redact(c.last_sql_error);
-  }
 }
 
 double UnixSeconds(std::chrono::system_clock::time_point t) {
@@ -86,35 +77,30 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   };
   if (remediation_status_) note_switchovers(remediation_status_());
 
-  std::vector<Member> members(targets.size());
-  std::vector<std::function<void()>> tasks;
-  tasks.reserve(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    members[i].target = targets[i].target;
-    Probe* probe = probes_[targets[i].target.Key()].probe.get();
-    Observation* out = &members[i].observation;
-    tasks.push_back([probe, out, engine = targets[i].target.engine] {
-      if (probe == nullptr) {
-        out->up = false;
-        out->error = std::string("no probe for engine ") + EngineName(engine);
-        return;
-      }
-      *out = probe->Collect();
-    });
+  std::vector<Target> probed;
+  std::vector<Probe*> probes;
+  for (const DiscoveredTarget& t : targets) {
+    probed.push_back(t.target);
+    probes.push_back(probes_[t.target.Key()].probe.get());
   }
-  pool_.RunAll(std::move(tasks));
-  // One invalid byte in one label would make Prometheus drop the whole scrape.
-  for (Member& m : members) {
-    counters_.invalid_utf8_replacements += utf8::SanitizeMember(m);
-    RedactServerTexts(m.observation);
-  }
-
   auto snapshot = std::make_shared<Snapshot>();
-  if (remediation_status_) {
-    snapshot->remediation = remediation_status_();
-    note_switchovers(snapshot->remediation);
-  }
-  snapshot->topology = Analyze(members, analysis);
+  auto observe = [&](std::size_t i) {
+    if (probes[i] != nullptr) return probes[i]->Collect();
+    Observation none;
+    none.error = std::string("no probe for engine ") + EngineName(probed[i].engine);
+    return none;
+  };
+  auto options_after_probes = [&] {
+    if (remediation_status_) {
+      snapshot->remediation = remediation_status_();
+      note_switchovers(snapshot->remediation);
+    }
+    return analysis;
+  };
+  ProbeRound round = ProbeAndAnalyze(pool_, probed, observe, options_after_probes);
+  counters_.invalid_utf8_replacements += round.utf8_replacements;
+  const std::vector<Member>& members = round.members;
+  snapshot->topology = std::move(round.topology);
   if (shard_) snapshot->shard = shard_();
   ++counters_.rounds;
   for (const Member& m : members) counters_.probe_failures += m.observation.up ? 0 : 1;
@@ -188,6 +174,7 @@ void Poller::LogChanges(const Topology& topology) {
 }
 
 void Poller::Run(std::stop_token stop) {
+  // Only a sleep that a stop request cuts short: no state is guarded.
   std::mutex mutex;
   std::condition_variable_any wake;
   while (!stop.stop_requested()) {

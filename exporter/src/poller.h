@@ -15,8 +15,8 @@
 #include "dbtopo/analysis/analysis.h"
 #include "dbtopo/collectors/discovery.h"
 #include "dbtopo/collectors/probe.h"
+#include "dbtopo/collectors/worker_pool.h"
 #include "snapshot.h"
-#include "worker_pool.h"
 
 namespace dbtopo {
 
@@ -41,6 +41,10 @@ class Poller {
 
   /// Runs rounds every poll_interval (measured start to start) until `stop`.
   void Run(std::stop_token stop);
+
+  /// The probe workers (`max_concurrency` of them), shared with
+  /// remediation's fresh re-reads.
+  WorkerPool& pool() { return pool_; }
 
   /// Remediation hooks; set before Run(). `status` is called once per round
   /// while the snapshot is built (its result goes into Snapshot::remediation,

@@ -113,10 +113,10 @@ Result<std::unique_ptr<ShardKeeper>> ShardKeeper::Make(const ShardFlags& flags,
 
 ShardKeeper::~ShardKeeper() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -134,9 +134,10 @@ Result<int> ShardKeeper::ReadReplicas() const {
 }
 
 void ShardKeeper::Follow() {
-  std::unique_lock lock(mutex_);
-  while (!stop_cv_.wait_for(lock, refresh_, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(&mutex_);
+  while (
+      !stop_cv_.WaitFor(lock, refresh_, [this]() DBTOPO_REQUIRES(mutex_) { return stopping_; })) {
+    lock.Unlock();
     const auto replicas = ReadReplicas();
     const ShardAssignment was = discovery_->Get();
     if (!replicas) {
@@ -155,7 +156,7 @@ void ShardKeeper::Follow() {
                  {"to", std::to_string(total)}});
       }
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "dbtopo/base/log.h"
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/base/result.h"
 #include "dbtopo/collectors/shard.h"
 #include "dbtopo/remediation/remediator.h"
@@ -78,9 +79,9 @@ class ShardKeeper {
   const std::chrono::milliseconds refresh_;
   std::shared_ptr<KubeApi> kube_;
   std::string statefulset_path_;
-  std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // Guarded by mutex_.
+  Mutex mutex_;
+  CondVar stop_cv_;
+  bool stopping_ DBTOPO_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dbtopo/analysis/analysis.h"
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/collectors/shard.h"
 #include "dbtopo/remediation/status.h"
 
@@ -62,17 +63,17 @@ class SnapshotStore {
  public:
   /// The latest snapshot, or nullptr before the first round completed.
   std::shared_ptr<const Snapshot> Get() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return latest_;
   }
   void Set(std::shared_ptr<const Snapshot> snapshot) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     latest_ = std::move(snapshot);
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const Snapshot> latest_;
+  mutable Mutex mutex_;
+  std::shared_ptr<const Snapshot> latest_ DBTOPO_GUARDED_BY(mutex_);
 };
 
 }  // namespace dbtopo

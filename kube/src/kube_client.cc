@@ -94,7 +94,7 @@ std::string UrlEncode(std::string_view value) {
 
 Secret BearerToken::Current() {
   if (file_.empty()) return static_token_;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   struct stat st {};
   if (::stat(file_.c_str(), &st) == 0) {
     const std::string stamp = std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
@@ -116,7 +116,7 @@ Secret BearerToken::Current() {
 }
 
 void BearerToken::Invalidate() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   stamp_.clear();
 }
 
@@ -233,9 +233,101 @@ HttpResult KubeClient::Put(const std::string& path_and_query, const std::string&
 
 void KubeClient::Cancel() {
   cancelled_ = true;
-  std::lock_guard<std::mutex> lock(active_mutex_);
+  MutexLock lock(&active_mutex_);
   for (httplib::ClientImpl* client : active_) client->stop();
 }
+
+namespace {
+
+// Where a response body goes: into the result (capped at kMaxBody; error
+// bodies of a stream at kMaxErrorBody), or for a 200 stream split into
+// lines for `on_line` (a line capped at kMaxLine).
+class BodyReader {
+ public:
+  BodyReader(HttpResult* result, const std::function<bool(std::string_view line)>* on_line)
+      : result_(result), on_line_(on_line) {}
+
+  // False stops the transfer: the caller's on_line said so, or a limit.
+  bool Feed(const char* data, std::size_t length) {
+    if (on_line_ == nullptr || result_->status != 200) {
+      const std::size_t limit = on_line_ == nullptr ? kMaxBody : kMaxErrorBody;
+      if (result_->body.size() + length > limit) {
+        too_large_ = on_line_ == nullptr;
+        result_->body.append(data, limit - result_->body.size());
+        return !too_large_;
+      }
+      result_->body.append(data, length);
+      return true;
+    }
+    pending_.append(data, length);
+    std::size_t start = 0;
+    for (std::size_t newline; (newline = pending_.find('\n', start)) != std::string::npos;
+         start = newline + 1) {
+      std::string_view line(pending_.data() + start, newline - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!(*on_line_)(line)) {
+        stopped_by_caller_ = true;
+        return false;
+      }
+    }
+    pending_.erase(0, start);
+    if (pending_.size() > kMaxLine) {
+      too_large_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // A complete stream's last line without a newline.
+  void Finish() {
+    if (on_line_ != nullptr && result_->status == 200 && !pending_.empty() && !stopped_by_caller_) {
+      (*on_line_)(pending_);
+    }
+  }
+
+  bool stopped_by_caller() const { return stopped_by_caller_; }
+  bool too_large() const { return too_large_; }
+
+ private:
+  HttpResult* result_;
+  const std::function<bool(std::string_view line)>* on_line_;
+  std::string pending_;  // Partial line of a stream.
+  bool stopped_by_caller_ = false;
+  bool too_large_ = false;
+};
+
+// Accept, User-Agent, and the bearer token or basic auth of `config`.
+httplib::Headers RequestHeaders(const KubeConfig& config, BearerToken& token_source) {
+  httplib::Headers headers = {{"Accept", "application/json"},
+                              {"User-Agent", "dbtopo_exporter (kubernetes discovery)"}};
+  const Secret token = token_source.Current();
+  if (!token.empty()) {
+    headers.emplace("Authorization", "Bearer " + token.Reveal());
+  } else if (!config.username.empty()) {
+    headers.emplace("Authorization",
+                    "Basic " + Base64(config.username + ":" + config.password.Reveal()));
+  }
+  return headers;
+}
+
+// Why a request got no response, with OpenSSL's verify result for a
+// certificate that did not verify; `source` names where the config came from.
+std::string TransportError(const httplib::Result& response, httplib::ClientImpl* client,
+                           const std::string& source) {
+  std::string error = DescribeError(response.error());
+  if (response.error() == httplib::Error::SSLServerVerification) {
+    if (auto* ssl = dynamic_cast<httplib::SSLClient*>(client)) {
+      error += std::string(": ") + X509_verify_cert_error_string(ssl->get_openssl_verify_result()) +
+               " (check certificate-authority / tls-server-name, " + source + ")";
+    }
+  } else if (response.error() == httplib::Error::SSLConnection) {
+    error += " (TLS handshake failed; is the server https? " + source + ")";
+  }
+  return error;
+}
+
+}  // namespace
 
 HttpResult KubeClient::Run(const std::string& path_and_query,
                            std::chrono::milliseconds read_timeout,
@@ -250,57 +342,17 @@ HttpResult KubeClient::Run(const std::string& path_and_query,
   }
   std::unique_ptr<httplib::ClientImpl> client = NewClient(read_timeout);
   {
-    std::lock_guard<std::mutex> lock(active_mutex_);
+    MutexLock lock(&active_mutex_);
     active_.insert(client.get());
   }
-
-  httplib::Headers headers = {{"Accept", "application/json"},
-                              {"User-Agent", "dbtopo_exporter (kubernetes discovery)"}};
-  const Secret token = token_.Current();
-  if (!token.empty()) {
-    headers.emplace("Authorization", "Bearer " + token.Reveal());
-  } else if (!config_.username.empty()) {
-    headers.emplace("Authorization",
-                    "Basic " + Base64(config_.username + ":" + config_.password.Reveal()));
-  }
-
-  std::string pending;  // Partial line of a stream.
-  bool stopped_by_caller = false;
-  bool too_large = false;
+  const httplib::Headers headers = RequestHeaders(config_, token_);
+  BodyReader reader(&result, on_line);
   auto on_response = [&](const httplib::Response& response) {
     result.status = response.status;
     return true;
   };
   auto on_data = [&](const char* data, std::size_t length) {
-    if (cancelled_) return false;
-    if (on_line == nullptr || result.status != 200) {
-      const std::size_t limit = on_line == nullptr ? kMaxBody : kMaxErrorBody;
-      if (result.body.size() + length > limit) {
-        too_large = on_line == nullptr;
-        result.body.append(data, limit - result.body.size());
-        return !too_large;
-      }
-      result.body.append(data, length);
-      return true;
-    }
-    pending.append(data, length);
-    std::size_t start = 0;
-    for (std::size_t newline; (newline = pending.find('\n', start)) != std::string::npos;
-         start = newline + 1) {
-      std::string_view line(pending.data() + start, newline - start);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty()) continue;
-      if (!(*on_line)(line)) {
-        stopped_by_caller = true;
-        return false;
-      }
-    }
-    pending.erase(0, start);
-    if (pending.size() > kMaxLine) {
-      too_large = true;
-      return false;
-    }
-    return true;
+    return !cancelled_ && reader.Feed(data, length);
   };
   const std::string path = config_.path_prefix + path_and_query;
   httplib::Result response = post_body == nullptr ? client->Get(path, headers, on_response, on_data)
@@ -310,37 +362,23 @@ HttpResult KubeClient::Run(const std::string& path_and_query,
     result.status = response->status;
     result.body = response->body;
   }
-
   {
-    std::lock_guard<std::mutex> lock(active_mutex_);
+    MutexLock lock(&active_mutex_);
     active_.erase(client.get());
   }
   if (response) {
-    if (on_line != nullptr && result.status == 200 && !pending.empty() && !stopped_by_caller) {
-      (*on_line)(pending);  // Last line without a newline.
-    }
+    reader.Finish();
     return result;
   }
-  if (stopped_by_caller) return result;
+  if (reader.stopped_by_caller()) return result;
   if (cancelled_) {
     result.cancelled = true;
     result.error = "cancelled";
-    return result;
-  }
-  if (too_large) {
+  } else if (reader.too_large()) {
     result.error =
         on_line == nullptr ? "response body larger than 256 MiB" : "watch event larger than 64 MiB";
-    return result;
-  }
-  result.error = DescribeError(response.error());
-  if (response.error() == httplib::Error::SSLServerVerification) {
-    if (auto* ssl = dynamic_cast<httplib::SSLClient*>(client.get())) {
-      result.error += std::string(": ") +
-                      X509_verify_cert_error_string(ssl->get_openssl_verify_result()) +
-                      " (check certificate-authority / tls-server-name, " + config_.source + ")";
-    }
-  } else if (response.error() == httplib::Error::SSLConnection) {
-    result.error += " (TLS handshake failed; is the server https? " + config_.source + ")";
+  } else {
+    result.error = TransportError(response, client.get(), config_.source);
   }
   return result;
 }

@@ -32,6 +32,70 @@ std::string Describe(const CommandResult& r, std::chrono::milliseconds timeout) 
   return "exit status " + std::to_string(r.exit_code);
 }
 
+// The process's environment without the keys of `env`, then `env`.
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string key = entry.substr(0, entry.find('='));
+    if (!env.contains(key)) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  return env_strings;
+}
+
+// Starts argvp with stdin from /dev/null and stdout and stderr into
+// `output_fd`, in its own process group (so a timeout kills the whole tree)
+// with default signals. posix_spawnp's error number, 0 when started.
+int Spawn(std::vector<char*>& argvp, std::vector<char*>& envp, int output_fd, pid_t* pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, output_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, output_fd, STDERR_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Own process group (so a timeout kills the whole tree), default signals.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const int rc = posix_spawnp(pid, argvp[0], &actions, &attr, argvp.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
+// Reads `fd` into `*output` (its last kMaxOutput bytes) until it closes;
+// false when `deadline` came first.
+bool ReadOutput(int fd, std::chrono::steady_clock::time_point deadline, std::string* output) {
+  char buf[4096];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd pfd{fd, POLLIN, 0};
+    const int n = poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;
+    const ssize_t got = read(fd, buf, sizeof buf);
+    if (got > 0) {
+      output->append(buf, static_cast<std::size_t>(got));
+      KeepTail(output);
+    } else if (got == 0 || errno != EINTR) {
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
 std::map<std::string, std::string> ExecEnvironment(const UnitId& unit,
@@ -53,13 +117,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     return result;
   }
   // Everything the child needs is built before the spawn.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry = *e;
-    const std::string key = entry.substr(0, entry.find('='));
-    if (!env.contains(key)) env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = ChildEnvironment(env);
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -73,30 +131,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     result.error = std::string("pipe: ") + std::strerror(errno);
     return result;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Own process group (so a timeout kills the whole tree), default signals.
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argvp[0], &actions, &attr, argvp.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = Spawn(argvp, envp, pipe_fds[1], &pid);
   close(pipe_fds[1]);
   if (rc != 0) {
     close(pipe_fds[0]);
@@ -106,27 +142,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   result.started = true;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool open = true;
-  char buf[4096];
-  while (open) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      result.timed_out = true;
-      break;
-    }
-    pollfd pfd{pipe_fds[0], POLLIN, 0};
-    const int n = poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) continue;
-    const ssize_t got = read(pipe_fds[0], buf, sizeof buf);
-    if (got > 0) {
-      result.output.append(buf, static_cast<std::size_t>(got));
-      KeepTail(&result.output);
-    } else if (got == 0 || errno != EINTR) {
-      open = false;
-    }
-  }
+  result.timed_out = !ReadOutput(pipe_fds[0], deadline, &result.output);
   close(pipe_fds[0]);
   int status = 0;
   if (result.timed_out) {

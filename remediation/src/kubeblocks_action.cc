@@ -31,6 +31,87 @@ const MemberView* FindIn(const Topology& topology, const UnitId& unit, const std
   return nullptr;
 }
 
+// Step 1: POST the OpsRequest; its generated name into `*name`.
+bool CreateOpsRequest(KubeApi* kube, const std::string& path, const nlohmann::json& body,
+                      const UnitId& unit, const SwitchoverPlan& plan, std::string* name,
+                      std::string* detail) {
+  const KubeApi::Response r = kube->Post(path, body.dump());
+  if (r.status != 201 && r.status != 200) {
+    *detail = "create OpsRequest: " + ApiError(r);
+    return false;
+  }
+  const nlohmann::json created = nlohmann::json::parse(r.body, nullptr, false);
+  *name = kube::StringAt(created, {"metadata", "name"});
+  if (name->empty()) {
+    *detail = "create OpsRequest: the answer has no metadata.name";
+    return false;
+  }
+  *detail = "created OpsRequest " + unit.ns + "/" + *name + " (Switchover of " + unit.component +
+            ": " + plan.old_primary + " -> " + plan.candidate + ")";
+  return true;
+}
+
+// Step 2: follow the OpsRequest's status.phase until Succeed (or a final
+// failure, or the deadline).
+bool WaitOpsRequest(KubeApi* kube, const std::string& path, const std::string& name,
+                    ActionContext& ctx, std::string* detail) {
+  std::string phase;
+  std::string last_error;
+  while (true) {
+    const KubeApi::Response r = kube->Get(path + "/" + kube::UrlEncode(name));
+    if (r.status == 200) {
+      const nlohmann::json ops = nlohmann::json::parse(r.body, nullptr, false);
+      phase = kube::StringAt(ops, {"status", "phase"});
+      if (phase == "Succeed") {
+        *detail = "OpsRequest " + name + " phase Succeed";
+        return true;
+      }
+      if (phase == "Failed" || phase == "Cancelled" || phase == "Aborted") {
+        *detail = "OpsRequest " + name + " phase " + phase + " " + kube::LastConditionMessage(ops);
+        return false;
+      }
+    } else {
+      last_error = ApiError(r);
+    }
+    if (ctx.Expired()) {
+      *detail = "timeout: OpsRequest " + name + " phase \"" + phase + "\"" +
+                (last_error.empty() ? "" : " (last error " + last_error + ")");
+      return false;
+    }
+    std::this_thread::sleep_for(std::min(ctx.options().poll_interval, ctx.Remaining()));
+  }
+}
+
+// Step 3: wait until the rounds show the candidate labelled primary and the
+// old primary not.
+bool WaitRoleLabels(const UnitId& unit, const SwitchoverPlan& plan, const std::string& name,
+                    ActionContext& ctx, std::string* detail) {
+  auto moved = [&](const Topology& t) {
+    const MemberView* cand = FindIn(t, unit, plan.candidate);
+    const MemberView* old = FindIn(t, unit, plan.old_primary);
+    return cand != nullptr && cand->target.labelled_role == Role::kPrimary &&
+           (old == nullptr || old->target.labelled_role != Role::kPrimary);
+  };
+  auto last = ctx.options().wait_topology
+                  ? ctx.options().wait_topology(moved, ctx.options().deadline)
+                  : nullptr;
+  if (last != nullptr && moved(*last)) {
+    *detail = "role labels moved: " + plan.candidate + " is labelled primary";
+    return true;
+  }
+  std::string now = "no round seen";
+  if (last != nullptr) {
+    const MemberView* cand = FindIn(*last, unit, plan.candidate);
+    now = plan.candidate + " labelled \"" +
+          (cand != nullptr ? cand->target.role_label_value : "?") + "\"";
+  }
+  *detail = "timeout: OpsRequest " + name +
+            " succeeded but the role labels did "
+            "not move (" +
+            now + ")";
+  return false;
+}
+
 }  // namespace
 
 std::string OpsRequestsPath(const std::string& ns) {
@@ -60,21 +141,7 @@ ActionOutcome KubeblocksSwitchover(const UnitId& unit, const SwitchoverPlan& pla
   std::string name;
   if (!ctx.Step("create_opsrequest", "", StepKind::kChange,
                 "would POST " + path + " " + body.dump(), [&](std::string* detail) {
-                  const KubeApi::Response r = kube->Post(path, body.dump());
-                  if (r.status != 201 && r.status != 200) {
-                    *detail = "create OpsRequest: " + ApiError(r);
-                    return false;
-                  }
-                  const nlohmann::json created = nlohmann::json::parse(r.body, nullptr, false);
-                  name = kube::StringAt(created, {"metadata", "name"});
-                  if (name.empty()) {
-                    *detail = "create OpsRequest: the answer has no metadata.name";
-                    return false;
-                  }
-                  *detail = "created OpsRequest " + unit.ns + "/" + name + " (Switchover of " +
-                            unit.component + ": " + plan.old_primary + " -> " + plan.candidate +
-                            ")";
-                  return true;
+                  return CreateOpsRequest(kube, path, body, unit, plan, &name, detail);
                 })) {
     out.summary = ctx.failed_detail();
     out.recovery = "no OpsRequest was created; nothing changed";
@@ -82,68 +149,18 @@ ActionOutcome KubeblocksSwitchover(const UnitId& unit, const SwitchoverPlan& pla
   }
   if (!ctx.Step(
           "wait_opsrequest", "", StepKind::kChange,
-          "would follow the OpsRequest's status.phase until Succeed", [&](std::string* detail) {
-            std::string phase;
-            std::string last_error;
-            while (true) {
-              const KubeApi::Response r = kube->Get(path + "/" + kube::UrlEncode(name));
-              if (r.status == 200) {
-                const nlohmann::json ops = nlohmann::json::parse(r.body, nullptr, false);
-                phase = kube::StringAt(ops, {"status", "phase"});
-                if (phase == "Succeed") {
-                  *detail = "OpsRequest " + name + " phase Succeed";
-                  return true;
-                }
-                if (phase == "Failed" || phase == "Cancelled" || phase == "Aborted") {
-                  *detail = "OpsRequest " + name + " phase " + phase + " " +
-                            kube::LastConditionMessage(ops);
-                  return false;
-                }
-              } else {
-                last_error = ApiError(r);
-              }
-              if (ctx.Expired()) {
-                *detail = "timeout: OpsRequest " + name + " phase \"" + phase + "\"" +
-                          (last_error.empty() ? "" : " (last error " + last_error + ")");
-                return false;
-              }
-              std::this_thread::sleep_for(std::min(ctx.options().poll_interval, ctx.Remaining()));
-            }
-          })) {
+          "would follow the OpsRequest's status.phase until Succeed",
+          [&](std::string* detail) { return WaitOpsRequest(kube, path, name, ctx, detail); })) {
     out.summary = ctx.failed_detail();
     out.recovery = "kubectl describe opsrequest -n " + unit.ns + " " + name +
                    "; KubeBlocks owns the switchover from here (re-running creates another "
                    "OpsRequest)";
     return out;
   }
-  if (!ctx.Step("wait_role_labels", plan.candidate, StepKind::kChange,
-                "would wait until the role label of " + plan.candidate + " says primary",
-                [&](std::string* detail) {
-                  auto moved = [&](const Topology& t) {
-                    const MemberView* cand = FindIn(t, unit, plan.candidate);
-                    const MemberView* old = FindIn(t, unit, plan.old_primary);
-                    return cand != nullptr && cand->target.labelled_role == Role::kPrimary &&
-                           (old == nullptr || old->target.labelled_role != Role::kPrimary);
-                  };
-                  auto last = ctx.options().wait_topology
-                                  ? ctx.options().wait_topology(moved, ctx.options().deadline)
-                                  : nullptr;
-                  if (last != nullptr && moved(*last)) {
-                    *detail = "role labels moved: " + plan.candidate + " is labelled primary";
-                    return true;
-                  }
-                  std::string now = "no round seen";
-                  if (last != nullptr) {
-                    const MemberView* cand = FindIn(*last, unit, plan.candidate);
-                    now = plan.candidate + " labelled \"" +
-                          (cand != nullptr ? cand->target.role_label_value : "?") + "\"";
-                  }
-                  *detail = "timeout: OpsRequest " + name +
-                            " succeeded but the role labels did "
-                            "not move (" +
-                            now + ")";
-                  return false;
-                })) {
+  if (!ctx.Step(
+          "wait_role_labels", plan.candidate, StepKind::kChange,
+          "would wait until the role label of " + plan.candidate + " says primary",
+          [&](std::string* detail) { return WaitRoleLabels(unit, plan, name, ctx, detail); })) {
     out.summary = ctx.failed_detail();
     out.recovery =
         "the database may have switched but the labels lag (a half-done switchover): check "

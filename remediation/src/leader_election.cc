@@ -33,7 +33,7 @@ std::string LeaderElector::LeasePath() const {
 }
 
 void LeaderElector::Start() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   if (thread_.joinable() || stopping_) return;
   log::To(log_, log::Level::kInfo, "leader election started",
           {{"lease", config_.ns + "/" + config_.lease_name},
@@ -43,21 +43,22 @@ void LeaderElector::Start() {
 }
 
 void LeaderElector::Run() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(&mutex_);
   while (!stopping_) {
-    lock.unlock();
+    lock.Unlock();
     TryAcquireOrRenew();
-    lock.lock();
-    wake_.wait_for(lock, config_.retry_period, [this] { return stopping_; });
+    lock.Lock();
+    wake_.WaitFor(lock, config_.retry_period,
+                  [this]() DBTOPO_REQUIRES(mutex_) { return stopping_; });
   }
 }
 
 void LeaderElector::Stop() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
   Release();
 }
@@ -120,7 +121,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   observed_at_ = attempt;
   last_problem_.clear();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     leader_until_ = attempt + config_.renew_deadline;
   }
   SetLeader(true, config_.identity);
@@ -131,7 +132,7 @@ void LeaderElector::SetLeader(bool leader, const std::string& holder) {
   std::string was_holder;
   bool was_leader;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     if (leader_ && Clock::now() >= leader_until_) leader = false;  // renew deadline passed
     was_leader = leader_;
     was_holder = holder_;
@@ -168,7 +169,7 @@ void LeaderElector::LogProblem(const std::string& problem) {
 
 void LeaderElector::Release() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     if (!leader_ || !observed_) return;
     leader_ = false;
   }
@@ -186,7 +187,7 @@ void LeaderElector::Release() {
 }
 
 Leadership LeaderElector::Current() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   Leadership l;
   l.elected = true;
   l.leader = leader_ && Clock::now() < leader_until_;

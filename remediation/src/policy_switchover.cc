@@ -42,8 +42,10 @@ std::string LagProblem(Engine engine, const MemberView& candidate, const Channel
 }
 
 // Checks the candidate's link to its source: up, within limits.
-std::optional<Refusal> CheckCandidateLink(const UnitView& unit, const MemberView& cand,
-                                          const ChannelView** out, const SwitchoverLimits& limits) {
+// The candidate's link to the member it replicates from, when it is up and
+// within the lag limit.
+Result<const ChannelView*, Refusal> CandidateLink(const UnitView& unit, const MemberView& cand,
+                                                  const SwitchoverLimits& limits) {
   const ChannelView* cv = MemberChannel(cand);
   if (cv == nullptr) {
     if (cand.channels.empty()) {
@@ -68,8 +70,7 @@ std::optional<Refusal> CheckCandidateLink(const UnitView& unit, const MemberView
   if (std::string lag = LagProblem(unit.engine, cand, *cv, limits); !lag.empty()) {
     return Refuse(RemediationCode::kRefused, lag);
   }
-  *out = cv;
-  return std::nullopt;
+  return cv;
 }
 
 double LagKey(const MemberView& m) {
@@ -80,30 +81,26 @@ double LagKey(const MemberView& m) {
   return 1e299;
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------- switchover
 
-Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::string& candidate,
-                                               const SwitchoverLimits& limits) {
-  const MemberView* cand = FindMember(unit, candidate);
-  if (cand == nullptr) {
-    return Refuse(RemediationCode::kNotFound, "unknown candidate \"" + candidate + "\" in unit " +
-                                                  UnitName(unit.unit) +
-                                                  " (members: " + Join(Pods(unit)) + ")");
-  }
+// The channel a member's re-point re-uses: `cv` when given, else its first.
+std::string ChannelToReuse(const MemberView& m, const ChannelView* cv) {
+  if (cv != nullptr) return cv->channel.name;
+  return m.channels.empty() ? "" : m.channels.front().channel.name;
+}
+
+// What refuses any switchover of the unit to `cand`, whatever its role: a
+// member down, errant GTIDs on the candidate, more than one primary.
+BasicStatus<Refusal> CheckSwitchable(const UnitView& unit, const MemberView& cand,
+                                     const std::vector<std::string>& writable) {
   if (auto up = CheckAllUp(unit); !up) return up.error();
   // The others cannot follow a candidate that holds transactions the
   // primary lacks: they would never receive them, or stop on them.
-  if (cand->errant_gtid == true) {
-    return Refuse(RemediationCode::kRefused, "candidate " + candidate + " has errant GTIDs " +
-                                                 cand->errant_gtids +
-                                                 " (transactions the primary " + unit.primary_pod +
+  if (cand.errant_gtid == true) {
+    return Refuse(RemediationCode::kRefused, "candidate " + cand.target.pod + " has errant GTIDs " +
+                                                 cand.errant_gtids + " (transactions the primary " +
+                                                 unit.primary_pod +
                                                  " does not have): remove or replay them first");
-  }
-  std::vector<std::string> writable;
-  for (const MemberView& m : unit.members) {
-    if (Writable(m)) writable.push_back(m.target.pod);
   }
   if (!OnePrimaryPerShard(unit.engine) && writable.size() > 1) {
     return Refuse(RemediationCode::kRefused, "more than one member accepts writes (" +
@@ -114,80 +111,91 @@ Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::
     return Refuse(RemediationCode::kRefused,
                   "two masters claim the same slots in unit " + UnitName(unit.unit));
   }
+  return {};
+}
 
+// The member a half-done switchover left behind: the one the others still
+// follow, else the one labelled primary, else a read-only member that
+// replicates from nobody.
+std::string HalfDoneOldPrimary(const UnitView& unit, const MemberView& cand) {
+  std::map<std::string, int> followed;
+  for (const MemberView& m : unit.members) {
+    if (&m == &cand) continue;
+    if (const ChannelView* cv = MemberChannel(m);
+        cv != nullptr && cv->source_pod != cand.target.pod) {
+      ++followed[cv->source_pod];
+    }
+  }
+  std::string old;
+  int best = 0;
+  for (const auto& [pod, votes] : followed) {
+    if (votes > best) old = pod, best = votes;
+  }
+  if (!old.empty()) return old;
+  // The last such member, as listed.
+  for (const MemberView& m : unit.members) {
+    if (&m != &cand && m.target.labelled_role == Role::kPrimary) old = m.target.pod;
+  }
+  if (!old.empty()) return old;
+  for (const MemberView& m : unit.members) {
+    if (&m != &cand && m.channels.empty()) old = m.target.pod;
+  }
+  return old;
+}
+
+// The candidate already is the only primary: finish a switchover that half
+// happened by re-pointing the members that do not follow it yet.
+Result<SwitchoverPlan, Refusal> PlanResume(const UnitView& unit, const MemberView& cand) {
+  const std::string& candidate = cand.target.pod;
+  std::vector<std::string> not_following;
+  for (const MemberView& m : unit.members) {
+    if (&m == &cand) continue;
+    const ChannelView* cv = ChannelTo(m, candidate);
+    if (cv == nullptr || !cv->link_up) not_following.push_back(m.target.pod);
+  }
+  if (not_following.empty()) {
+    return Refuse(
+        RemediationCode::kRefused,
+        "candidate " + candidate + " is already the primary and every member replicates from it");
+  }
+  if (OnePrimaryPerShard(unit.engine)) {
+    return Refuse(RemediationCode::kRefused, "candidate " + candidate + " is already a master");
+  }
   SwitchoverPlan plan;
   plan.candidate = candidate;
-  const bool cand_is_primary = Writable(*cand) && cand->channels.empty();
-
-  if (cand_is_primary) {
-    std::vector<std::string> not_following;
-    for (const MemberView& m : unit.members) {
-      if (&m == cand) continue;
-      const ChannelView* cv = ChannelTo(m, candidate);
-      if (cv == nullptr || !cv->link_up) not_following.push_back(m.target.pod);
-    }
-    if (not_following.empty()) {
-      return Refuse(
-          RemediationCode::kRefused,
-          "candidate " + candidate + " is already the primary and every member replicates from it");
-    }
-    if (OnePrimaryPerShard(unit.engine)) {
-      return Refuse(RemediationCode::kRefused, "candidate " + candidate + " is already a master");
-    }
-    // A switchover that half happened: finish it by re-pointing the others.
-    // The old primary is the member the others still follow, else the one
-    // labelled primary, else a read-only member that replicates from nobody.
-    std::map<std::string, int> followed;
-    for (const MemberView& m : unit.members) {
-      if (&m == cand) continue;
-      if (const ChannelView* cv = MemberChannel(m); cv != nullptr && cv->source_pod != candidate) {
-        ++followed[cv->source_pod];
-      }
-    }
-    std::string old;
-    int best = 0;
-    for (const auto& [pod, votes] : followed) {
-      if (votes > best) old = pod, best = votes;
-    }
-    if (old.empty()) {
-      for (const MemberView& m : unit.members) {
-        if (&m != cand && m.target.labelled_role == Role::kPrimary) old = m.target.pod;
-      }
-    }
-    if (old.empty()) {
-      for (const MemberView& m : unit.members) {
-        if (&m != cand && m.channels.empty()) old = m.target.pod;
-      }
-    }
-    plan.old_primary = old;
-    plan.resume = true;
-    plan.old_primary_was_read_only = true;
-    for (const MemberView& m : unit.members) {
-      if (&m == cand || m.target.pod == old) continue;
-      const ChannelView* cv = MemberChannel(m);
-      plan.others[m.target.pod] = cv != nullptr        ? cv->channel.name
-                                  : m.channels.empty() ? ""
-                                                       : m.channels.front().channel.name;
-    }
-    return plan;
+  plan.old_primary = HalfDoneOldPrimary(unit, cand);
+  plan.resume = true;
+  plan.old_primary_was_read_only = true;
+  for (const MemberView& m : unit.members) {
+    if (&m == &cand || m.target.pod == plan.old_primary) continue;
+    plan.others[m.target.pod] = ChannelToReuse(m, MemberChannel(m));
   }
+  return plan;
+}
 
-  if (Writable(*cand)) {
+// The candidate is a replica: it takes over from the member it replicates
+// from, which must be the top of the chain and the only writable member.
+Result<SwitchoverPlan, Refusal> PlanFromReplica(const UnitView& unit, const MemberView& cand,
+                                                const std::vector<std::string>& writable,
+                                                const SwitchoverLimits& limits) {
+  const std::string& candidate = cand.target.pod;
+  if (Writable(cand)) {
     return Refuse(RemediationCode::kRefused,
                   "candidate " + candidate +
                       " accepts writes while it replicates (writable replica): fence it "
                       "first");
   }
-  if (OnePrimaryPerShard(unit.engine) && cand->observed_role != Role::kReplica) {
+  if (OnePrimaryPerShard(unit.engine) && cand.observed_role != Role::kReplica) {
     return Refuse(RemediationCode::kRefused, "candidate " + candidate + " is not a replica (role " +
-                                                 RoleName(cand->observed_role) + ")");
+                                                 RoleName(cand.observed_role) + ")");
   }
-  const ChannelView* link = nullptr;
-  if (auto refused = CheckCandidateLink(unit, *cand, &link, limits)) return *refused;
-  const MemberView* old = FindMember(unit, link->source_pod);
+  auto link = CandidateLink(unit, cand, limits);
+  if (!link) return link.error();
+  const MemberView* old = FindMember(unit, (*link)->source_pod);
   if (old == nullptr) {
     return Refuse(RemediationCode::kRefused, "candidate " + candidate + "'s source " +
-                                                 link->source_pod + " is not a member of the unit");
+                                                 (*link)->source_pod +
+                                                 " is not a member of the unit");
   }
   if (HasLinkUp(*old)) {
     return Refuse(RemediationCode::kRefused,
@@ -200,18 +208,38 @@ Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::
                                                    " replicates from " + old->target.pod);
     }
   }
+  SwitchoverPlan plan;
+  plan.candidate = candidate;
   plan.old_primary = old->target.pod;
-  plan.candidate_channel = link->channel.name;
+  plan.candidate_channel = (*link)->channel.name;
   plan.old_primary_was_read_only = !Writable(*old);
   for (const MemberView& m : unit.members) {
-    if (&m == cand || &m == old) continue;
+    if (&m == &cand || &m == old) continue;
     const ChannelView* cv = ChannelTo(m, old->target.pod);
-    if (cv == nullptr) cv = MemberChannel(m);
-    plan.others[m.target.pod] = cv != nullptr        ? cv->channel.name
-                                : m.channels.empty() ? ""
-                                                     : m.channels.front().channel.name;
+    plan.others[m.target.pod] = ChannelToReuse(m, cv != nullptr ? cv : MemberChannel(m));
   }
   return plan;
+}
+
+}  // namespace
+
+Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::string& candidate,
+                                               const SwitchoverLimits& limits) {
+  const MemberView* cand = FindMember(unit, candidate);
+  if (cand == nullptr) {
+    return Refuse(RemediationCode::kNotFound, "unknown candidate \"" + candidate + "\" in unit " +
+                                                  UnitName(unit.unit) +
+                                                  " (members: " + Join(Pods(unit)) + ")");
+  }
+  std::vector<std::string> writable;
+  for (const MemberView& m : unit.members) {
+    if (Writable(m)) writable.push_back(m.target.pod);
+  }
+  if (auto switchable = CheckSwitchable(unit, *cand, writable); !switchable) {
+    return switchable.error();
+  }
+  if (Writable(*cand) && cand->channels.empty()) return PlanResume(unit, *cand);
+  return PlanFromReplica(unit, *cand, writable, limits);
 }
 
 Result<std::string, Refusal> ChooseCandidate(const UnitView& unit, const SwitchoverLimits& limits) {

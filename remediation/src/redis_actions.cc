@@ -19,138 +19,93 @@
 #include <vector>
 
 #include "actions.h"
-#include "dbtopo/collectors/redis_reply.h"
-#include "dbtopo/collectors/redis_reply_limits.h"
+#include "redis_admin.h"
 
 namespace dbtopo::remediation {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const {
-    if (r != nullptr) freeReplyObject(r);
-  }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+using redis_admin::Open;
+using redis_admin::Preflight;
+using redis_admin::RedisAdmin;
+using redis_admin::RunOn;
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  ms = std::max(ms, std::chrono::milliseconds(1));
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-/// One admin connection to one member; errors name the pod and address.
-class RedisAdmin {
- public:
-  explicit RedisAdmin(const MemberAccess& access) : access_(access) {}
-  ~RedisAdmin() {
-    if (context_ != nullptr) redisFree(context_);
-  }
-  RedisAdmin(const RedisAdmin&) = delete;
-  RedisAdmin& operator=(const RedisAdmin&) = delete;
-
-  Status Connect(std::chrono::milliseconds timeout) {
-    timeout_ = timeout;
-    context_ = redisConnectWithTimeout(access_.target.host.c_str(), access_.target.port,
-                                       ToTimeval(timeout));
-    if (context_ == nullptr || context_->err != 0) {
-      return Error{Where() + ": connect: " +
-                   (context_ != nullptr ? std::string(context_->errstr) : "out of memory")};
-    }
-    redis::LimitReplies(context_->reader);
-    redisSetTimeout(context_, ToTimeval(timeout));
-    if (access_.credentials == nullptr || access_.credentials->password.empty()) return {};
-    std::vector<std::string> auth = {"AUTH"};
-    if (!access_.credentials->username.empty()) auth.push_back(access_.credentials->username);
-    auth.push_back(access_.credentials->password.Reveal());
-    // The password is an argument, never formatted into the error.
-    if (auto reply = Run(auth, "AUTH"); !reply) return reply.error();
-    return {};
-  }
-
-  /// Runs argv; the reply as redis::CommandReplyText reads it. `what` names
-  /// the command in errors (default argv joined). Errors name the pod and
-  /// address: no answer in time, a connection error, the server's error.
-  Result<std::string> Run(const std::vector<std::string>& argv, const std::string& what = "") {
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const std::string& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lens.data())));
-    std::string name = what;
-    if (name.empty()) {
-      for (const std::string& a : argv) name += (name.empty() ? "" : " ") + a;
-    }
-    if (reply == nullptr) {
-      // hiredis reports a socket timeout as EAGAIN.
-      const bool timed_out =
-          context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-      return Error{Where() + ": " + name + ": " +
-                   (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
-                    : context_->errstr[0] != '\0' ? std::string(context_->errstr)
-                                                  : std::string("connection error"))};
-    }
-    auto text = redis::CommandReplyText(*reply);
-    if (!text) return Error{Where() + ": " + name + ": " + text.error().message};
-    return text;
-  }
-
-  /// `INFO <section>` field, std::nullopt when absent.
-  Result<std::optional<std::string>> InfoField(const std::string& section, const std::string& key) {
-    auto text = Run({"INFO", section});
-    if (!text) return text.error();
-    return redis::InfoField(*text, key);
-  }
-
- private:
-  std::string Where() const { return access_.target.pod + " (" + access_.target.Address() + ")"; }
-
-  MemberAccess access_;
-  redisContext* context_ = nullptr;
-  std::chrono::milliseconds timeout_{0};
-};
-
-Result<std::unique_ptr<RedisAdmin>> Open(const MemberMap& members, const std::string& pod,
-                                         ActionContext& ctx) {
-  auto it = members.find(pod);
-  if (it == members.end()) return Error{"no discovered target for pod " + pod};
-  auto admin = std::make_unique<RedisAdmin>(it->second);
-  if (Status connected = admin->Connect(ctx.options().statement_timeout); !connected) {
-    return connected.error();
-  }
-  return admin;
-}
-
-bool RunOn(const MemberMap& members, const std::string& pod, const std::vector<std::string>& argv,
-           ActionContext& ctx, std::string* detail) {
-  auto admin = Open(members, pod, ctx);
-  if (!admin) {
-    *detail = admin.error().message;
-    return false;
-  }
-  if (auto ran = (*admin)->Run(argv); !ran) {
-    *detail = ran.error().message;
-    return false;
-  }
-  for (const std::string& a : argv) *detail += (detail->empty() ? "" : " ") + a;
-  return true;
-}
-
-bool Preflight(const MemberMap& members, const std::vector<std::string>& pods, ActionContext& ctx) {
-  return ctx.Step("preflight", "", StepKind::kRead, "", [&](std::string* detail) {
-    for (const std::string& pod : pods) {
-      if (auto admin = Open(members, pod, ctx); !admin) {
-        *detail = admin.error().message;
-        return false;
+// Waits until `cand`'s replication offset reaches `old`'s with the link up.
+// Read errors (a slow or restarting server) are retried until the deadline;
+// the last one is reported.
+bool WaitCatchUp(const MemberMap& members, const std::string& old, const std::string& cand,
+                 ActionContext& ctx, std::string* detail) {
+  std::string error;
+  std::unique_ptr<RedisAdmin> master, replica;
+  std::optional<std::string> master_offset, replica_offset, link;
+  // One field into `*value`; false (with `error` set) when it cannot be read.
+  auto read = [&error](RedisAdmin& admin, const char* key, std::optional<std::string>* value) {
+    auto field = admin.InfoField("replication", key);
+    if (!field) error = field.error().message;
+    if (field) *value = *field;
+    return field.ok();
+  };
+  auto open = [&](const std::string& pod, std::unique_ptr<RedisAdmin>* admin) {
+    auto opened = Open(members, pod, ctx);
+    if (!opened) error = opened.error().message;
+    if (opened) *admin = std::move(opened).value();
+  };
+  while (true) {
+    if (!master) open(old, &master);
+    if (master && !replica) open(cand, &replica);
+    if (master && replica) {
+      if (!read(*master, "master_repl_offset", &master_offset)) {
+        master.reset();
+      } else if (!read(*replica, "slave_repl_offset", &replica_offset) ||
+                 !read(*replica, "master_link_status", &link)) {
+        replica.reset();
+      } else {
+        error.clear();
+        if (master_offset && master_offset == replica_offset && link == "up") {
+          *detail = cand + " reached offset " + *master_offset;
+          return true;
+        }
       }
     }
-    *detail = "admin login works on every member";
-    return true;
-  });
+    if (ctx.Expired()) {
+      *detail = "timeout: " + cand + " at offset " + replica_offset.value_or("?") + " (link " +
+                link.value_or("?") + "), " + old + " at " + master_offset.value_or("?") +
+                (error.empty() ? "" : "; last error: " + error);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Step 4 of a switchover: REPLICAOF the candidate on the old master (then
+// `unpause` its clients) and on the others. Returns the pods it failed on.
+template <typename Unpause>
+std::vector<std::string> RepointAll(const SwitchoverPlan& plan, const MemberMap& members,
+                                    const std::vector<std::string>& replicaof, Unpause unpause,
+                                    ActionContext& ctx) {
+  const std::string& old = plan.old_primary;
+  const Target& ct = members.at(plan.candidate).target;
+  std::vector<std::string> failed;
+  const std::string plan_text =
+      "would run REPLICAOF " + ct.host + " " + std::to_string(ct.port) + " on ";
+  if (!old.empty()) {
+    if (!ctx.Step("repoint", old, StepKind::kChange, plan_text + old, [&](std::string* detail) {
+          return RunOn(members, old, replicaof, ctx, detail);
+        })) {
+      failed.push_back(old);
+    } else {
+      unpause();
+    }
+  }
+  for (const auto& other : plan.others) {
+    const std::string& pod =
+        other.first;  // A named copy: lambdas cannot capture bindings in clang 14.
+    if (!ctx.Step("repoint", pod, StepKind::kChange, plan_text + pod, [&](std::string* detail) {
+          return RunOn(members, pod, replicaof, ctx, detail);
+        })) {
+      failed.push_back(pod);
+    }
+  }
+  return failed;
 }
 
 std::string Joined(const std::vector<std::string>& pods) {
@@ -199,54 +154,10 @@ ActionOutcome RedisSwitchover(const SwitchoverPlan& plan, const MemberMap& membe
       return out;
     }
     // 2. Wait until the candidate's offset reaches the old master's.
-    if (!ctx.Step("wait_catch_up", cand, StepKind::kChange,
-                  "would wait until " + cand + "'s replication offset matches " + old + "'s",
-                  [&](std::string* detail) {
-                    // Read errors (a slow or restarting server) are retried
-                    // until the deadline; the last one is reported.
-                    std::string error;
-                    std::unique_ptr<RedisAdmin> master, replica;
-                    std::optional<std::string> master_offset, replica_offset, link;
-                    // One field into `*value`; false (with `error` set) when it cannot be read.
-                    auto read = [&error](RedisAdmin& admin, const char* key,
-                                         std::optional<std::string>* value) {
-                      auto field = admin.InfoField("replication", key);
-                      if (!field) error = field.error().message;
-                      if (field) *value = *field;
-                      return field.ok();
-                    };
-                    auto open = [&](const std::string& pod, std::unique_ptr<RedisAdmin>* admin) {
-                      auto opened = Open(members, pod, ctx);
-                      if (!opened) error = opened.error().message;
-                      if (opened) *admin = std::move(opened).value();
-                    };
-                    while (true) {
-                      if (!master) open(old, &master);
-                      if (master && !replica) open(cand, &replica);
-                      if (master && replica) {
-                        if (!read(*master, "master_repl_offset", &master_offset)) {
-                          master.reset();
-                        } else if (!read(*replica, "slave_repl_offset", &replica_offset) ||
-                                   !read(*replica, "master_link_status", &link)) {
-                          replica.reset();
-                        } else {
-                          error.clear();
-                          if (master_offset && master_offset == replica_offset && link == "up") {
-                            *detail = cand + " reached offset " + *master_offset;
-                            return true;
-                          }
-                        }
-                      }
-                      if (ctx.Expired()) {
-                        *detail = "timeout: " + cand + " at offset " +
-                                  replica_offset.value_or("?") + " (link " + link.value_or("?") +
-                                  "), " + old + " at " + master_offset.value_or("?") +
-                                  (error.empty() ? "" : "; last error: " + error);
-                        return false;
-                      }
-                      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                    }
-                  })) {
+    if (!ctx.Step(
+            "wait_catch_up", cand, StepKind::kChange,
+            "would wait until " + cand + "'s replication offset matches " + old + "'s",
+            [&](std::string* detail) { return WaitCatchUp(members, old, cand, ctx, detail); })) {
       unpause();
       out.summary = ctx.failed_detail();
       out.recovery = "nothing was changed on " + cand + "; " + old +
@@ -267,27 +178,7 @@ ActionOutcome RedisSwitchover(const SwitchoverPlan& plan, const MemberMap& membe
   }
   // 4. Re-point the old master, then let its clients go (they now get
   // READONLY errors instead of hanging), then the others.
-  std::vector<std::string> failed;
-  const std::string plan_text =
-      "would run REPLICAOF " + ct.host + " " + std::to_string(ct.port) + " on ";
-  if (!old.empty()) {
-    if (!ctx.Step("repoint", old, StepKind::kChange, plan_text + old, [&](std::string* detail) {
-          return RunOn(members, old, replicaof, ctx, detail);
-        })) {
-      failed.push_back(old);
-    } else {
-      unpause();
-    }
-  }
-  for (const auto& other : plan.others) {
-    const std::string& pod =
-        other.first;  // A named copy: lambdas cannot capture bindings in clang 14.
-    if (!ctx.Step("repoint", pod, StepKind::kChange, plan_text + pod, [&](std::string* detail) {
-          return RunOn(members, pod, replicaof, ctx, detail);
-        })) {
-      failed.push_back(pod);
-    }
-  }
+  const std::vector<std::string> failed = RepointAll(plan, members, replicaof, unpause, ctx);
   const bool verified = VerifySwitchoverStep(cand, ctx);
   out.ok = verified && failed.empty() && ctx.failed_step().empty();
   if (out.ok) {

@@ -7,22 +7,22 @@ namespace dbtopo {
 
 Remediator::Impl::~Impl() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   monitor_.join();
-  std::unique_lock lock(mu_);
-  jobs_cv_.wait(lock, [this] { return running_jobs_ == 0; });
+  MutexLock lock(&mu_);
+  jobs_cv_.Wait(lock, [this]() DBTOPO_REQUIRES(mu_) { return running_jobs_ == 0; });
 }
 
 void Remediator::Impl::OnTopology(std::shared_ptr<const Topology> topology) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     latest_ = std::move(topology);
     ++topology_seq_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 RemediationStatus Remediator::Impl::Status() const {
@@ -32,7 +32,7 @@ RemediationStatus Remediator::Impl::Status() const {
   status.fence_stray_primaries = opt_.config.fence_stray_primaries;
   status.switchover_action = opt_.config.switchover.action;
   status.leadership = CurrentLeadership();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   status.actions_total = counters_;
   for (const auto& [unit, action] : in_flight_) status.in_flight.emplace_back(unit, action);
   status.recent.assign(recent_.begin(), recent_.end());
@@ -44,8 +44,9 @@ void Remediator::Impl::MonitorLoop() {
   while (true) {
     std::shared_ptr<const Topology> topology;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || topology_seq_ != processed_seq_; });
+      MutexLock lock(&mu_);
+      cv_.Wait(lock,
+               [this]() DBTOPO_REQUIRES(mu_) { return stop_ || topology_seq_ != processed_seq_; });
       if (stop_) return;
       topology = latest_;
       processed_seq_ = topology_seq_;
@@ -64,7 +65,7 @@ void Remediator::Impl::MonitorLoop() {
       RunFence(request, "auto:" + kind, /*automatic=*/true);
       persistence_.Reset(unit);
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     held_back_.KeepOnly(wanted);
   }
 }
@@ -74,7 +75,7 @@ bool Remediator::Impl::HoldBack(const UnitId& unit, const std::string& action,
   HeldBackAction held{unit, action, trigger, "", UnixNow(), 0};
   const Leadership leadership = CurrentLeadership();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!leadership.leader) {
       held.reason = NotLeaderReason(leadership);
     } else if (auto it = in_flight_.find(unit); it != in_flight_.end()) {

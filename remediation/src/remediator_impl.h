@@ -17,6 +17,7 @@
 #include "alert_claims.h"
 #include "dbtopo/base/assert.h"
 #include "dbtopo/base/duration.h"
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/collectors/probe.h"
 #include "dbtopo/remediation/remediator.h"
 #include "engine_actions.h"
@@ -54,7 +55,14 @@ class Remediator::Impl {
     return opt_.leadership ? opt_.leadership() : Leadership{};
   }
 
+  // Workers of the fresh re-reads when the options bring none.
+  static constexpr std::size_t kOwnPoolThreads = 16;
+
   explicit Impl(RemediatorOptions options) : opt_(std::move(options)) {
+    if (opt_.pool == nullptr) {
+      own_pool_ = std::make_unique<WorkerPool>(kOwnPoolThreads);
+      opt_.pool = own_pool_.get();
+    }
     for (const char* action : {remediation_action::kSwitchover, remediation_action::kFence}) {
       for (const char* result : {remediation_result::kSuccess, remediation_result::kFailure,
                                  remediation_result::kDryRun, remediation_result::kRefused}) {
@@ -151,9 +159,10 @@ class Remediator::Impl {
   // The time left in the cooldown of `action` on `unit`, if it is in one.
   // Cooldowns are per action: they separate two fences (or two
   // switchovers) of one unit, while a fence after a switchover (a stray
-  // primary it left, say) is idempotent and must not wait. Requires mu_.
+  // primary it left, say) is idempotent and must not wait.
   std::optional<std::chrono::milliseconds> CooldownLeft(const UnitId& unit,
-                                                        const std::string& action) const;
+                                                        const std::string& action) const
+      DBTOPO_REQUIRES(mu_);
 
   // Releases the lock and starts the cooldown: after any decision of an
   // automatic trigger, and after an API action that changed something.
@@ -203,20 +212,22 @@ class Remediator::Impl {
   bool HoldBack(const UnitId& unit, const std::string& action, const std::string& trigger);
 
   RemediatorOptions opt_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable jobs_cv_;
-  std::shared_ptr<const Topology> latest_;
-  std::uint64_t topology_seq_ = 0;
-  std::uint64_t processed_seq_ = 0;
-  bool stop_ = false;
-  int running_jobs_ = 0;
-  std::map<UnitId, std::string> in_flight_;
-  std::map<std::pair<UnitId, std::string>, Clock::time_point> last_action_;  // (unit, action)
-  remediation::HeldBackLedger held_back_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> counters_;
-  std::deque<RemediationRecord> recent_;
-  std::uint64_t next_id_ = 1;
+  std::unique_ptr<WorkerPool> own_pool_;  // Only when opt_.pool was null.
+  mutable Mutex mu_;
+  CondVar cv_;
+  CondVar jobs_cv_;
+  std::shared_ptr<const Topology> latest_ DBTOPO_GUARDED_BY(mu_);
+  std::uint64_t topology_seq_ DBTOPO_GUARDED_BY(mu_) = 0;
+  std::uint64_t processed_seq_ DBTOPO_GUARDED_BY(mu_) = 0;
+  bool stop_ DBTOPO_GUARDED_BY(mu_) = false;
+  int running_jobs_ DBTOPO_GUARDED_BY(mu_) = 0;
+  std::map<UnitId, std::string> in_flight_ DBTOPO_GUARDED_BY(mu_);
+  // (unit, action) -> when it last ran.
+  std::map<std::pair<UnitId, std::string>, Clock::time_point> last_action_ DBTOPO_GUARDED_BY(mu_);
+  remediation::HeldBackLedger held_back_ DBTOPO_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::uint64_t> counters_ DBTOPO_GUARDED_BY(mu_);
+  std::deque<RemediationRecord> recent_ DBTOPO_GUARDED_BY(mu_);
+  std::uint64_t next_id_ DBTOPO_GUARDED_BY(mu_) = 1;
   remediation::Persistence persistence_;  // Monitor thread only.
   std::thread monitor_;
 };

@@ -1,6 +1,7 @@
 // Units: resolving a request to one unit, its lock and cooldown, the record
 // history, and the fresh re-read every decision is made on.
 
+#include "dbtopo/collectors/probe_round.h"
 #include "remediator_impl.h"
 
 namespace dbtopo {
@@ -35,7 +36,7 @@ BasicStatus<Refusal> Remediator::Impl::Acquire(const UnitId& unit, const std::st
   // Leadership may have moved since the request was let in.
   if (const Leadership l = CurrentLeadership(); !l.leader)
     return Refusal{RemediationCode::kUnavailable, NotLeaderReason(l)};
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (auto it = in_flight_.find(unit); it != in_flight_.end()) {
     return Refusal{RemediationCode::kBusy,
                    "another action (" + it->second + ") is in flight on unit " + UnitName(unit)};
@@ -66,7 +67,7 @@ std::optional<std::chrono::milliseconds> Remediator::Impl::CooldownLeft(
 
 void Remediator::Impl::Release(const UnitId& unit, bool automatic,
                                const RemediationRecord& record) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   in_flight_.erase(unit);
   const bool acted = record.result == remediation_result::kSuccess ||
                      record.result == remediation_result::kFailure;
@@ -78,7 +79,7 @@ void Remediator::Impl::Release(const UnitId& unit, bool automatic,
 RemediationRecord Remediator::Impl::Finish(RemediationRecord r, Clock::time_point start) {
   r.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     r.id = next_id_++;
     ++counters_[{r.action, r.result}];
     recent_.push_back(r);
@@ -130,19 +131,12 @@ Observation Remediator::Impl::ProbeOnce(const DiscoveredTarget& t) const {
 std::optional<UnitView> Remediator::Impl::ReRead(const UnitId& unit,
                                                  const std::vector<DiscoveredTarget>& targets,
                                                  std::vector<Finding>* findings) const {
-  std::vector<Member> members(targets.size());
-  {
-    std::vector<std::thread> threads;
-    threads.reserve(targets.size());
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-      threads.emplace_back([&, i] {
-        members[i].target = targets[i].target;
-        members[i].observation = ProbeOnce(targets[i]);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-  }
-  Topology topology = Analyze(members, opt_.analysis);
+  std::vector<Target> probed;
+  for (const DiscoveredTarget& t : targets) probed.push_back(t.target);
+  ProbeRound round = ProbeAndAnalyze(
+      *opt_.pool, probed, [&](std::size_t i) { return ProbeOnce(targets[i]); },
+      [this] { return opt_.analysis; });
+  Topology& topology = round.topology;
   if (findings != nullptr) {
     for (Finding& f : topology.findings) {
       if (f.unit == unit) findings->push_back(std::move(f));
@@ -164,13 +158,14 @@ std::vector<DiscoveredTarget> Remediator::Impl::CurrentTargets(const UnitId& uni
 
 std::shared_ptr<const Topology> Remediator::Impl::WaitTopology(
     const std::function<bool(const Topology&)>& predicate, Clock::time_point deadline) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   std::shared_ptr<const Topology> last = latest_;
   while (true) {
     last = latest_;
     if (last != nullptr && predicate(*last)) return last;
     const std::uint64_t seen = topology_seq_;
-    if (!cv_.wait_until(lock, deadline, [&] { return stop_ || topology_seq_ != seen; })) {
+    if (!cv_.WaitUntil(lock, deadline,
+                       [&]() DBTOPO_REQUIRES(mu_) { return stop_ || topology_seq_ != seen; })) {
       return latest_;
     }
     if (stop_) return latest_;

@@ -4,6 +4,12 @@
 
 namespace dbtopo::kube {
 
+std::vector<std::size_t> StreamRules(const std::vector<StreamSpec>& streams) {
+  std::vector<std::size_t> rules;
+  for (const StreamSpec& s : streams) rules.push_back(s.rule);
+  return rules;
+}
+
 Result<Prepared> Prepare(const KubernetesConfig& config, const KubernetesDiscoveryOptions& options,
                          bool connect_offline_only) {
   Prepared prepared;

@@ -50,6 +50,9 @@ struct Problem {
   std::string detail;
 };
 
+/// The discover rule of each stream, in stream order.
+std::vector<std::size_t> StreamRules(const std::vector<StreamSpec>& streams);
+
 // The streams and the API client of a config.
 struct Prepared {
   std::vector<StreamSpec> streams;

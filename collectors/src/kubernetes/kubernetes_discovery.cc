@@ -11,10 +11,12 @@
 
 #include "dbtopo/base/duration.h"
 #include "dbtopo/base/log.h"
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/kube/kube_client.h"
 #include "dbtopo/kube/kubeconfig.h"
 #include "kubernetes/discovery_streams.h"
 #include "kubernetes/label_selector.h"
+#include "kubernetes/pod_change_log.h"
 #include "kubernetes/pod_parser.h"
 #include "kubernetes/pod_store.h"
 
@@ -23,8 +25,6 @@ namespace kube {
 namespace {
 
 using Fields = log::KeyValues;
-
-std::string Bool(bool b) { return b ? "true" : "false"; }
 
 }  // namespace
 }  // namespace kube
@@ -37,7 +37,7 @@ class KubernetesDiscovery::Impl {
         options_(std::move(options)),
         client_(std::move(client)),
         streams_(std::move(streams)),
-        store_(&config_, StreamRules(streams_)),
+        store_(&config_, kube::StreamRules(streams_)),
         synced_(streams_.size(), false) {}
 
   ~Impl() { Stop(); }
@@ -47,34 +47,38 @@ class KubernetesDiscovery::Impl {
         {{"server", client_->config().Describe()},
          {"streams", std::to_string(streams_.size())},
          {"context_namespace", client_->config().ns}});
-    running_ = static_cast<int>(streams_.size());
+    {
+      MutexLock lock(&mutex_);
+      running_ = static_cast<int>(streams_.size());
+    }
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       threads_.emplace_back([this, i] {
         RunStream(i);
-        std::lock_guard<std::mutex> lock(mutex_);
+        MutexLock lock(&mutex_);
         --running_;
-        cv_.notify_all();
+        cv_.NotifyAll();
       });
     }
   }
 
   void Stop() {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(&mutex_);
       if (stop_) return;
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     // A request that was just starting when Cancel() ran may miss it: cancel
     // again until every thread has left.
-    std::unique_lock<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     while (running_ > 0) {
-      lock.unlock();
+      lock.Unlock();
       client_->Cancel();
-      lock.lock();
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return running_ == 0; });
+      lock.Lock();
+      cv_.WaitFor(lock, std::chrono::milliseconds(100),
+                  [this]() DBTOPO_REQUIRES(mutex_) { return running_ == 0; });
     }
-    lock.unlock();
+    lock.Unlock();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
   }
@@ -82,8 +86,8 @@ class KubernetesDiscovery::Impl {
   std::vector<DiscoveredTarget> Targets() { return store_.Targets(); }
 
   bool WaitForSync(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [this] {
+    MutexLock lock(&mutex_);
+    return cv_.WaitFor(lock, timeout, [this]() DBTOPO_REQUIRES(mutex_) {
       return stop_ || std::all_of(synced_.begin(), synced_.end(), [](bool s) { return s; });
     }) && !stop_;
   }
@@ -99,25 +103,19 @@ class KubernetesDiscovery::Impl {
     int events = 0;
   };
 
-  static std::vector<std::size_t> StreamRules(const std::vector<kube::StreamSpec>& streams) {
-    std::vector<std::size_t> rules;
-    for (const auto& s : streams) rules.push_back(s.rule);
-    return rules;
-  }
-
   void Log(log::Level level, const std::string& msg, const Fields& fields) {
     log::To(options_.log, level, msg, fields);
   }
 
   bool Stopping() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     return stop_;
   }
 
   // Sleeps `delay` unless stopped first; false when stopped.
   bool Sleep(std::chrono::milliseconds delay) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return !cv_.wait_for(lock, delay, [this] { return stop_; });
+    MutexLock lock(&mutex_);
+    return !cv_.WaitFor(lock, delay, [this]() DBTOPO_REQUIRES(mutex_) { return stop_; });
   }
 
   Fields StreamFields(std::size_t i) const {
@@ -144,42 +142,10 @@ class KubernetesDiscovery::Impl {
                                {"retry_in", FormatDuration(retry_in)}}));
   }
 
-  // Logs what changed about a pod that matters to the exporter.
   void LogPodChange(std::size_t i, const std::optional<kube::PodInfo>& before,
                     const std::optional<kube::PodInfo>& after, bool quiet) {
-    const KubernetesDiscoverRule& rule = config_.discover[streams_[i].rule];
-    auto describe = [&](const kube::PodInfo& pod) {
-      kube::PodMapping m = kube::PodToTarget(pod, rule, config_);
-      auto role = pod.labels.find(config_.role_label);
-      return Fields{{"pod", pod.Key()},
-                    {"phase", pod.phase},
-                    {"ip", pod.pod_ip},
-                    {"ready", kube::Bool(pod.ready)},
-                    {"role_label", role == pod.labels.end() ? "" : role->second},
-                    {"target", m.target ? m.target->target.Address() : "no: " + m.skip_reason}};
-    };
-    const log::Level level = quiet ? log::Level::kDebug : log::Level::kInfo;
-    if (!before && after) {
-      Log(level, "kubernetes pod added", describe(*after));
-      const auto mapping = kube::PodToTarget(*after, rule, config_);
-      if (!mapping.warning.empty()) {
-        Log(log::Level::kWarn, "kubernetes pod port",
-            {{"pod", after->Key()}, {"problem", mapping.warning}});
-      }
-    } else if (before && !after) {
-      Log(level, "kubernetes pod removed", {{"pod", before->Key()}});
-    } else if (before && after) {
-      Fields b = describe(*before), a = describe(*after);
-      std::string changes;
-      for (std::size_t f = 1; f < a.size(); ++f) {
-        if (a[f].second == b[f].second) continue;
-        if (!changes.empty()) changes += ", ";
-        changes += a[f].first + " " + b[f].second + " -> " + a[f].second;
-      }
-      if (changes.empty()) return;
-      a.push_back({"changes", changes});
-      Log(level, "kubernetes pod changed", a);
-    }
+    kube::LogPodChange(options_.log, config_.discover[streams_[i].rule], config_, before, after,
+                       quiet);
   }
 
   // Lists every page; on success replaces the stream's pods and sets *rv.
@@ -230,7 +196,7 @@ class KubernetesDiscovery::Impl {
     for (const kube::PodInfo& pod : pods) fresh[pod.Key()] = pod;
     bool first;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(&mutex_);
       first = !synced_[i];
     }
     old = store_.Replace(i, std::move(pods));
@@ -250,10 +216,10 @@ class KubernetesDiscovery::Impl {
                                {"targets", std::to_string(targets)},
                                {"resource_version", *rv}}));
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(&mutex_);
       synced_[i] = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     return true;
   }
 
@@ -400,11 +366,11 @@ class KubernetesDiscovery::Impl {
   std::unique_ptr<kube::KubeClient> client_;
   std::vector<kube::StreamSpec> streams_;
   kube::PodStore store_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  int running_ = 0;
-  std::vector<bool> synced_;
+  Mutex mutex_;
+  CondVar cv_;
+  bool stop_ DBTOPO_GUARDED_BY(mutex_) = false;
+  int running_ DBTOPO_GUARDED_BY(mutex_) = 0;
+  std::vector<bool> synced_ DBTOPO_GUARDED_BY(mutex_);
   std::vector<std::thread> threads_;
 };
 

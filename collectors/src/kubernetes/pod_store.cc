@@ -60,7 +60,7 @@ PodStore::PodStore(const KubernetesConfig* config, std::vector<std::size_t> stre
     : config_(config), stream_rules_(std::move(stream_rules)), pods_(stream_rules_.size()) {}
 
 std::map<std::string, PodInfo> PodStore::Replace(std::size_t stream, std::vector<PodInfo> pods) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   std::map<std::string, PodInfo> fresh;
   for (PodInfo& pod : pods) {
     std::string key = pod.Key();
@@ -72,7 +72,7 @@ std::map<std::string, PodInfo> PodStore::Replace(std::size_t stream, std::vector
 }
 
 std::optional<PodInfo> PodStore::Upsert(std::size_t stream, PodInfo pod) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto& pods = pods_.at(stream);
   std::optional<PodInfo> previous;
   const std::string key = pod.Key();
@@ -88,7 +88,7 @@ std::optional<PodInfo> PodStore::Upsert(std::size_t stream, PodInfo pod) {
 }
 
 std::optional<PodInfo> PodStore::Remove(std::size_t stream, const std::string& pod_key) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto& pods = pods_.at(stream);
   auto it = pods.find(pod_key);
   if (it == pods.end()) return std::nullopt;
@@ -99,12 +99,12 @@ std::optional<PodInfo> PodStore::Remove(std::size_t stream, const std::string& p
 }
 
 std::vector<DiscoveredTarget> PodStore::Targets() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return targets_;
 }
 
 std::size_t PodStore::PodCount(std::size_t stream) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return pods_.at(stream).size();
 }
 

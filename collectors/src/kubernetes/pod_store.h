@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/collectors/discovery.h"
 #include "dbtopo/collectors/kubernetes_discovery.h"
 #include "kubernetes/pod_parser.h"
@@ -62,13 +63,14 @@ class PodStore {
   std::size_t PodCount(std::size_t stream) const;
 
  private:
-  void RebuildLocked();
+  void RebuildLocked() DBTOPO_REQUIRES(mutex_);
 
   const KubernetesConfig* config_;
   std::vector<std::size_t> stream_rules_;
-  mutable std::mutex mutex_;
-  std::vector<std::map<std::string, PodInfo>> pods_;  // per stream, by "ns/name"
-  std::vector<DiscoveredTarget> targets_;
+  mutable Mutex mutex_;
+  // Per stream, by "ns/name".
+  std::vector<std::map<std::string, PodInfo>> pods_ DBTOPO_GUARDED_BY(mutex_);
+  std::vector<DiscoveredTarget> targets_ DBTOPO_GUARDED_BY(mutex_);
 };
 
 }  // namespace dbtopo::kube

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/collectors/discovery.h"
 
 namespace dbtopo {
@@ -45,8 +46,8 @@ class ShardedDiscovery : public Discovery {
 
  private:
   const std::unique_ptr<Discovery> inner_;
-  mutable std::mutex mutex_;
-  ShardAssignment assignment_;  // Guarded by mutex_.
+  mutable Mutex mutex_;
+  ShardAssignment assignment_ DBTOPO_GUARDED_BY(mutex_);
 };
 
 }  // namespace dbtopo

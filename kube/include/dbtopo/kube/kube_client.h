@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/base/result.h"
 #include "dbtopo/kube/kubeconfig.h"
 
@@ -58,9 +59,9 @@ class BearerToken {
  private:
   Secret static_token_;
   std::string file_;
-  std::mutex mutex_;
-  Secret cached_;
-  std::string stamp_;  // "ino:size:mtime_ns" of the loaded file
+  Mutex mutex_;
+  Secret cached_ DBTOPO_GUARDED_BY(mutex_);
+  std::string stamp_ DBTOPO_GUARDED_BY(mutex_);  // "ino:size:mtime_ns" of the loaded file
   std::atomic<int> loads_{0};
 };
 
@@ -121,8 +122,8 @@ class KubeClient {
   Options options_;
   std::unique_ptr<Tls> tls_;
   BearerToken token_;
-  std::mutex active_mutex_;
-  std::set<httplib::ClientImpl*> active_;
+  Mutex active_mutex_;
+  std::set<httplib::ClientImpl*> active_ DBTOPO_GUARDED_BY(active_mutex_);
   std::atomic<bool> cancelled_{false};
 };
 

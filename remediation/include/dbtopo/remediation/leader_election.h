@@ -30,6 +30,7 @@
 #include <string>
 #include <thread>
 
+#include "dbtopo/base/mutex.h"
 #include "dbtopo/remediation/remediator.h"
 
 namespace dbtopo {
@@ -73,13 +74,13 @@ class LeaderElector {
   std::chrono::steady_clock::time_point observed_at_;
   std::string last_problem_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
-  // guarded by mutex_: leader until then (last renewal + renew_deadline).
-  std::chrono::steady_clock::time_point leader_until_;
-  bool leader_ = false;  // guarded by mutex_: as last logged
-  std::string holder_;   // guarded by mutex_
+  mutable Mutex mutex_;
+  CondVar wake_;
+  bool stopping_ DBTOPO_GUARDED_BY(mutex_) = false;
+  // Leader until then (last renewal + renew_deadline).
+  std::chrono::steady_clock::time_point leader_until_ DBTOPO_GUARDED_BY(mutex_);
+  bool leader_ DBTOPO_GUARDED_BY(mutex_) = false;  // as last logged
+  std::string holder_ DBTOPO_GUARDED_BY(mutex_);
   std::thread thread_;
 };
 

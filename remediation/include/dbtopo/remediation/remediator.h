@@ -41,13 +41,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "dbtopo/analysis/analysis.h"
 #include "dbtopo/base/log.h"
 #include "dbtopo/base/secret.h"
 #include "dbtopo/collectors/discovery.h"
+#include "dbtopo/collectors/worker_pool.h"
 #include "dbtopo/kube/kube_api.h"
 #include "dbtopo/remediation/remediation_config.h"
 #include "dbtopo/remediation/status.h"
@@ -85,6 +85,11 @@ struct RemediatorOptions {
   std::chrono::milliseconds alert_reply_wait{5000};
   /// Fresh probe; null => MakeProbe(target, credentials, {timeout})->Collect().
   FreshProbeFn probe;
+  /// The workers the fresh re-reads probe on: the poll loop's (not owned;
+  /// must outlive the Remediator), so that remediation talks to no more
+  /// servers at once than `max_concurrency`. Null => a pool of its own with
+  /// 16 workers.
+  WorkerPool* pool = nullptr;
   /// Kubernetes API for switchover.action kubeblocks; null => such a
   /// switchover is refused with a reason.
   std::shared_ptr<KubeApi> kube;
