@@ -75,27 +75,13 @@ def main():
         f"{'on' if bench.wire_ok else 'off — ' + bench.wire_why}")
     try:
         if "mysql" in args.parts:
-            try:
-                bench.mysql_part()
-            except BenchError as e:
-                failed.append(f"MySQL part failed: {e}")
-            finally:
-                bench.children.stop_all()
+            run_part(bench, bench.mysql_part, "MySQL", failed)
         if "redis" in args.parts or "redis-cluster" in args.parts:
-            try:
-                bench.redis_part()
-            except BenchError as e:
-                failed.append(f"Redis part failed: {e}")
-            finally:
-                bench.children.stop_all()
+            run_part(bench, bench.redis_part, "Redis", failed)
     except KeyboardInterrupt:
         failed.append("interrupted")
     finally:
-        bench.children.stop_all()
-        if args.keep or (failed and failed != ["interrupted"]):
-            say(f"kept {bench.workdir} (logs, configs)")
-        else:
-            shutil.rmtree(bench.workdir, ignore_errors=True)
+        clean_up(bench, args.keep or (failed and failed != ["interrupted"]))
     for title, rows, notes in bench.results:
         print_table(title, rows, notes)
     print()
@@ -103,9 +89,7 @@ def main():
           f"at end {open('/proc/loadavg').read().split()[0:3]}; dbtopo_exporter: {args.dbtopo}")
     if not bench.wire_ok:
         print(f"wire figures: {bench.wire_why}")
-    for f in failed:
-        print(f"ERROR: {f}")
-    return 1 if failed else 0
+    return report_failures(failed)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ CPU per target-scrape in the same run. It prints figures; it asserts nothing.
 import argparse
 import gzip
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -213,16 +212,10 @@ def main():
     except (b.BenchError, KeyboardInterrupt) as e:
         failed.append(str(e) or "interrupted")
     finally:
-        bench.children.stop_all()
-        if args.keep or failed:
-            b.say(f"kept {bench.workdir}")
-        else:
-            shutil.rmtree(bench.workdir, ignore_errors=True)
+        b.clean_up(bench, args.keep or failed)
     print_results(rows, theirs, args.servers)
     print(f"host: {os.cpu_count()} CPUs; load average {open('/proc/loadavg').read().split()[0:3]}")
-    for f in failed:
-        print(f"ERROR: {f}")
-    return 1 if failed else 0
+    return b.report_failures(failed)
 
 
 if __name__ == "__main__":

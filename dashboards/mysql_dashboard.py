@@ -95,20 +95,16 @@ def mysql():
         "dbtopo_replication_link_up per replica channel with the source it replicates from.",
         f"min by ({CHAN}, source) (dbtopo_replication_link_up{{{F_POD}}})",
         ["namespace", "db_cluster", "component", "pod", "channel", "source"], "Link", UP_DOWN), 24, 8)
-    L.add(state_timeline(
-        "IO thread",
-        "dbtopo_replication_io_running (Replica_IO_Running = Yes).",
-        f"min by ({CHAN}) (dbtopo_replication_io_running{{{F_POD}}})", CHAN_LEGEND, RUNNING), 12, 8)
-    L.add(state_timeline(
-        "SQL thread",
-        "dbtopo_replication_sql_running (Replica_SQL_Running = Yes).",
-        f"min by ({CHAN}) (dbtopo_replication_sql_running{{{F_POD}}})", CHAN_LEGEND, RUNNING), 12, 8)
+    for thread in ("IO", "SQL"):
+        metric = f"dbtopo_replication_{thread.lower()}_running"
+        L.add(series_timeline(f"{thread} thread", f"{metric} (Replica_{thread}_Running = Yes).",
+                              metric, RUNNING, per="channel"), 12, 8)
     L.add(lag_panel(), 12, 8)
-    L.add(state_timeline(
+    L.add(series_timeline(
         "Source valid",
         "dbtopo_replication_source_valid: 1 when following sources reaches the unit's primary "
         "(chains allowed), 0 when not.",
-        f"min by ({CHAN}) (dbtopo_replication_source_valid{{{F_POD}}})", CHAN_LEGEND, VALID), 12, 8)
+        "dbtopo_replication_source_valid", VALID, per="channel"), 12, 8)
     L.add(labels_table(
         "Last replication errors",
         "dbtopo_replication_last_error_number (Last_IO_Errno / Last_SQL_Errno) that are not 0. "
@@ -122,18 +118,16 @@ def mysql():
         "Observed role",
         "Role the database reports, per pod.",
         role_expr("dbtopo_role", F_POD), POD_LEGEND, ROLE), 12, 8)
-    L.add(state_timeline(
-        "Role label mismatch",
-        "dbtopo_role_label_mismatch per pod. Alert: DbtopoRoleLabelMismatch (5m).",
-        f"max by ({POD}) (dbtopo_role_label_mismatch{{{F_POD}}})", POD_LEGEND, MISMATCH), 12, 8)
-    L.add(state_timeline(
-        "Writable",
-        "dbtopo_writable: read_only=0 (and not super_read_only). Only primaries should be writable.",
-        f"max by ({POD}) (dbtopo_writable{{{F_POD}}})", POD_LEGEND, WRITABLE), 12, 8)
-    L.add(state_timeline(
-        "Probe",
-        "dbtopo_up per pod.",
-        f"max by ({POD}) (dbtopo_up{{{F_POD}}})", POD_LEGEND, UP_DOWN), 12, 8)
+    for title, description, metric, mapping in (
+            ("Role label mismatch",
+             "dbtopo_role_label_mismatch per pod. Alert: DbtopoRoleLabelMismatch (5m).",
+             "dbtopo_role_label_mismatch", MISMATCH),
+            ("Writable",
+             "dbtopo_writable: read_only=0 (and not super_read_only). Only primaries should be "
+             "writable.",
+             "dbtopo_writable", WRITABLE),
+            ("Probe", "dbtopo_up per pod.", "dbtopo_up", UP_DOWN)):
+        L.add(series_timeline(title, description, metric, mapping), 12, 8)
     return dashboard(
         "dbtopo-mysql", "dbtopo / MySQL replication",
         "MySQL/MariaDB replication: primaries, replica threads, sources, lag, errors, "

@@ -181,6 +181,13 @@ def state_timeline(title, description, expr, legend, mappings):
          "mergeValues": True, "rowHeight": 0.9, "showValue": "auto", "tooltip": {"mode": "single"}})
 
 
+def series_timeline(title, description, metric, mappings, per="pod"):
+    """`metric` per pod (its highest value) or per replica channel (its lowest: a 0 anywhere shows)."""
+    by, agg, legend = (CHAN, "min", CHAN_LEGEND) if per == "channel" else (POD, "max", POD_LEGEND)
+    return state_timeline(title, description, f"{agg} by ({by}) ({metric}{{{F_POD}}})", legend,
+                          mappings)
+
+
 def bargauge(title, description, expr, legend):
     return _panel(
         "bargauge", title, description, [target(expr, legend)],

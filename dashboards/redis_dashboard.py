@@ -80,10 +80,10 @@ def redis():
             ("Noaddr", f'max by ({POD}) (dbtopo_redis_cluster_nodes{{{F_POD}, flag="noaddr"}})', "none", None),
         ],
         ["namespace", "db_cluster", "component", "pod"], sort_by=["db_cluster", "component"]), 24, 10)
-    L.add(state_timeline(
+    L.add(series_timeline(
         "cluster_state per node",
         "dbtopo_redis_cluster_state: 1 when the node reports cluster_state:ok.",
-        f"max by ({POD}) (dbtopo_redis_cluster_state{{{F_POD}}})", POD_LEGEND, STATE_OK), 12, 8)
+        "dbtopo_redis_cluster_state", STATE_OK), 12, 8)
     L.add(state_timeline(
         "Views consistent",
         "dbtopo_redis_cluster_views_consistent per Redis Cluster: all reachable nodes agree on "

@@ -14,7 +14,8 @@ import pathlib
 import re
 import sys
 
-ROOTS = ["base", "kube", "analysis", "collectors", "remediation", "exporter", "bench"]
+ROOTS = ["base", "kube", "analysis", "collectors", "remediation", "exporter", "bench", "dashboards",
+         "alerts", "scripts"]
 SCOPE = re.compile(r"\b(namespace|class|struct|union|enum)\b[^;{}()]*$|extern\s+\"C\"\s*$")
 FUNCTION = re.compile(
     r"\)\s*(const|override|final|noexcept|mutable|&|&&|\s|->\s*[\w:<>,\s*&]+)*"

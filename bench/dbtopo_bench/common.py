@@ -35,6 +35,34 @@ class BenchError(Exception):
 # --------------------------------------------------------------------------- processes
 
 
+def run_part(bench, part, name, failed):
+    """Runs one benchmark part; a BenchError is added to `failed` ("<name> part
+    failed: ..."). The part's servers and exporters are stopped either way."""
+    try:
+        part()
+    except BenchError as e:
+        failed.append(f"{name} part failed: {e}")
+    finally:
+        bench.children.stop_all()
+
+
+def clean_up(bench, keep):
+    """Stops every child; keeps the work dir (logs, configs) when `keep`, else
+    removes it."""
+    bench.children.stop_all()
+    if keep:
+        say(f"kept {bench.workdir} (logs, configs)")
+    else:
+        shutil.rmtree(bench.workdir, ignore_errors=True)
+
+
+def report_failures(failed):
+    """Prints each failure; the exit status (1 when there is any)."""
+    for f in failed:
+        print(f"ERROR: {f}")
+    return 1 if failed else 0
+
+
 def proc_starttime(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:

@@ -53,7 +53,7 @@ KubernetesDiscoverRule ParseDiscoverRule(const YAML::Node& node, const std::stri
   KubernetesDiscoverRule rule;
   rule.engine = EngineValue(node, path);
   rule.label_selector = RequiredString(node, path, "label_selector");
-  if (node["port_name"]) rule.port_name = ScalarString(node["port_name"], path + ".port_name");
+  ReadIfPresent(node, path, "port_name", ScalarString, &rule.port_name);
   rule.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
   return rule;
 }
@@ -64,14 +64,12 @@ KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& conf
             {"kubeconfig", "namespaces", "cluster_label", "component_label", "role_label",
              "role_values", "discover"});
   KubernetesConfig k8s;
-  if (node["kubeconfig"]) {
-    k8s.kubeconfig = ScalarString(node["kubeconfig"], path + ".kubeconfig");
-    if (k8s.kubeconfig.starts_with("~/")) {
-      const char* home = std::getenv("HOME");
-      if (home != nullptr) k8s.kubeconfig = std::string(home) + k8s.kubeconfig.substr(1);
-    }
+  if (ReadIfPresent(node, path, "kubeconfig", ScalarString, &k8s.kubeconfig) &&
+      k8s.kubeconfig.starts_with("~/")) {
+    const char* home = std::getenv("HOME");
+    if (home != nullptr) k8s.kubeconfig = std::string(home) + k8s.kubeconfig.substr(1);
   }
-  if (node["namespaces"]) k8s.namespaces = StringList(node["namespaces"], path + ".namespaces");
+  ReadIfPresent(node, path, "namespaces", StringList, &k8s.namespaces);
   for (auto [key, field] : {std::pair{"cluster_label", &k8s.cluster_label},
                             std::pair{"component_label", &k8s.component_label},
                             std::pair{"role_label", &k8s.role_label}}) {

@@ -23,9 +23,10 @@ LeaderElectionConfig ParseLeaderElection(const YAML::Node& node) {
       node, path,
       {"enabled", "lease_name", "namespace", "lease_duration", "renew_deadline", "retry_period"});
   LeaderElectionConfig e;
-  if (node["enabled"]) e.enabled = BoolValue(node["enabled"], path + ".enabled");
-  if (node["lease_name"]) e.lease_name = ScalarString(node["lease_name"], path + ".lease_name");
-  if (node["namespace"]) e.ns = ScalarString(node["namespace"], path + ".namespace");
+  bool enabled = false;
+  if (ReadIfPresent(node, path, "enabled", BoolValue, &enabled)) e.enabled = enabled;
+  ReadIfPresent(node, path, "lease_name", ScalarString, &e.lease_name);
+  ReadIfPresent(node, path, "namespace", ScalarString, &e.ns);
   if (e.lease_name.empty()) Fail(node["lease_name"], path + ".lease_name", "must not be empty");
   for (const auto& [key, field] : {std::pair{"lease_duration", &e.lease_duration},
                                    std::pair{"renew_deadline", &e.renew_deadline},
@@ -55,17 +56,13 @@ RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& co
             {"enabled", "token_file", "switchover", "fence_stray_primaries", "cooldown",
              "alert_actions", "leader_election"});
   RemediationConfig r;
-  if (node["enabled"]) r.enabled = BoolValue(node["enabled"], path + ".enabled");
-  if (node["token_file"]) {
-    r.token_file = ScalarString(node["token_file"], path + ".token_file");
+  ReadIfPresent(node, path, "enabled", BoolValue, &r.enabled);
+  if (ReadIfPresent(node, path, "token_file", ScalarString, &r.token_file)) {
     r.token = ReadSecretFile(node["token_file"], path + ".token_file", config_file);
     if (r.token.empty()) Fail(node["token_file"], path + ".token_file", "token file is empty");
   }
-  if (node["fence_stray_primaries"]) {
-    r.fence_stray_primaries =
-        BoolValue(node["fence_stray_primaries"], path + ".fence_stray_primaries");
-  }
-  if (node["cooldown"]) r.cooldown = DurationValue(node["cooldown"], path + ".cooldown");
+  ReadIfPresent(node, path, "fence_stray_primaries", BoolValue, &r.fence_stray_primaries);
+  ReadIfPresent(node, path, "cooldown", DurationValue, &r.cooldown);
   if (const YAML::Node s = node["switchover"]) {
     const std::string sp = path + ".switchover";
     CheckKeys(s, sp, {"action", "max_lag", "timeout", "command", "url"});

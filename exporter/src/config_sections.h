@@ -58,6 +58,17 @@ RoleValues ParseRoleValues(const YAML::Node& node, const std::string& path);
 /// A list of non-empty strings.
 std::vector<std::string> StringList(const YAML::Node& node, const std::string& path);
 
+/// When `map` has `key`: `*out = read(map[key], "<path>.<key>")` (a reader
+/// above, which fails naming the key) and true; else false, `*out` as it was.
+template <typename T, typename Read>
+bool ReadIfPresent(const YAML::Node& map, const std::string& path, const char* key, Read read,
+                   T* out) {
+  const YAML::Node value = map[key];
+  if (!value) return false;
+  *out = read(value, path + "." + key);
+  return true;
+}
+
 /// `kubernetes:`.
 KubernetesConfig ParseKubernetes(const YAML::Node& node, const std::string& config_file);
 

@@ -65,10 +65,12 @@ bool StartLeaderElection(const Config& config, std::optional<int> shard,
 }
 
 std::unique_ptr<Remediator> MakeRemediator(const Config& config, Discovery* discovery,
-                                           WorkerPool* pool, std::optional<int> shard,
+                                           Poller* poller, std::optional<int> shard,
                                            std::unique_ptr<LeaderElector>* elector) {
   RemediatorOptions options;
-  options.pool = pool;
+  // Re-reads share the probe workers; a new record shows without a round.
+  options.pool = &poller->pool();
+  options.on_status_change = [poller] { poller->RefreshRemediation(); };
   options.config = config.remediation;
   options.discovery = discovery;
   options.analysis = config.analysis;
@@ -314,7 +316,7 @@ int Run(const Flags& flags) {
   // Declared before the remediator, which reads it, so that it outlives it.
   std::unique_ptr<LeaderElector> elector;
   std::unique_ptr<Remediator> remediator = MakeRemediator(
-      config, &discovery, &poller.pool(),
+      config, &discovery, &poller,
       shard_flags.sharded ? std::optional<int>(discovery.Get().index) : std::nullopt, &elector);
   if (remediator == nullptr) return 1;
   poller.SetRemediationHooks(

@@ -63,6 +63,24 @@ void Poller::ReconcileProbes(const std::vector<DiscoveredTarget>& targets) {
   }
 }
 
+void Poller::Publish(const std::shared_ptr<Snapshot>& snapshot) {
+  MutexLock lock(&publish_mutex_);
+  // The latest status: an action may have ended while the round ran.
+  if (remediation_status_) snapshot->remediation = remediation_status_();
+  snapshot->metrics_text = RenderMetrics(*snapshot);
+  store_->Set(snapshot);
+}
+
+void Poller::RefreshRemediation() {
+  MutexLock lock(&publish_mutex_);
+  const std::shared_ptr<const Snapshot> current = store_->Get();
+  if (!remediation_status_ || current == nullptr) return;  // The first round shows it.
+  auto next = std::make_shared<Snapshot>(*current);
+  next->remediation = remediation_status_();
+  next->metrics_text = RenderMetrics(*next);
+  store_->Set(std::move(next));
+}
+
 std::shared_ptr<const Snapshot> Poller::RunRound() {
   const auto started = std::chrono::steady_clock::now();
   const std::vector<DiscoveredTarget> targets = discovery_->Targets();
@@ -110,9 +128,8 @@ std::shared_ptr<const Snapshot> Poller::RunRound() {
   snapshot->timestamp_seconds = UnixSeconds(std::chrono::system_clock::now());
   snapshot->poll_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  snapshot->metrics_text = RenderMetrics(*snapshot);
   LogChanges(snapshot->topology);
-  store_->Set(snapshot);
+  Publish(snapshot);
   if (on_snapshot_) on_snapshot_(snapshot);
 
   std::size_t up = 0;

@@ -55,9 +55,16 @@ class Poller {
   void SetShard(std::function<ShardAssignment()> shard) { shard_ = std::move(shard); }
   void SetRemediationHooks(std::function<RemediationStatus()> status,
                            std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot) {
+    MutexLock lock(&publish_mutex_);
     remediation_status_ = std::move(status);
     on_snapshot_ = std::move(on_snapshot);
   }
+
+  /// Publishes the latest snapshot again with the current remediation status
+  /// (and /metrics rendered again), so that an action's record shows before
+  /// the next round. From any thread; a round in progress publishes after
+  /// it, with a status at least as new.
+  void RefreshRemediation();
 
  private:
   struct ProbeSlot {
@@ -66,6 +73,9 @@ class Poller {
   };
 
   void ReconcileProbes(const std::vector<DiscoveredTarget>& targets);
+  // Takes the current remediation status, renders /metrics and stores the
+  // snapshot, in one step against RefreshRemediation().
+  void Publish(const std::shared_ptr<Snapshot>& snapshot);
   void LogChanges(const Topology& topology);
 
   PollerOptions options_;
@@ -78,6 +88,9 @@ class Poller {
   std::map<std::string, bool> last_up_;  // by Target::Key(), for log transitions
   std::set<std::string> last_findings_;  // finding keys of the previous round
   std::function<ShardAssignment()> shard_;
+  // Orders the publishing of rounds and of remediation refreshes; the
+  // remediation hooks are set under it (refreshes come from other threads).
+  Mutex publish_mutex_;
   std::function<RemediationStatus()> remediation_status_;
   std::function<void(std::shared_ptr<const Snapshot>)> on_snapshot_;
 };

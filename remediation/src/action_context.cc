@@ -85,9 +85,15 @@ bool VerifySwitchoverStep(const std::string& candidate, ActionContext& ctx) {
       });
 }
 
-ActionOutcome VerifyExternalSwitchover(const std::string& who, const std::string& candidate,
-                                       ActionContext& ctx) {
+ActionOutcome RunExternalSwitchover(const ExternalSwitchover& external, ActionContext& ctx) {
   ActionOutcome out;
+  if (!ctx.Step(external.step, "", StepKind::kChange, external.plan, external.hand_over)) {
+    out.summary = ctx.failed_detail();
+    out.recovery = external.recovery;
+    return out;
+  }
+  const std::string& who = external.who;
+  const std::string& candidate = external.candidate;
   out.ok = VerifySwitchoverStep(candidate, ctx);
   out.summary = out.ok ? who + " switched over to " + candidate : ctx.failed_detail();
   if (!out.ok) {

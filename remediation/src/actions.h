@@ -186,9 +186,21 @@ ActionOutcome WebhookSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
 /// holds on a fresh read.
 bool VerifySwitchoverStep(const std::string& candidate, ActionContext& ctx);
 
-/// After an external trigger (`who`: "the command", "the webhook") accepted a
-/// switchover: verify, and describe the outcome either way.
-ActionOutcome VerifyExternalSwitchover(const std::string& who, const std::string& candidate,
-                                       ActionContext& ctx);
+/// A switchover that something else performs (a command, a webhook): one
+/// step hands it over, then the exporter verifies on fresh reads.
+struct ExternalSwitchover {
+  std::string who;        ///< "the command", "the webhook": for the summary.
+  std::string step;       ///< The step's name ("run_command", "post_webhook").
+  std::string plan;       ///< What a dry run says the step would do.
+  std::string recovery;   ///< What to do when the hand-over step fails.
+  std::string candidate;  ///< The pod that must end up primary.
+  /// Runs the hand-over; its detail, and true when it was accepted.
+  std::function<bool(std::string* detail)> hand_over;
+};
+
+/// Runs `external.hand_over` as a step and, when it was accepted, verifies
+/// that the unit converged on the candidate; the outcome says which part
+/// failed and what to do.
+ActionOutcome RunExternalSwitchover(const ExternalSwitchover& external, ActionContext& ctx);
 
 }  // namespace dbtopo::remediation

@@ -171,34 +171,33 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 
 ActionOutcome ExecSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
                              const std::vector<std::string>& command, ActionContext& ctx) {
-  ActionOutcome out;
   std::string argv_text;
   for (const std::string& a : command) argv_text += (argv_text.empty() ? "" : " ") + a;
-  if (!ctx.Step("run_command", "", StepKind::kChange,
-                "would run " + argv_text + " with DBTOPO_OLD_PRIMARY=" + plan.old_primary +
-                    " DBTOPO_CANDIDATE=" + plan.candidate,
-                [&](std::string* detail) {
-                  const auto timeout = ctx.Remaining();
-                  const CommandResult r = RunCommand(
-                      command, ExecEnvironment(unit, plan.old_primary, plan.candidate), timeout);
-                  *detail = argv_text + ": " + Describe(r, timeout);
-                  std::string tail = r.output;
-                  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) {
-                    tail.pop_back();
-                  }
-                  if (!tail.empty()) {
-                    if (tail.size() > 512) tail = "..." + tail.substr(tail.size() - 512);
-                    *detail += "; output: " + tail;
-                  }
-                  return r.started && !r.timed_out && r.signal == 0 && r.exit_code == 0;
-                })) {
-    out.summary = ctx.failed_detail();
-    out.recovery =
-        "the command failed; what it changed is up to the command (its output is "
-        "in the step detail)";
-    return out;
-  }
-  return VerifyExternalSwitchover("the command", plan.candidate, ctx);
+  ExternalSwitchover external;
+  external.who = "the command";
+  external.step = "run_command";
+  external.plan = "would run " + argv_text + " with DBTOPO_OLD_PRIMARY=" + plan.old_primary +
+                  " DBTOPO_CANDIDATE=" + plan.candidate;
+  external.recovery =
+      "the command failed; what it changed is up to the command (its output is in the step "
+      "detail)";
+  external.candidate = plan.candidate;
+  external.hand_over = [&](std::string* detail) {
+    const auto timeout = ctx.Remaining();
+    const CommandResult r =
+        RunCommand(command, ExecEnvironment(unit, plan.old_primary, plan.candidate), timeout);
+    *detail = argv_text + ": " + Describe(r, timeout);
+    std::string tail = r.output;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) {
+      tail.pop_back();
+    }
+    if (!tail.empty()) {
+      if (tail.size() > 512) tail = "..." + tail.substr(tail.size() - 512);
+      *detail += "; output: " + tail;
+    }
+    return r.started && !r.timed_out && r.signal == 0 && r.exit_code == 0;
+  };
+  return RunExternalSwitchover(external, ctx);
 }
 
 }  // namespace dbtopo::remediation

@@ -15,6 +15,41 @@ std::string ForChannel(const std::string& channel) {
   return channel.empty() ? "" : " FOR CHANNEL '" + channel + "'";
 }
 
+// The words a dialect names replication with.
+struct ReplicationWords {
+  const char* replica;   // STOP/START <replica>: "REPLICA", "SLAVE".
+  const char* source;    // CHANGE <source> TO: "REPLICATION SOURCE", "MASTER".
+  const char* key;       // Option prefix: "SOURCE_", "MASTER_".
+  const char* position;  // How the replica finds its place: GTID auto-positioning.
+  const char* extra;     // Options a statement adds beyond what is described.
+};
+
+ReplicationWords WordsOf(SqlDialect dialect) {
+  switch (dialect) {
+    case SqlDialect::kMariaDb:
+      return {"SLAVE", "MASTER", "MASTER_", "MASTER_USE_GTID=slave_pos", ""};
+    case SqlDialect::kMysqlModern:
+      return {"REPLICA", "REPLICATION SOURCE", "SOURCE_", "SOURCE_AUTO_POSITION=1",
+              ", GET_SOURCE_PUBLIC_KEY=1"};
+    case SqlDialect::kMysqlLegacy:
+      return {"SLAVE", "MASTER", "MASTER_", "MASTER_AUTO_POSITION=1", ""};
+  }
+  return {"SLAVE", "MASTER", "MASTER_", "MASTER_AUTO_POSITION=1", ""};
+}
+
+// CHANGE MASTER / REPLICATION SOURCE <connection> TO host, port, user
+// [, password], position. `password` null: left out (for descriptions).
+std::string ChangeSourceSql(const ReplicationWords& w, const std::string& connection,
+                            const std::string& host, int port, const std::string& user,
+                            const std::string* password) {
+  const std::string key = w.key;
+  std::string sql = std::string("CHANGE ") + w.source + connection + " TO " + key + "HOST='" +
+                    host + "', " + key + "PORT=" + std::to_string(port) + ", " + key + "USER='" +
+                    user + "'";
+  if (password != nullptr) sql += ", " + key + "PASSWORD='" + *password + "'";
+  return sql + ", " + w.position;
+}
+
 std::string Seconds(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", seconds);
@@ -119,48 +154,28 @@ std::vector<std::string> RepointSql(SqlDialect dialect, const std::string& chann
                                     const std::string& host_literal, int port,
                                     const std::string& user_literal,
                                     const std::string& password_literal, bool was_primary) {
-  const std::string p = std::to_string(port);
-  switch (dialect) {
-    case SqlDialect::kMariaDb: {
-      std::vector<std::string> sql = {"STOP SLAVE" + MariaConnection(channel)};
-      if (was_primary) sql.push_back("SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos");
-      sql.push_back("CHANGE MASTER" + MariaConnection(channel) + " TO MASTER_HOST='" +
-                    host_literal + "', MASTER_PORT=" + p + ", MASTER_USER='" + user_literal +
-                    "', MASTER_PASSWORD='" + password_literal + "', MASTER_USE_GTID=slave_pos");
-      sql.push_back("START SLAVE" + MariaConnection(channel));
-      return sql;
-    }
-    case SqlDialect::kMysqlModern:
-      return {"STOP REPLICA" + ForChannel(channel), "SET GLOBAL super_read_only=1",
-              "CHANGE REPLICATION SOURCE TO SOURCE_HOST='" + host_literal + "', SOURCE_PORT=" + p +
-                  ", SOURCE_USER='" + user_literal + "', SOURCE_PASSWORD='" + password_literal +
-                  "', SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1" + ForChannel(channel),
-              "START REPLICA" + ForChannel(channel)};
-    case SqlDialect::kMysqlLegacy:
-      return {"STOP SLAVE" + ForChannel(channel), "SET GLOBAL super_read_only=1",
-              "CHANGE MASTER TO MASTER_HOST='" + host_literal + "', MASTER_PORT=" + p +
-                  ", MASTER_USER='" + user_literal + "', MASTER_PASSWORD='" + password_literal +
-                  "', MASTER_AUTO_POSITION=1" + ForChannel(channel),
-              "START SLAVE" + ForChannel(channel)};
+  const ReplicationWords w = WordsOf(dialect);
+  const std::string replica = w.replica;
+  if (dialect == SqlDialect::kMariaDb) {
+    const std::string connection = MariaConnection(channel);
+    std::vector<std::string> sql = {"STOP " + replica + connection};
+    if (was_primary) sql.push_back("SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos");
+    sql.push_back(
+        ChangeSourceSql(w, connection, host_literal, port, user_literal, &password_literal));
+    sql.push_back("START " + replica + connection);
+    return sql;
   }
-  return {};
+  const std::string for_channel = ForChannel(channel);
+  return {"STOP " + replica + for_channel, "SET GLOBAL super_read_only=1",
+          ChangeSourceSql(w, "", host_literal, port, user_literal, &password_literal) + w.extra +
+              for_channel,
+          "START " + replica + for_channel};
 }
 
 std::string DescribeRepoint(SqlDialect dialect, const std::string& host, int port,
                             const std::string& user) {
-  const std::string p = std::to_string(port);
-  switch (dialect) {
-    case SqlDialect::kMariaDb:
-      return "CHANGE MASTER TO MASTER_HOST='" + host + "', MASTER_PORT=" + p + ", MASTER_USER='" +
-             user + "', MASTER_USE_GTID=slave_pos; START SLAVE";
-    case SqlDialect::kMysqlModern:
-      return "CHANGE REPLICATION SOURCE TO SOURCE_HOST='" + host + "', SOURCE_PORT=" + p +
-             ", SOURCE_USER='" + user + "', SOURCE_AUTO_POSITION=1; START REPLICA";
-    case SqlDialect::kMysqlLegacy:
-      return "CHANGE MASTER TO MASTER_HOST='" + host + "', MASTER_PORT=" + p + ", MASTER_USER='" +
-             user + "', MASTER_AUTO_POSITION=1; START SLAVE";
-  }
-  return "";
+  const ReplicationWords w = WordsOf(dialect);
+  return ChangeSourceSql(w, "", host, port, user, nullptr) + "; START " + w.replica;
 }
 
 }  // namespace dbtopo::remediation

@@ -90,6 +90,7 @@ bool Remediator::Impl::HoldBack(const UnitId& unit, const std::string& action,
     }
     if (!held_back_.Hold(held)) return true;
   }
+  StatusChanged();
   Log(log::Level::kWarn, "automatic action held back",
       {{"unit", UnitName(unit)},
        {"action", action},

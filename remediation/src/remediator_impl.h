@@ -170,6 +170,11 @@ class Remediator::Impl {
 
   RemediationRecord Finish(RemediationRecord r, Clock::time_point start);
 
+  // Tells the exporter that Status() changed; call holding no lock.
+  void StatusChanged() DBTOPO_EXCLUDES(mu_) {
+    if (opt_.on_status_change) opt_.on_status_change();
+  }
+
   Observation ProbeOnce(const DiscoveredTarget& t) const;
 
   // The fresh read a decision is made on, or why not: the unit vanished, or

@@ -50,6 +50,8 @@ BasicStatus<Refusal> Remediator::Impl::Acquire(const UnitId& unit, const std::st
     }
   }
   in_flight_[unit] = action;
+  lock.Unlock();
+  StatusChanged();
   return {};
 }
 
@@ -95,6 +97,7 @@ RemediationRecord Remediator::Impl::Finish(RemediationRecord r, Clock::time_poin
       }
     }
   }
+  StatusChanged();
   std::string pods = r.candidate;
   for (const std::string& p : r.fenced) pods += (pods.empty() ? "" : ",") + p;
   const log::Level level =

@@ -42,35 +42,34 @@ nlohmann::json WebhookBody(const UnitId& unit, const std::string& old_primary,
 
 ActionOutcome WebhookSwitchover(const UnitId& unit, const SwitchoverPlan& plan,
                                 const std::string& url, ActionContext& ctx) {
-  ActionOutcome out;
   const std::string body = WebhookBody(unit, plan.old_primary, plan.candidate).dump();
-  if (!ctx.Step("post_webhook", "", StepKind::kChange, "would POST " + body + " to " + SafeUrl(url),
-                [&](std::string* detail) {
-                  std::string origin, path;
-                  if (!SplitUrl(url, &origin, &path)) {
-                    *detail = "remediation.switchover.url is not an http(s) URL";
-                    return false;
-                  }
-                  httplib::Client client(origin);
-                  const auto timeout = std::max(ctx.Remaining(), std::chrono::milliseconds(1));
-                  client.set_connection_timeout(timeout);
-                  client.set_read_timeout(timeout);
-                  client.set_write_timeout(timeout);
-                  auto response = client.Post(path, body, "application/json");
-                  if (!response) {
-                    *detail = "POST " + SafeUrl(url) + ": " + httplib::to_string(response.error());
-                    return false;
-                  }
-                  *detail = "POST " + SafeUrl(url) + ": HTTP " + std::to_string(response->status);
-                  return response->status >= 200 && response->status < 300;
-                })) {
-    out.summary = ctx.failed_detail();
-    out.recovery =
-        "the webhook did not accept the switchover; nothing was changed by the "
-        "exporter";
-    return out;
-  }
-  return VerifyExternalSwitchover("the webhook", plan.candidate, ctx);
+  ExternalSwitchover external;
+  external.who = "the webhook";
+  external.step = "post_webhook";
+  external.plan = "would POST " + body + " to " + SafeUrl(url);
+  external.recovery =
+      "the webhook did not accept the switchover; nothing was changed by the exporter";
+  external.candidate = plan.candidate;
+  external.hand_over = [&](std::string* detail) {
+    std::string origin, path;
+    if (!SplitUrl(url, &origin, &path)) {
+      *detail = "remediation.switchover.url is not an http(s) URL";
+      return false;
+    }
+    httplib::Client client(origin);
+    const auto timeout = std::max(ctx.Remaining(), std::chrono::milliseconds(1));
+    client.set_connection_timeout(timeout);
+    client.set_read_timeout(timeout);
+    client.set_write_timeout(timeout);
+    auto response = client.Post(path, body, "application/json");
+    if (!response) {
+      *detail = "POST " + SafeUrl(url) + ": " + httplib::to_string(response.error());
+      return false;
+    }
+    *detail = "POST " + SafeUrl(url) + ": HTTP " + std::to_string(response->status);
+    return response->status >= 200 && response->status < 300;
+  };
+  return RunExternalSwitchover(external, ctx);
 }
 
 }  // namespace dbtopo::remediation

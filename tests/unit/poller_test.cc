@@ -123,5 +123,41 @@ TEST_F(PollerTest, MissingProbeIsReportedDown) {
             std::string::npos);
 }
 
+TEST_F(PollerTest, ARemediationRecordShowsInMetricsWithoutWaitingForARound) {
+  MutableDiscovery discovery;
+  discovery.targets.push_back(MakeTarget("p0", "h"));
+  std::atomic<int> calls{0};
+  SnapshotStore store;
+  Poller poller(
+      {1s, 1s, 1, {}}, &discovery,
+      [&](const Target&, const Credentials&, const ProbeOptions&) {
+        return std::make_unique<FakeProbe>(0ms, &calls);
+      },
+      &store);
+  RemediationStatus status;
+  status.present = true;
+  status.actions_total[{"fence", "success"}] = 0;
+  poller.SetRemediationHooks([&status] { return status; }, nullptr);
+  poller.RefreshRemediation();  // Before the first round: nothing to refresh.
+  EXPECT_EQ(store.Get(), nullptr);
+  const auto round = poller.RunRound();
+  EXPECT_NE(round->metrics_text.find(
+                "dbtopo_remediation_actions_total{action=\"fence\",result=\"success\"} 0"),
+            std::string::npos);
+  // An action ends between rounds: the remediator says so, the exporter
+  // publishes the same round again with the new count.
+  status.actions_total[{"fence", "success"}] = 1;
+  poller.RefreshRemediation();
+  const auto refreshed = store.Get();
+  ASSERT_NE(refreshed, round);
+  EXPECT_EQ(refreshed->round, round->round);
+  EXPECT_EQ(refreshed->topology.units.size(), round->topology.units.size());
+  EXPECT_NE(refreshed->metrics_text.find(
+                "dbtopo_remediation_actions_total{action=\"fence\",result=\"success\"} 1"),
+            std::string::npos)
+      << refreshed->metrics_text;
+  EXPECT_EQ(calls.load(), 1);  // No probe ran for it.
+}
+
 }  // namespace
 }  // namespace dbtopo

@@ -77,6 +77,9 @@ std::vector<Member> OrdersWithWritableReplica() {
   return m;
 }
 
+std::uint64_t Count(const RemediationStatus& s, const std::string& action,
+                    const std::string& result);
+
 struct Harness {
   explicit Harness(RemediationConfig config, std::vector<Member> members = Orders(),
                    int auto_rounds = 2, std::function<Leadership()> leadership = nullptr)
@@ -101,6 +104,11 @@ struct Harness {
       for (const auto& [k, v] : fields) line += " " + k + "=" + v;
       log.push_back(line);
     };
+    // What the exporter does with it: read Status() again.
+    o.on_status_change = [this] {
+      ++status_changes;
+      fence_dry_runs_seen = Count(remediator->Status(), "fence", "dry_run");
+    };
     const log::Sink sink = o.log;
     remediator = std::make_unique<Remediator>(std::move(o));
     api = std::make_unique<RemediationApi>(remediator.get(), sink);
@@ -117,6 +125,8 @@ struct Harness {
   StaticDiscovery discovery;
   std::mutex log_mu;
   std::vector<std::string> log;
+  std::atomic<int> status_changes{0};
+  std::atomic<std::uint64_t> fence_dry_runs_seen{0};  // By the last on_status_change.
   std::unique_ptr<Remediator> remediator;
   std::unique_ptr<RemediationApi> api;  // The HTTP endpoints over it.
 };
@@ -229,6 +239,9 @@ TEST(RemediatorTest, DryRunFencePlansAndChangesNothing) {
   EXPECT_EQ(r.steps[0].status, "planned");
   EXPECT_THAT(r.reason, HasSubstr("would fence orders-mysql-1"));
   EXPECT_EQ(Count(h.remediator->Status(), "fence", "dry_run"), 1u);
+  // The exporter heard of it once the record was in Status().
+  EXPECT_GE(h.status_changes.load(), 1);
+  EXPECT_EQ(h.fence_dry_runs_seen.load(), 1u);
 }
 
 TEST(RemediatorTest, RequestedDryRunWinsOverEnabled) {

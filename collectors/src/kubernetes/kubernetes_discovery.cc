@@ -21,13 +21,6 @@
 #include "kubernetes/pod_store.h"
 
 namespace dbtopo {
-namespace kube {
-namespace {
-
-using Fields = log::KeyValues;
-
-}  // namespace
-}  // namespace kube
 
 class KubernetesDiscovery::Impl {
  public:
@@ -95,7 +88,7 @@ class KubernetesDiscovery::Impl {
   std::string Describe() const { return client_->config().Describe(); }
 
  private:
-  using Fields = kube::Fields;
+  using Fields = log::KeyValues;
   enum class WatchEnd { kStopped, kClosed, kExpired, kBroken };
   struct WatchOutcome {
     WatchEnd end = WatchEnd::kClosed;

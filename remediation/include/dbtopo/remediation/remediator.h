@@ -100,6 +100,12 @@ struct RemediatorOptions {
   /// Where log lines go (at most 10 fields, never a secret); null =>
   /// log::Write.
   log::Sink log;
+  /// Called after Status() changed (a record added, an action taken in
+  /// hand, an automatic action held back), on the thread that changed it and
+  /// holding no lock of the Remediator, so that the exporter re-publishes
+  /// /metrics and /api/v1/topology with it before the next round. May call
+  /// Status(); must not block on an action.
+  std::function<void()> on_status_change;
   /// Test seam: called before each step runs, with the step name and pod.
   std::function<void(const std::string& step, const std::string& pod)> on_step;
 };
