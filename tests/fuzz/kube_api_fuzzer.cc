@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <variant>
 
 #include "kubernetes/pod_parser.h"
 #include "kubernetes/pod_store.h"
@@ -18,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rule.port_name = "mysql";
   config.role_label = "kubeblocks.io/role";
   auto list = dbtopo::kube::ParsePodList(text);
-  if (auto* pods = std::get_if<dbtopo::kube::PodList>(&list)) {
-    for (const auto& pod : pods->items) (void)dbtopo::kube::PodToTarget(pod, rule, config);
+  if (list.ok()) {
+    for (const auto& pod : list->items) (void)dbtopo::kube::PodToTarget(pod, rule, config);
   }
   // A watch stream is one event per line.
   std::string_view rest = text;
