@@ -196,6 +196,8 @@ void DetectRoleLabelMismatch(UnitView& unit, std::vector<Finding>* findings) {
 
 void RunCommonDetectors(UnitView& unit, std::vector<Finding>* findings) {
   DetectTargetDown(unit, findings);
+  // A sentinel holds no data: it has no role to count or to label.
+  if (!HasPrimaries(unit.engine)) return;
   CountPrimaries(unit);
   DetectDualPrimary(unit, findings);
   DetectNoPrimary(unit, findings);

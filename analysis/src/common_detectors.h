@@ -49,7 +49,8 @@ void DetectLabelledDualPrimary(UnitView& unit, std::vector<Finding>* findings);
 /// primary/replica and differ. Sets MemberView::role_label_mismatch.
 void DetectRoleLabelMismatch(UnitView& unit, std::vector<Finding>* findings);
 
-/// Runs every common detector above, in order.
+/// Runs every common detector above, in order; only DetectTargetDown for an
+/// engine without primaries (HasPrimaries).
 void RunCommonDetectors(UnitView& unit, std::vector<Finding>* findings);
 
 /// A finding about one pod of `unit` (channel ""), and one about a channel.

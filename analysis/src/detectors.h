@@ -109,6 +109,20 @@ namespace dbtopo::detail {
 /// Sets MemberView::observed_role with RedisObservedRole (both Redis engines).
 void AssignRedisRoles(UnitView& unit);
 
+/// For an engine whose servers have no role (observed_role stays unknown).
+void NoRoles(UnitView& unit);
+
+/// Engine `redis-sentinel` detectors, once per round over every unit
+/// (sentinel_detectors.cc). Ties every master each up sentinel monitors to
+/// the `redis` unit it watches (`sentinel_for`, else the unit a member of
+/// which the master's address names), records each such view in
+/// UnitView::sentinel_views of both units, and raises
+/// sentinel_master_mismatch, sentinel_quorum_lost, sentinel_master_down and
+/// sentinel_tilt (on the sentinel's pod, channel = master name) and
+/// sentinels_disagree (on the Redis unit, channel = master name).
+void DetectSentinels(std::vector<UnitView>& units, const AnalysisOptions& options,
+                     std::vector<Finding>* findings);
+
 /// For an engine without detectors of that kind.
 void NoUnitDetectors(UnitView& unit, const AnalysisOptions& options,
                      std::vector<Finding>* findings);

@@ -39,13 +39,38 @@ bool RedisClusterNode::HasFlag(const std::string& flag) const {
   return std::find(flags.begin(), flags.end(), flag) != flags.end();
 }
 
+bool SentinelMaster::HasFlag(const std::string& flag) const {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::string SentinelMaster::Address() const { return host + ":" + std::to_string(port); }
+
 namespace utf8 {
+namespace {
+
+std::size_t SanitizeSentinel(SentinelInfo& info) {
+  std::size_t n = 0;
+  for (SentinelMaster& m : info.masters) {
+    n += Sanitize(m.name) + Sanitize(m.host) + Sanitize(m.quorum_message);
+    for (std::string& flag : m.flags) n += Sanitize(flag);
+    for (auto* peers : {&m.replicas, &m.sentinels}) {
+      if (!*peers) continue;
+      for (SentinelPeer& p : **peers) {
+        n += Sanitize(p.host) + Sanitize(p.master_link_status);
+        for (std::string& flag : p.flags) n += Sanitize(flag);
+      }
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 std::size_t SanitizeMember(Member& member) {
   std::size_t n = 0;
   Target& t = member.target;
-  for (std::string* s :
-       {&t.unit.ns, &t.unit.db_cluster, &t.unit.component, &t.pod, &t.host, &t.role_label_value}) {
+  for (std::string* s : {&t.unit.ns, &t.unit.db_cluster, &t.unit.component, &t.pod, &t.host,
+                         &t.role_label_value, &t.sentinel_for}) {
     n += Sanitize(*s);
   }
   std::map<std::string, std::string> labels;
@@ -80,6 +105,7 @@ std::size_t SanitizeMember(Member& member) {
       for (std::string& flag : node.flags) n += Sanitize(flag);
     }
   }
+  if (o.sentinel) n += SanitizeSentinel(*o.sentinel);
   return n;
 }
 

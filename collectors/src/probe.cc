@@ -14,12 +14,14 @@ using ProbeFactory = std::unique_ptr<Probe> (*)(const Target& target,
 constexpr ProbeFactory kMysqlProbe = MakeMysqlProbe;
 constexpr ProbeFactory kRedisProbe = MakeRedisProbe;
 constexpr ProbeFactory kRedisClusterProbe = MakeRedisProbe;
+constexpr ProbeFactory kRedisSentinelProbe = MakeSentinelProbe;
 
 }  // namespace
 
 std::unique_ptr<Probe> MakeProbe(const Target& target, const Credentials& credentials,
                                  const ProbeOptions& options) {
-  const ProbeFactory make = PerEngine(target.engine, kMysqlProbe, kRedisProbe, kRedisClusterProbe);
+  const ProbeFactory make =
+      PerEngine(target.engine, kMysqlProbe, kRedisProbe, kRedisClusterProbe, kRedisSentinelProbe);
   return make(target, credentials, options);
 }
 

@@ -84,10 +84,11 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
                            const std::string& config_file) {
   CheckKeys(node, path,
             {"name", "namespace", "component", "engine", "credentials", "replication_credentials",
-             "members"});
+             "members", "sentinel_for"});
   ClusterConfig cluster;
   cluster.name = RequiredString(node, path, "name");
   cluster.engine = EngineValue(node, path);
+  cluster.sentinel_for = SentinelFor(node, path, cluster.engine);
   if (node["namespace"]) cluster.ns = ScalarString(node["namespace"], path + ".namespace");
   cluster.component = node["component"] ? ScalarString(node["component"], path + ".component")
                                         : std::string(EngineName(cluster.engine));
@@ -231,6 +232,7 @@ std::vector<DiscoveredTarget> StaticTargets(const Config& config) {
       target.host = member.host;
       target.port = member.port;
       target.labels = member.labels;
+      target.sentinel_for = cluster.sentinel_for;
       if (auto it = member.labels.find(config.role_label); it != member.labels.end()) {
         target.role_label_value = it->second;
         target.labelled_role = MapRoleLabel(it->second, config.role_values);

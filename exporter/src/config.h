@@ -44,6 +44,10 @@ struct ClusterConfig {
   /// with (CHANGE MASTER ... MASTER_USER) when remediation re-points them;
   /// null when not configured.
   std::shared_ptr<const Credentials> replication_credentials;
+  /// `sentinel_for` (engine redis-sentinel only): the db_cluster, in this
+  /// cluster's namespace, whose Redis unit these sentinels watch; "" to tie
+  /// each monitored master by its address.
+  std::string sentinel_for;
   std::vector<MemberConfig> members;
 };
 

@@ -37,6 +37,10 @@ long long PositiveInteger(const YAML::Node& node, const std::string& key);
 /// The required `engine` key of `node`.
 Engine EngineValue(const YAML::Node& node, const std::string& path);
 
+/// The optional `sentinel_for` key of `node` ("" when absent); an error for
+/// an engine that holds data itself.
+std::string SentinelFor(const YAML::Node& node, const std::string& path, Engine engine);
+
 /// `s` without trailing CR and LF.
 std::string TrimTrailingNewlines(std::string s);
 

@@ -48,10 +48,23 @@ Engine EngineValue(const YAML::Node& node, const std::string& path) {
   const std::string engine = RequiredString(node, path, "engine");
   auto parsed = ParseEngine(engine);
   if (!parsed) {
+    std::string names;
+    for (Engine known : AllEngines())
+      names += std::string(names.empty() ? "" : ", ") + EngineName(known);
     Fail(node["engine"], path + ".engine",
-         "unknown engine \"" + engine + "\" (want mysql, redis or redis-cluster)");
+         "unknown engine \"" + engine + "\" (want one of " + names + ")");
   }
   return *parsed;
+}
+
+std::string SentinelFor(const YAML::Node& node, const std::string& path, Engine engine) {
+  if (!node["sentinel_for"]) return "";
+  // Only an engine whose servers hold no data watches other units.
+  if (HasPrimaries(engine)) {
+    Fail(node["sentinel_for"], path + ".sentinel_for",
+         std::string("applies to engine redis-sentinel only, not ") + EngineName(engine));
+  }
+  return RequiredString(node, path, "sentinel_for");
 }
 
 std::string TrimTrailingNewlines(std::string s) {

@@ -34,6 +34,55 @@ json ChannelJson(const ChannelView& view) {
           {"gtid_mode", ch.gtid_mode}};
 }
 
+json PeersJson(const std::optional<std::vector<SentinelPeer>>& peers) {
+  if (!peers) return nullptr;
+  json out = json::array();
+  for (const SentinelPeer& p : *peers) {
+    out.push_back({{"address", p.host + ":" + std::to_string(p.port)},
+                   {"flags", p.flags},
+                   {"master_link_status", p.master_link_status}});
+  }
+  return out;
+}
+
+// What the sentinel itself says (INFO sentinel, SENTINEL MASTERS and the
+// per-master replies).
+json SentinelJson(const SentinelInfo& info) {
+  json masters = json::array();
+  for (const SentinelMaster& m : info.masters) {
+    masters.push_back({{"name", m.name},
+                       {"address", m.Address()},
+                       {"flags", m.flags},
+                       {"config_epoch", OrNull(m.config_epoch)},
+                       {"quorum", OrNull(m.quorum)},
+                       {"quorum_ok", OrNull(m.quorum_ok)},
+                       {"quorum_message", m.quorum_message},
+                       {"num_replicas", OrNull(m.num_replicas)},
+                       {"num_other_sentinels", OrNull(m.num_other_sentinels)},
+                       {"replicas", PeersJson(m.replicas)},
+                       {"sentinels", PeersJson(m.sentinels)}});
+  }
+  return {{"tilt", OrNull(info.tilt)}, {"masters", masters}};
+}
+
+json UnitIdJson(const UnitId& unit) {
+  return {{"namespace", unit.ns}, {"db_cluster", unit.db_cluster}, {"component", unit.component}};
+}
+
+// One sentinel's view of one master, beside the unit's database and label
+// views.
+json SentinelViewJson(const SentinelView& v) {
+  return {{"sentinel_unit", UnitIdJson(v.sentinel_unit)},
+          {"sentinel_pod", v.sentinel_pod},
+          {"watched_unit", v.watched_unit ? UnitIdJson(*v.watched_unit) : json(nullptr)},
+          {"master_name", v.master_name},
+          {"master_address", v.master_address},
+          {"master_pod", v.master_pod},
+          {"config_epoch", OrNull(v.config_epoch)},
+          {"flags", v.flags},
+          {"quorum_ok", OrNull(v.quorum_ok)}};
+}
+
 json MemberJson(const MemberView& member) {
   const Target& t = member.target;
   const Observation& o = member.observation;
@@ -82,6 +131,7 @@ json MemberJson(const MemberView& member) {
       j["redis_cluster"]["slots"] = slots;
     }
   }
+  if (o.sentinel) j["sentinel"] = SentinelJson(*o.sentinel);
   return j;
 }
 
@@ -100,6 +150,8 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
   for (const UnitView& unit : snapshot.topology.units) {
     json members = json::array();
     for (const MemberView& m : unit.members) members.push_back(MemberJson(m));
+    json sentinels = json::array();
+    for (const SentinelView& v : unit.sentinel_views) sentinels.push_back(SentinelViewJson(v));
     json findings = json::array();
     for (const Finding& f : snapshot.topology.findings) {
       if (f.unit == unit.unit) findings.push_back(FindingJson(f));
@@ -116,6 +168,7 @@ std::string RenderTopologyJson(const Snapshot& snapshot) {
          {"server_id_conflicts", unit.server_id_conflicts},
          {"redis_cluster_views_consistent", OrNull(unit.redis_cluster_views_consistent)},
          {"members", members},
+         {"sentinels", sentinels},
          {"findings", findings}});
   }
   json root = {{"round", snapshot.round},

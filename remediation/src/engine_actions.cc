@@ -30,11 +30,17 @@ constexpr EngineActions kRedisCluster(
     "fencing is not supported for redis-cluster (masters of one shard are resolved by the "
     "cluster's config epochs)",
     LagLimit::kBytes);
+// A sentinel holds no data; the Redis unit it watches is what gets switched
+// over or fenced (through the sentinels).
+constexpr EngineActions kRedisSentinel(
+    /*switchover=*/nullptr, /*needs_replication_user=*/false, /*fence=*/nullptr,
+    "a redis-sentinel unit holds no data: fence or switch over the Redis unit it watches",
+    LagLimit::kBytes);
 
 }  // namespace
 
 const EngineActions& ActionsOf(Engine engine) {
-  return PerEngine(engine, kMysql, kRedis, kRedisCluster);
+  return PerEngine(engine, kMysql, kRedis, kRedisCluster, kRedisSentinel);
 }
 
 }  // namespace dbtopo::remediation

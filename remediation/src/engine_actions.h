@@ -33,6 +33,8 @@ struct EngineActions {
         no_fence_reason(no_fence_reason),
         lag_limit(lag_limit) {}
 
+  /// Null for an engine without data (HasPrimaries() false): the policy
+  /// refuses such a unit with no_fence_reason before any action runs.
   SwitchoverFn switchover;
   /// The switchover re-points replicas with CHANGE MASTER ... MASTER_USER and
   /// so needs `clusters[].replication_credentials`.

@@ -225,6 +225,9 @@ Result<SwitchoverPlan, Refusal> PlanFromReplica(const UnitView& unit, const Memb
 
 Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::string& candidate,
                                                const SwitchoverLimits& limits) {
+  if (!HasPrimaries(unit.engine)) {
+    return Refuse(RemediationCode::kRefused, ActionsOf(unit.engine).no_fence_reason);
+  }
   const MemberView* cand = FindMember(unit, candidate);
   if (cand == nullptr) {
     return Refuse(RemediationCode::kNotFound, "unknown candidate \"" + candidate + "\" in unit " +
@@ -243,6 +246,9 @@ Result<SwitchoverPlan, Refusal> PlanSwitchover(const UnitView& unit, const std::
 }
 
 Result<std::string, Refusal> ChooseCandidate(const UnitView& unit, const SwitchoverLimits& limits) {
+  if (!HasPrimaries(unit.engine)) {
+    return Refuse(RemediationCode::kRefused, ActionsOf(unit.engine).no_fence_reason);
+  }
   if (auto up = CheckAllUp(unit); !up) return up.error();
   std::string primary = unit.primary_pod;
   if (primary.empty() && unit.primaries == 0) {

@@ -27,7 +27,7 @@ TEST(EngineRegistryTest, EveryEngineHasItsTraits) {
     EXPECT_NE(hooks.unit_detectors, nullptr) << traits.name;
     EXPECT_NE(hooks.round_detectors, nullptr) << traits.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"mysql", "redis", "redis-cluster"}));
+  EXPECT_EQ(names, (std::set<std::string>{"mysql", "redis", "redis-cluster", "redis-sentinel"}));
   EXPECT_EQ(ParseEngine("postgres"), std::nullopt);
 }
 
@@ -35,8 +35,17 @@ TEST(EngineRegistryTest, OnlyRedisClusterCountsPrimariesPerShard) {
   EXPECT_FALSE(OnePrimaryPerShard(Engine::kMysql));
   EXPECT_FALSE(OnePrimaryPerShard(Engine::kRedis));
   EXPECT_TRUE(OnePrimaryPerShard(Engine::kRedisCluster));
+  EXPECT_FALSE(OnePrimaryPerShard(Engine::kRedisSentinel));
   EXPECT_EQ(Traits(Engine::kMysql).default_port, 3306);
   EXPECT_EQ(Traits(Engine::kRedisCluster).default_port, 6379);
+}
+
+TEST(EngineRegistryTest, OnlySentinelsHaveNoPrimaries) {
+  EXPECT_TRUE(HasPrimaries(Engine::kMysql));
+  EXPECT_TRUE(HasPrimaries(Engine::kRedis));
+  EXPECT_TRUE(HasPrimaries(Engine::kRedisCluster));
+  EXPECT_FALSE(HasPrimaries(Engine::kRedisSentinel));
+  EXPECT_EQ(Traits(Engine::kRedisSentinel).default_port, 26379);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ PodMapping PodToTarget(const PodInfo& pod, const KubernetesDiscoverRule& rule,
   if (role != pod.labels.end()) t.role_label_value = role->second;
   t.labelled_role = MapRoleLabel(t.role_label_value, config.role_values);
   t.pod_ready = pod.ready;
+  t.sentinel_for = rule.sentinel_for;
   mapping.target = DiscoveredTarget{std::move(t), rule.credentials};
   return mapping;
 }

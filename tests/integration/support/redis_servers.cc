@@ -153,13 +153,13 @@ void RedisServer::Stop() {
   if (process_ != nullptr) process_->Stop();
 }
 
-std::string RedisServer::Command(const std::vector<std::string>& argv) const {
+std::string RedisCommand(int port, const std::vector<std::string>& argv, const std::string& who) {
   timeval tv{5, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
   if (c == nullptr || c->err != 0) {
     const std::string error = c != nullptr ? c->errstr : "out of memory";
     if (c != nullptr) redisFree(c);
-    throw std::runtime_error(name_ + " (" + address() + "): connect: " + error);
+    throw std::runtime_error(who + ": connect: " + error);
   }
   redisSetTimeout(c, tv);
   std::vector<const char*> args;
@@ -175,18 +175,22 @@ std::string RedisServer::Command(const std::vector<std::string>& argv) const {
   if (reply == nullptr) {
     const std::string error = c->errstr;
     redisFree(c);
-    throw std::runtime_error(name_ + " (" + address() + "): " + command + ": " + error);
+    throw std::runtime_error(who + ": " + command + ": " + error);
   }
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string error(reply->str, reply->len);
     freeReplyObject(reply);
     redisFree(c);
-    throw std::runtime_error(name_ + " (" + address() + "): " + command + ": " + error);
+    throw std::runtime_error(who + ": " + command + ": " + error);
   }
   std::string text = ReplyText(reply);
   freeReplyObject(reply);
   redisFree(c);
   return text;
+}
+
+std::string RedisServer::Command(const std::vector<std::string>& argv) const {
+  return RedisCommand(port_, argv, name_ + " (" + address() + ")");
 }
 
 std::string RedisServer::InfoField(const std::string& section, const std::string& key) const {

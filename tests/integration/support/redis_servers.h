@@ -73,6 +73,12 @@ class RedisServer {
   std::unique_ptr<Process> process_;
 };
 
+/// Runs one command on 127.0.0.1:`port` as the default user over a fresh
+/// connection (5 s timeouts): status/string replies as text, integers in
+/// decimal, arrays one element per line. Throws, naming `who`, on an error
+/// reply or I/O error.
+std::string RedisCommand(int port, const std::vector<std::string>& argv, const std::string& who);
+
 /// The exporter's ACL user on every server.
 inline constexpr char kRedisExporterUser[] = "exporter";
 

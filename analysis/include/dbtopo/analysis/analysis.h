@@ -44,6 +44,18 @@ inline constexpr char kRedisClusterViewsSplit[] = "redis_cluster_views_split";
 /// A Redis Cluster master serving slots with no healthy replica while the
 /// cluster has replicas (a failover of that shard would lose its slots).
 inline constexpr char kRedisClusterMasterWithoutReplica[] = "redis_cluster_master_without_replica";
+/// A sentinel names as master a server that is not the Redis unit's primary
+/// by the databases (or no member at all).
+inline constexpr char kSentinelMasterMismatch[] = "sentinel_master_mismatch";
+/// Sentinels watching one Redis unit name different masters (critical) or
+/// only different config epochs (warning) for one master name.
+inline constexpr char kSentinelsDisagree[] = "sentinels_disagree";
+/// SENTINEL CKQUORUM fails: no failover can be authorized.
+inline constexpr char kSentinelQuorumLost[] = "sentinel_quorum_lost";
+/// The sentinel reports its master objectively down (`o_down`).
+inline constexpr char kSentinelMasterDown[] = "sentinel_master_down";
+/// The sentinel is in TILT mode (INFO sentinel `sentinel_tilt:1`).
+inline constexpr char kSentinelTilt[] = "sentinel_tilt";
 inline constexpr char kTargetDown[] = "target_down";
 }  // namespace finding
 
@@ -114,6 +126,22 @@ struct MemberView {
   std::optional<int> redis_cluster_unmet_nodes;
 };
 
+/// What one sentinel believes about one master it monitors, tied to the
+/// Redis unit it watches.
+struct SentinelView {
+  UnitId sentinel_unit;      ///< The sentinel's unit.
+  std::string sentinel_pod;  ///< The sentinel's pod.
+  /// The Redis unit the master is tied to; std::nullopt when none could be.
+  std::optional<UnitId> watched_unit;
+  std::string master_name;     ///< SENTINEL MASTERS `name`.
+  std::string master_address;  ///< `ip:port` the sentinel gives clients.
+  /// Pod of the watched unit that master_address names; "" when none.
+  std::string master_pod;
+  std::optional<std::int64_t> config_epoch;  ///< `config-epoch`.
+  std::vector<std::string> flags;            ///< The master's `flags`.
+  std::optional<bool> quorum_ok;             ///< CKQUORUM.
+};
+
 /// One unit of one primary (namespace, db_cluster, component).
 struct UnitView {
   UnitId unit;
@@ -132,6 +160,10 @@ struct UnitView {
   std::optional<bool> redis_cluster_views_consistent;
   /// Pod name of the single primary ("" when none or several).
   std::string primary_pod;
+  /// Redis: what each up sentinel watching this unit believes; sentinel
+  /// units: what each of their up members believes about each master.
+  /// Empty when no sentinel is involved.
+  std::vector<SentinelView> sentinel_views;
 };
 
 /// The result of analysing one round.

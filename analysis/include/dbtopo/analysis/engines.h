@@ -23,6 +23,9 @@ enum class PrimaryScope {
   /// One master per shard (slot range); a unit may hold several shards, and
   /// "the" primary of a unit is meaningless (Redis Cluster).
   kShard,
+  /// No primary at all: the servers hold no data (Redis Sentinel). Only
+  /// target_down of the common detectors applies.
+  kNone,
 };
 
 /// Traits of one engine.
@@ -58,7 +61,7 @@ std::span<const Engine> AllEngines();
 /// the new engine's entry.
 template <typename Entry>
 const Entry& PerEngine(Engine engine, const Entry& mysql, const Entry& redis,
-                       const Entry& redis_cluster) {
+                       const Entry& redis_cluster, const Entry& redis_sentinel) {
   switch (engine) {
     case Engine::kMysql:
       return mysql;
@@ -66,6 +69,8 @@ const Entry& PerEngine(Engine engine, const Entry& mysql, const Entry& redis,
       return redis;
     case Engine::kRedisCluster:
       return redis_cluster;
+    case Engine::kRedisSentinel:
+      return redis_sentinel;
   }
   DBTOPO_ASSERT(false, "an Engine outside the enum's values");
 }
@@ -73,6 +78,12 @@ const Entry& PerEngine(Engine engine, const Entry& mysql, const Entry& redis,
 /// Traits(engine).primary_scope == PrimaryScope::kShard.
 inline bool OnePrimaryPerShard(Engine engine) {
   return Traits(engine).primary_scope == PrimaryScope::kShard;
+}
+
+/// False for engines whose servers hold no data (PrimaryScope::kNone): no
+/// role, no primary count, no role-label findings.
+inline bool HasPrimaries(Engine engine) {
+  return Traits(engine).primary_scope != PrimaryScope::kNone;
 }
 
 }  // namespace dbtopo

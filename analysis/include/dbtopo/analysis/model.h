@@ -14,10 +14,12 @@
 
 namespace dbtopo {
 
-/// Database engine of a target, as configured (`engine:` key).
-enum class Engine { kMysql, kRedis, kRedisCluster };
+/// Database engine of a target, as configured (`engine:` key). A
+/// `redis-sentinel` target is a Sentinel that watches Redis units; it holds
+/// no data itself.
+enum class Engine { kMysql, kRedis, kRedisCluster, kRedisSentinel };
 
-/// "mysql", "redis", "redis-cluster".
+/// "mysql", "redis", "redis-cluster", "redis-sentinel".
 const char* EngineName(Engine engine);
 /// Parses an engine name; std::nullopt when unknown.
 std::optional<Engine> ParseEngine(const std::string& name);
@@ -54,6 +56,10 @@ struct Target {
   std::string role_label_value;
   /// Kubernetes readiness of the pod; std::nullopt for static members.
   std::optional<bool> pod_ready;
+  /// `redis-sentinel` only: the db_cluster (same namespace) whose Redis unit
+  /// this sentinel watches (`sentinel_for:`); "" to tie each monitored
+  /// master to the unit one of whose members its address names.
+  std::string sentinel_for;
 
   /// "host:port".
   std::string Address() const;
@@ -153,6 +159,55 @@ struct RedisClusterInfo {
   std::vector<RedisClusterNode> nodes;
 };
 
+/// A server one sentinel knows for one master: an entry of `SENTINEL
+/// REPLICAS <name>` or `SENTINEL SENTINELS <name>` (flat name/value pairs).
+struct SentinelPeer {
+  std::string host;  ///< `ip`.
+  int port = 0;      ///< `port`; 0 when unknown.
+  /// `flags`, split at ',': "slave", "sentinel", "s_down", "disconnected"...
+  std::vector<std::string> flags;
+  /// Replicas: `master-link-status` ("ok", "err"); "" when not said.
+  std::string master_link_status;
+};
+
+/// One master a sentinel monitors: its `SENTINEL MASTERS` entry, with the
+/// replies of `SENTINEL REPLICAS`, `SENTINEL SENTINELS` and `SENTINEL
+/// CKQUORUM` for its name. Every optional is std::nullopt when not said.
+struct SentinelMaster {
+  std::string name;  ///< `name`: the master name clients ask for.
+  std::string host;  ///< `ip`: the address the sentinel gives clients.
+  int port = 0;      ///< `port`; 0 when unknown.
+  /// `flags`, split at ',': "master", "s_down", "o_down", "disconnected",
+  /// "failover_in_progress", "master_down", ...
+  std::vector<std::string> flags;
+  /// `config-epoch`: the epoch of the sentinels' current configuration.
+  std::optional<std::int64_t> config_epoch;
+  std::optional<int> quorum;               ///< `quorum`.
+  std::optional<int> num_replicas;         ///< `num-slaves`.
+  std::optional<int> num_other_sentinels;  ///< `num-other-sentinels`.
+  /// CKQUORUM: true on `+OK ...`, false on an error reply (`-NOQUORUM ...`):
+  /// too few usable sentinels to reach the quorum or to authorize a failover.
+  std::optional<bool> quorum_ok;
+  /// CKQUORUM's text, as the sentinel said it.
+  std::string quorum_message;
+  std::optional<std::vector<SentinelPeer>> replicas;   ///< SENTINEL REPLICAS.
+  std::optional<std::vector<SentinelPeer>> sentinels;  ///< SENTINEL SENTINELS.
+
+  bool HasFlag(const std::string& flag) const;
+  /// "host:port".
+  std::string Address() const;
+};
+
+/// What a sentinel says: `INFO sentinel` and its monitored masters.
+struct SentinelInfo {
+  /// `sentinel_tilt:1`: the sentinel distrusts its clock and acts on nothing.
+  std::optional<bool> tilt;
+  /// `sentinel_masters`: masters monitored.
+  std::optional<int> masters_count;
+  /// One per `SENTINEL MASTERS` entry, sorted by name.
+  std::vector<SentinelMaster> masters;
+};
+
 /// What one probe of one target saw. A plain value: no Prometheus types, no
 /// analysis. Every optional is std::nullopt when the server did not say.
 struct Observation {
@@ -188,6 +243,8 @@ struct Observation {
   std::optional<RedisReplicationInfo> redis;
   /// Redis Cluster only.
   std::optional<RedisClusterInfo> redis_cluster;
+  /// Redis Sentinel only.
+  std::optional<SentinelInfo> sentinel;
 };
 
 /// A target with what its probe saw this round.

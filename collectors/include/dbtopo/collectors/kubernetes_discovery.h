@@ -25,6 +25,9 @@ struct KubernetesDiscoverRule {
   /// the engine's default port (3306, 6379).
   std::string port_name;
   std::shared_ptr<const Credentials> credentials;
+  /// `redis-sentinel` rules: the db_cluster whose Redis unit these sentinels
+  /// watch (Target::sentinel_for); "" to tie by the master's address.
+  std::string sentinel_for;
 };
 
 /// `kubernetes:`.

@@ -41,5 +41,11 @@ std::unique_ptr<Probe> MakeMysqlProbe(const Target& target, const Credentials& c
 /// pass` without, none when the password is empty.
 std::unique_ptr<Probe> MakeRedisProbe(const Target& target, const Credentials& credentials,
                                       const ProbeOptions& options);
+/// Redis Sentinel (`redis-sentinel`) probe: INFO sentinel, INFO server,
+/// SENTINEL MASTERS and, per monitored master, SENTINEL REPLICAS, SENTINELS
+/// and CKQUORUM, pipelined (a second pipeline only for masters not seen
+/// before). AUTH as for Redis.
+std::unique_ptr<Probe> MakeSentinelProbe(const Target& target, const Credentials& credentials,
+                                         const ProbeOptions& options);
 
 }  // namespace dbtopo
