@@ -115,8 +115,48 @@ def redis():
         [target(f"max by ({UNIT}) (dbtopo_cluster_primaries{{{F_UNIT}}})", UNIT_LEGEND + " masters"),
          target(f"max by ({UNIT}) (dbtopo_cluster_dual_primary{{{F_UNIT}}})", UNIT_LEGEND + " dual",
                 ref="B")]), 12, 8)
+    sentinel_rows(L)
     return dashboard(
         "dbtopo-redis", "dbtopo / Redis",
-        "Redis replication (roles, master links, lag) and Redis Cluster state: cluster_state, "
-        "slots by state, known and unmet nodes, node flags, and whether the nodes agree.",
-        ["dbtopo", "redis", "redis-cluster", "replication"], L)
+        "Redis replication (roles, master links, lag), Redis Cluster state (cluster_state, "
+        "slots by state, known and unmet nodes, node flags, whether the nodes agree) and what "
+        "each Redis Sentinel believes.",
+        ["dbtopo", "redis", "redis-cluster", "redis-sentinel", "replication"], L)
+
+
+SENTINEL_KEYS = ["namespace", "db_cluster", "component", "pod", "master_name"]
+
+
+def sentinel_rows(L):
+    """What each sentinel names as master and whether it could fail over."""
+    L.row("Redis Sentinel")
+    L.add(labels_table(
+        "Master named by each sentinel",
+        "dbtopo_sentinel_master_info: the master_address each sentinel gives clients for each "
+        "master name. Compare with the Role (database) column of the replication row. Alerts: "
+        "DbtopoSentinelMasterMismatch, DbtopoSentinelsDisagree.",
+        f"max by ({POD}, master_name, master_address) (dbtopo_sentinel_master_info{{{F_POD}}})",
+        SENTINEL_KEYS + ["master_address"], "Named"), 12, 8)
+    L.add(table(
+        "Sentinel health",
+        "Per sentinel and master name: SENTINEL CKQUORUM, the sentinels and replicas it knows, "
+        "its config epoch, and whether it reports the master objectively down. Alerts: "
+        "DbtopoSentinelQuorumLost, DbtopoSentinelMasterDown.",
+        [
+            ("Quorum", f"max by ({POD}, master_name) (dbtopo_sentinel_quorum_ok{{{F_POD}}})",
+             "none", QUORUM),
+            ("Sentinels", f"max by ({POD}, master_name) (dbtopo_sentinel_known_sentinels{{{F_POD}}})",
+             "none", None),
+            ("Replicas", f"max by ({POD}, master_name) (dbtopo_sentinel_known_replicas{{{F_POD}}})",
+             "none", None),
+            ("Epoch", f"max by ({POD}, master_name) (dbtopo_sentinel_config_epoch{{{F_POD}}})",
+             "none", None),
+            ("Objectively down",
+             f'max by ({POD}, master_name) (dbtopo_sentinel_master_status{{{F_POD}, flag="odown"}})',
+             "none", ODOWN),
+        ],
+        SENTINEL_KEYS, sort_by=["db_cluster", "pod"]), 12, 8)
+    L.add(series_timeline(
+        "TILT per sentinel",
+        "dbtopo_sentinel_tilt: a sentinel in TILT mode acts on nothing. Alert: DbtopoSentinelTilt.",
+        "dbtopo_sentinel_tilt", TILT), 24, 6)

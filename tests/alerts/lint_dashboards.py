@@ -48,6 +48,9 @@ METRICS = {
     "dbtopo_remediation_actions_total", "dbtopo_poll_duration_seconds",
     "dbtopo_last_poll_timestamp_seconds", "dbtopo_exporter_build_info",
     "dbtopo_replication_configured_delay_seconds", "dbtopo_replication_errant_gtid",
+    "dbtopo_sentinel_master_info", "dbtopo_sentinel_master_status", "dbtopo_sentinel_quorum_ok",
+    "dbtopo_sentinel_known_sentinels", "dbtopo_sentinel_known_replicas", "dbtopo_sentinel_tilt",
+    "dbtopo_sentinel_config_epoch",
     # Rendered by exporter/src/metrics_text.cc beyond the core contract.
     "dbtopo_pod_ready", "dbtopo_server_info", "dbtopo_replication_lag_bytes",
     "dbtopo_replication_last_io_seconds_ago", "dbtopo_redis_cluster_size",

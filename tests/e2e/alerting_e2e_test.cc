@@ -1,7 +1,8 @@
 // End-to-end test of the alerting and dashboard path:
 //
 //   MariaDB primary + 2 replicas ─┐
-//   Redis master + 1 replica ─────┼─> dbtopo_exporter ─> prometheus ─> alertmanager ─> webhook
+//   Redis master + 1 replica      │
+//     and 3 Redis Sentinels ──────┼─> dbtopo_exporter ─> prometheus ─> alertmanager ─> webhook
 //   Redis Cluster (3 x 2 nodes) ──┘   (poll 1 s)         (scrape and      (group_wait 1 s)   (this
 //                                                          rules 1 s, test) alerts/*.rules.yml)
 //
@@ -57,6 +58,7 @@
 #include "support/mariadb_topology.h"
 #include "support/process.h"
 #include "support/prom_text.h"
+#include "support/redis_sentinels.h"
 #include "support/redis_servers.h"
 
 #ifndef DBTOPO_SOURCE_DIR
@@ -459,6 +461,13 @@ View SessionsView() {
       "sessions",
       {{"namespace", ""}, {"db_cluster", kRedisCluster}, {"component", "shard-0"}, {"pod", ".*"}}};
 }
+View SentinelsView() {
+  return {"sentinels",
+          {{"namespace", ""},
+           {"db_cluster", kRedisSet},
+           {"component", "redis-sentinel"},
+           {"pod", ".*"}}};
+}
 View AllView() {
   return {"all", {{"namespace", ".*"}, {"db_cluster", ".*"}, {"component", ".*"}, {"pod", ".*"}}};
 }
@@ -466,20 +475,23 @@ View AllView() {
 /// `view` with the pod variable set to one real replica of its cluster
 /// (a replica has the most per-pod series: links, lag, channel errors).
 View ReplicaPodView(View view) {
-  const std::string pod = view.name == "orders"  ? "mysql-1"
-                          : view.name == "cache" ? RedisReplicationSet::Pod(1)
-                                                 : "sessions-shard-0-1";
+  const std::string pod = view.name == "orders"      ? "mysql-1"
+                          : view.name == "cache"     ? RedisReplicationSet::Pod(1)
+                          : view.name == "sentinels" ? RedisSentinels::Pod(0)
+                                                     : "sessions-shard-0-1";
   view.name += "/pod=" + pod;
   view.vars["pod"] = pod;
   return view;
 }
 
 /// The view a panel is read in: the Redis dashboard's replication row shows
-/// the replication set, its other rows the Redis Cluster; the overview and
-/// MySQL dashboards the MariaDB cluster.
+/// the replication set, its Sentinel row the set's sentinels, its other rows
+/// the Redis Cluster; the overview and MySQL dashboards the MariaDB cluster.
 View ViewFor(const DashTarget& t) {
-  if (t.file == "dbtopo-redis.json")
-    return t.row == "Redis replication" ? CacheView() : SessionsView();
+  if (t.file == "dbtopo-redis.json") {
+    if (t.row == "Redis replication") return CacheView();
+    return t.row == "Redis Sentinel" ? SentinelsView() : SessionsView();
+  }
   return OrdersView();
 }
 
@@ -667,6 +679,7 @@ struct World {
   Clock::time_point started = Clock::now();
   MariadbTopology mysql;
   RedisReplicationSet redis;
+  RedisSentinels sentinels{redis.exporter_password()};
   RedisClusterTopology redis_cluster;
   WebhookReceiver webhook;
   TempDir dir{"dbtopo-e2e"};
@@ -691,6 +704,8 @@ struct World {
     lap("mariadb primary + 2 replicas up");
     redis.Start(1);
     lap("redis master + replica up");
+    sentinels.Start(3, redis.server(0).port(), 1);
+    lap("3 redis sentinels up");
     redis_cluster.Start();
     lap("redis cluster (3 masters, 3 replicas) up");
 
@@ -702,6 +717,7 @@ struct World {
     orders.ns = kNamespace;
     options.clusters.push_back(orders);
     options.clusters.push_back(redis.ToClusterSpec(kRedisSet));
+    options.clusters.push_back(sentinels.ToClusterSpec(kRedisSet));
     for (ClusterSpec& s : redis_cluster.ToClusterSpecs(kRedisCluster))
       options.clusters.push_back(s);
     exporter.Start(options);
