@@ -70,9 +70,6 @@ WRITABLE = value_map((1, "writable", "blue"), (0, "read-only", "text"))
 STATE_OK = value_map((1, "ok", "green"), (0, "fail", "red"))
 CONSISTENT = value_map((1, "consistent", "green"), (0, "split", "red"))
 DUAL = value_map((0, "no", "green"), (1, "DUAL PRIMARY", "red"))
-QUORUM = value_map((1, "ok", "green"), (0, "LOST", "red"))
-ODOWN = value_map((0, "no", "green"), (1, "ODOWN", "red"))
-TILT = value_map((0, "no", "green"), (1, "TILT", "orange"))
 
 
 def role_expr(metric, flt):

@@ -124,6 +124,9 @@ def redis():
         ["dbtopo", "redis", "redis-cluster", "redis-sentinel", "replication"], L)
 
 
+QUORUM = value_map((1, "ok", "green"), (0, "LOST", "red"))
+ODOWN = value_map((0, "no", "green"), (1, "ODOWN", "red"))
+TILT = value_map((0, "no", "green"), (1, "TILT", "orange"))
 SENTINEL_KEYS = ["namespace", "db_cluster", "component", "pod", "master_name"]
 
 

@@ -131,6 +131,7 @@ std::optional<std::vector<SentinelPeer>> PeersFromReply(const redisReply* reply)
     peer.port = GetPort(*fields);
     peer.flags = SplitFlags(Get(*fields, "flags"));
     peer.master_link_status = Get(*fields, "master-link-status");
+    peer.replica_priority = GetSmallInt(*fields, "slave-priority");
     peers.push_back(std::move(peer));
   }
   return peers;

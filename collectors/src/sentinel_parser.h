@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dbtopo/analysis/model.h"
+#include "dbtopo/collectors/redis_reply.h"
 
 struct redisReply;  // hiredis
 
@@ -38,12 +39,6 @@ struct SentinelReplies {
 /// The names of the masters in a `SENTINEL MASTERS` reply (an array of flat
 /// name/value arrays), sorted; entries without a string `name` are left out.
 std::vector<std::string> MasterNames(const redisReply* masters);
-
-/// Entries of `SENTINEL REPLICAS` / `SENTINEL SENTINELS` (same shape as
-/// SENTINEL MASTERS): `ip`, `port`, `flags`, `master-link-status`.
-/// std::nullopt when `reply` is null, an error or not an array; entries that
-/// are not arrays are skipped.
-std::optional<std::vector<SentinelPeer>> PeersFromReply(const redisReply* reply);
 
 /// Fills `sentinel`: `INFO sentinel` (`sentinel_tilt`, `sentinel_masters`)
 /// and one SentinelMaster per SENTINEL MASTERS entry with a name (`ip`,

@@ -53,8 +53,8 @@ LeaderElectionConfig ParseLeaderElection(const YAML::Node& node) {
 RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& config_file) {
   const std::string path = "remediation";
   CheckKeys(node, path,
-            {"enabled", "token_file", "switchover", "fence_stray_primaries", "cooldown",
-             "alert_actions", "leader_election"});
+            {"enabled", "token_file", "switchover", "fence_stray_primaries",
+             "fence_behind_sentinel", "cooldown", "alert_actions", "leader_election"});
   RemediationConfig r;
   ReadIfPresent(node, path, "enabled", BoolValue, &r.enabled);
   if (ReadIfPresent(node, path, "token_file", ScalarString, &r.token_file)) {
@@ -62,6 +62,7 @@ RemediationConfig ParseRemediation(const YAML::Node& node, const std::string& co
     if (r.token.empty()) Fail(node["token_file"], path + ".token_file", "token file is empty");
   }
   ReadIfPresent(node, path, "fence_stray_primaries", BoolValue, &r.fence_stray_primaries);
+  ReadIfPresent(node, path, "fence_behind_sentinel", BoolValue, &r.fence_behind_sentinel);
   ReadIfPresent(node, path, "cooldown", DurationValue, &r.cooldown);
   if (const YAML::Node s = node["switchover"]) {
     const std::string sp = path + ".switchover";

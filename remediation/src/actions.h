@@ -130,6 +130,26 @@ ActionOutcome RedisClusterFailover(const SwitchoverPlan& plan, const MemberMap& 
 /// REPLICAOF <legit primary> on every stray master, then verify.
 ActionOutcome RedisFence(const FencePlan& plan, const MemberMap& members, ActionContext& ctx);
 
+// ---- Redis under Sentinel (sentinel_actions.cc)
+
+/// Switchover of a Redis unit that sentinels watch (UnitView::sentinel_views
+/// not empty), without losing an acknowledged write: checks that every
+/// sentinel names the old primary and reaches its quorum and that admin
+/// login works; makes the old master refuse writes (CONFIG SET
+/// min-replicas-to-write to an unreachable count, read back first); waits
+/// until every replica has the old master's offset; sets replica-priority 0
+/// on the replicas other than the candidate until the asked sentinel reports
+/// it (Sentinel promotes by priority first); runs SENTINEL FAILOVER <name> on
+/// that sentinel; waits until the databases show one master other than the
+/// old one, every other member replicates from it, and every sentinel names
+/// it with no failover under way; restores min-replicas-to-write and
+/// replica-priority in any case. Never runs REPLICAOF itself. Needs, besides
+/// the probe's
+/// commands, +config|get +config|set on the servers and +sentinel|failover
+/// on the sentinels.
+ActionOutcome SentinelSwitchover(const SwitchoverPlan& plan, const UnitView& unit,
+                                 const MemberMap& members, ActionContext& ctx);
+
 // ---- KubeBlocks (kubeblocks_action.cc)
 
 /// The OpsRequest the kubeblocks action creates: apiVersion

@@ -21,17 +21,16 @@ ActionOutcome MysqlFence(const FencePlan& plan, const MemberMap& members, Action
   ActionOutcome out;
   std::vector<std::string> failed;
   for (const std::string& pod : plan.strays) {
-    const bool ok =
-        ctx.Step("set_read_only", pod, StepKind::kChange,
-                 "would set read_only=1 (MySQL: super_read_only=1) on " + pod + " and nothing else",
-                 [&](std::string* detail) {
-                   auto ran = mysql_admin::OpenAndExec(
-                       members, pod, {}, ctx, [](mysql_admin::MysqlAdmin& admin) {
-                         return ReadOnlyOnSql(admin.dialect());
-                       });
-                   *detail = ran ? Joined(*ran) : ran.error().message;
-                   return ran.ok();
-                 });
+    const bool ok = ctx.Step(
+        "set_read_only", pod, StepKind::kChange,
+        "would set read_only=1 (MySQL: super_read_only=1) on " + pod + " and nothing else",
+        [&](std::string* detail) {
+          auto ran = mysql_admin::OpenAndExec(
+              members, pod, {}, ctx,
+              [](mysql_admin::MysqlAdmin& admin) { return ReadOnlyOnSql(admin.dialect()); });
+          *detail = ran ? Joined(*ran) : ran.error().message;
+          return ran.ok();
+        });
     if (!ok) failed.push_back(pod);
   }
   const bool verified = ctx.Step(

@@ -46,7 +46,8 @@ class MysqlAdmin {
 
   /// Connects with `read_timeout` for every later statement and reads the
   /// server's version (for the SQL dialect).
-  Status Connect(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout) {
+  Status Connect(std::chrono::milliseconds connect_timeout,
+                 std::chrono::milliseconds read_timeout) {
     mysql_ = NewMysqlHandle(connect_timeout, read_timeout);
     if (mysql_ == nullptr) return Error{"mysql_init failed (out of memory)"};
     const Credentials none;
@@ -141,11 +142,9 @@ inline Status ExecAll(MysqlAdmin& admin, const std::vector<std::string>& sql) {
 /// Opens `pod` and runs the statements `sql(dialect)` gives for its server;
 /// the statements that ran, or the first error.
 template <typename SqlFor>
-Result<std::vector<std::string>> OpenAndExec(const MemberMap& members, const std::string& pod,
-                                             const std::vector<std::string>& secrets,
-                                             ActionContext& ctx, SqlFor sql,
-                                             std::optional<std::chrono::milliseconds> read_timeout =
-                                                 {}) {
+Result<std::vector<std::string>> OpenAndExec(
+    const MemberMap& members, const std::string& pod, const std::vector<std::string>& secrets,
+    ActionContext& ctx, SqlFor sql, std::optional<std::chrono::milliseconds> read_timeout = {}) {
   auto admin = Open(members, pod, secrets, ctx, read_timeout);
   if (!admin) return admin.error();
   std::vector<std::string> statements = sql(**admin);

@@ -14,11 +14,11 @@
 namespace dbtopo::remediation {
 namespace {
 
-using mysql_admin::MysqlAdmin;
-using mysql_admin::OpenAndExec;
 using mysql_admin::IsOn;
 using mysql_admin::Joined;
+using mysql_admin::MysqlAdmin;
 using mysql_admin::Open;
+using mysql_admin::OpenAndExec;
 
 class MysqlSwitchoverSteps {
  public:

@@ -29,11 +29,10 @@ using redis_admin::Preflight;
 using redis_admin::RedisAdmin;
 using redis_admin::RunOn;
 
-// Waits until `cand`'s replication offset reaches `old`'s with the link up.
-// Read errors (a slow or restarting server) are retried until the deadline;
-// the last one is reported.
-bool WaitCatchUp(const MemberMap& members, const std::string& old, const std::string& cand,
-                 ActionContext& ctx, std::string* detail) {
+}  // namespace
+
+bool redis_admin::WaitCatchUp(const MemberMap& members, const std::string& old,
+                              const std::string& cand, ActionContext& ctx, std::string* detail) {
   std::string error;
   std::unique_ptr<RedisAdmin> master, replica;
   std::optional<std::string> master_offset, replica_offset, link;
@@ -75,6 +74,10 @@ bool WaitCatchUp(const MemberMap& members, const std::string& old, const std::st
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
+
+namespace {
+
+using redis_admin::WaitCatchUp;
 
 // Step 4 of a switchover: REPLICAOF the candidate on the old master (then
 // `unpause` its clients) and on the others. Returns the pods it failed on.

@@ -71,30 +71,24 @@ class RedisAdmin {
   /// the command in errors (default argv joined). Errors name the pod and
   /// address: no answer in time, a connection error, the server's error.
   Result<std::string> Run(const std::vector<std::string>& argv, const std::string& what = "") {
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const std::string& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lens.data())));
-    std::string name = what;
-    if (name.empty()) {
-      for (const std::string& a : argv) name += (name.empty() ? "" : " ") + a;
-    }
-    if (reply == nullptr) {
-      // hiredis reports a socket timeout as EAGAIN.
-      const bool timed_out =
-          context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-      return Error{Where() + ": " + name + ": " +
-                   (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
-                    : context_->errstr[0] != '\0' ? std::string(context_->errstr)
-                                                  : std::string("connection error"))};
-    }
-    auto text = redis::CommandReplyText(*reply);
-    if (!text) return Error{Where() + ": " + name + ": " + text.error().message};
+    auto reply = RunReply(argv, what);
+    if (!reply) return reply.error();
+    auto text = redis::CommandReplyText(**reply);
+    if (!text) return Error{Where() + ": " + Name(argv, what) + ": " + text.error().message};
     return text;
+  }
+
+  /// `CONFIG GET <parameter>`: its value (the second element of the reply);
+  /// an error when the server does not know the parameter.
+  Result<std::string> ConfigGet(const std::string& parameter) {
+    auto reply = RunReply({"CONFIG", "GET", parameter}, "");
+    if (!reply) return reply.error();
+    const redisReply& r = **reply;
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+        r.element[1]->type != REDIS_REPLY_STRING) {
+      return Error{Where() + ": CONFIG GET " + parameter + ": no such parameter"};
+    }
+    return std::string(r.element[1]->str, r.element[1]->len);
   }
 
   /// `INFO <section>` field, std::nullopt when absent.
@@ -104,7 +98,39 @@ class RedisAdmin {
     return redis::InfoField(*text, key);
   }
 
+  /// The raw reply of argv; an Error (naming the pod) for no answer in time
+  /// or a connection error. A server error reply is a reply.
+  Result<ReplyPtr> RunReply(const std::vector<std::string>& argv, const std::string& what) {
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (const std::string& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    ReplyPtr reply(static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lens.data())));
+    const std::string name = Name(argv, what);
+    if (reply == nullptr) {
+      // hiredis reports a socket timeout as EAGAIN.
+      const bool timed_out =
+          context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+      return Error{Where() + ": " + name + ": " +
+                   (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
+                    : context_->errstr[0] != '\0' ? std::string(context_->errstr)
+                                                  : std::string("connection error"))};
+    }
+    return reply;
+  }
+
  private:
+  static std::string Name(const std::vector<std::string>& argv, const std::string& what) {
+    std::string name = what;
+    if (name.empty()) {
+      for (const std::string& a : argv) name += (name.empty() ? "" : " ") + a;
+    }
+    return name;
+  }
+
   std::string Where() const { return access_.target.pod + " (" + access_.target.Address() + ")"; }
 
   MemberAccess access_;
@@ -137,6 +163,12 @@ inline bool RunOn(const MemberMap& members, const std::string& pod,
   for (const std::string& a : argv) *detail += (detail->empty() ? "" : " ") + a;
   return true;
 }
+
+/// Waits until `cand`'s replication offset reaches `old`'s with the link up
+/// (redis_actions.cc). Read errors are retried until the deadline; the last
+/// one is reported in *detail.
+bool WaitCatchUp(const MemberMap& members, const std::string& old, const std::string& cand,
+                 ActionContext& ctx, std::string* detail);
 
 inline bool Preflight(const MemberMap& members, const std::vector<std::string>& pods,
                       ActionContext& ctx) {

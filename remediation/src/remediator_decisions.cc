@@ -106,9 +106,12 @@ RemediationRecord Remediator::Impl::Switchover(RemediationRecord r,
   }
   const bool dry_run = !opt_.config.enabled || request.dry_run;
   ActionContext ctx = MakeContext(unit, r.action, dry_run);
-  const MemberMap members = Members(targets);
+  const MemberMap members = Members(targets, *fresh);
   ActionOutcome outcome;
-  if (method == "kubeblocks") {
+  if (method == "native" && !fresh->sentinel_views.empty()) {
+    // Sentinel decides failovers for this unit: ask it, never act behind it.
+    outcome = remediation::SentinelSwitchover(plan, *fresh, members, ctx);
+  } else if (method == "kubeblocks") {
     outcome = remediation::KubeblocksSwitchover(unit, plan, opt_.kube.get(), ctx);
   } else if (method == "exec") {
     outcome = remediation::ExecSwitchover(unit, plan, opt_.config.switchover.command, ctx);
@@ -133,6 +136,13 @@ RemediationRecord Remediator::Impl::Fence(RemediationRecord r, const FenceReques
   auto read = ConfirmedReRead(r, request.confirm_kinds, unit, targets);
   if (!read) return Refuse(std::move(r), read.error());
   const UnitView* fresh = &*read;
+  if (!fresh->sentinel_views.empty() && !opt_.config.fence_behind_sentinel) {
+    return Refuse(std::move(r),
+                  {RemediationCode::kRefused,
+                   "unit " + UnitName(unit) + " is watched by sentinels (" + SentinelPods(*fresh) +
+                       "): they turn a stray master back into a replica themselves; set "
+                       "remediation.fence_behind_sentinel to fence anyway"});
+  }
   auto planned = remediation::PlanFence(*fresh, request.pod);
   if (!planned) return Refuse(std::move(r), planned.error());
   const FencePlan& plan = *planned;
@@ -140,7 +150,7 @@ RemediationRecord Remediator::Impl::Fence(RemediationRecord r, const FenceReques
   r.fenced = plan.strays;
   const bool dry_run = !opt_.config.enabled || request.dry_run;
   ActionContext ctx = MakeContext(unit, r.action, dry_run);
-  const MemberMap members = Members(targets);
+  const MemberMap members = Members(targets, *fresh);
   const remediation::EngineActions::FenceFn fence = remediation::ActionsOf(fresh->engine).fence;
   DBTOPO_ASSERT(fence != nullptr, "PlanFence refuses engines without a fence");
   const ActionOutcome outcome = fence(plan, members, ctx);
@@ -182,12 +192,26 @@ ActionContext Remediator::Impl::MakeContext(const UnitId& unit, const std::strin
   return ActionContext(std::move(o));
 }
 
-MemberMap Remediator::Impl::Members(const std::vector<DiscoveredTarget>& targets) {
+MemberMap Remediator::Impl::Members(const std::vector<DiscoveredTarget>& targets,
+                                    const UnitView& unit) {
+  std::set<std::string> sentinels;
+  for (const SentinelView& v : unit.sentinel_views) sentinels.insert(v.sentinel_pod);
   MemberMap members;
   for (const DiscoveredTarget& t : targets) {
+    // The unit's members, and the sentinels that watch it; a sentinel of
+    // another unit read along with it is no member of its actions.
+    if (t.target.unit != unit.unit && sentinels.count(t.target.pod) == 0) continue;
     members[t.target.pod] = MemberAccess{t.target, t.credentials};
   }
   return members;
+}
+
+std::string Remediator::Impl::SentinelPods(const UnitView& unit) {
+  std::set<std::string> pods;
+  for (const SentinelView& v : unit.sentinel_views) pods.insert(v.sentinel_pod);
+  std::string out;
+  for (const std::string& p : pods) out += (out.empty() ? "" : ", ") + p;
+  return out;
 }
 
 void Remediator::Impl::Conclude(RemediationRecord& r, ActionContext& ctx,

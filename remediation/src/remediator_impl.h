@@ -189,13 +189,20 @@ class Remediator::Impl {
                                  std::vector<Finding>* findings = nullptr) const;
 
   std::vector<DiscoveredTarget> CurrentTargets(const UnitId& unit) const;
+  /// Of `all`, the targets of `unit` and of every sentinel that may watch it
+  /// (same namespace, sentinel_for empty or the unit's db_cluster).
+  static std::vector<DiscoveredTarget> TargetsOfUnit(const std::vector<DiscoveredTarget>& all,
+                                                     const UnitId& unit);
 
   std::shared_ptr<const Topology> WaitTopology(
       const std::function<bool(const Topology&)>& predicate, Clock::time_point deadline);
 
   ActionContext MakeContext(const UnitId& unit, const std::string& action, bool dry_run);
 
-  static MemberMap Members(const std::vector<DiscoveredTarget>& targets);
+  /// Access to the members of `unit` and to the sentinels that watch it.
+  static MemberMap Members(const std::vector<DiscoveredTarget>& targets, const UnitView& unit);
+  /// "sentinel-0, sentinel-1": the pods of unit.sentinel_views.
+  static std::string SentinelPods(const UnitView& unit);
 
   // Applies an action's outcome to the record.
   static void Conclude(RemediationRecord& r, ActionContext& ctx, const ActionOutcome& outcome,

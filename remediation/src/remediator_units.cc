@@ -1,6 +1,7 @@
 // Units: resolving a request to one unit, its lock and cooldown, the record
 // history, and the fresh re-read every decision is made on.
 
+#include "dbtopo/analysis/engines.h"
 #include "dbtopo/collectors/probe_round.h"
 #include "remediator_impl.h"
 
@@ -20,14 +21,16 @@ BasicStatus<Refusal> Remediator::Impl::Resolve(const remediation::UnitSelector& 
     return Refusal{RemediationCode::kUnavailable, "no discovery wired into remediation"};
   const std::vector<DiscoveredTarget> all = opt_.discovery->Targets();
   if (all.empty()) return Refusal{RemediationCode::kUnavailable, "no target discovered yet"};
+  // Sentinels hold no data: a db_cluster with a Redis and a sentinel
+  // component names the Redis unit.
   std::vector<UnitId> known;
-  for (const DiscoveredTarget& t : all) known.push_back(t.target.unit);
+  for (const DiscoveredTarget& t : all) {
+    if (HasPrimaries(t.target.engine)) known.push_back(t.target.unit);
+  }
   auto resolved = remediation::ResolveUnit(known, selector);
   if (!resolved) return resolved.error();
   *unit = *resolved;
-  for (const DiscoveredTarget& t : all) {
-    if (t.target.unit == *unit) unit_targets->push_back(t);
-  }
+  *unit_targets = TargetsOfUnit(all, *unit);
   return {};
 }
 
@@ -152,9 +155,20 @@ std::optional<UnitView> Remediator::Impl::ReRead(const UnitId& unit,
 }
 
 std::vector<DiscoveredTarget> Remediator::Impl::CurrentTargets(const UnitId& unit) const {
+  return TargetsOfUnit(opt_.discovery->Targets(), unit);
+}
+
+std::vector<DiscoveredTarget> Remediator::Impl::TargetsOfUnit(
+    const std::vector<DiscoveredTarget>& all, const UnitId& unit) {
   std::vector<DiscoveredTarget> out;
-  for (DiscoveredTarget& t : opt_.discovery->Targets()) {
-    if (t.target.unit == unit) out.push_back(std::move(t));
+  for (const DiscoveredTarget& t : all) {
+    // With the unit, every sentinel that may watch it (its namespace, tied
+    // to its db_cluster or by address): a fresh read must show what they
+    // believe too.
+    const bool sentinel =
+        !HasPrimaries(t.target.engine) && t.target.unit.ns == unit.ns &&
+        (t.target.sentinel_for.empty() || t.target.sentinel_for == unit.db_cluster);
+    if (t.target.unit == unit || sentinel) out.push_back(t);
   }
   return out;
 }

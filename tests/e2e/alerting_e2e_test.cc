@@ -85,7 +85,7 @@ constexpr char kNamespace[] = "shop";
 constexpr char kMysqlCluster[] = "orders";
 constexpr char kRedisSet[] = "cache";
 constexpr char kRedisCluster[] = "sessions";  // RedisClusterTopology names its pods sessions-*
-constexpr int kPods = 3 + 2 + 6;
+constexpr int kPods = 3 + 2 + 3 + 6;  // mysql, redis, sentinels, redis cluster
 constexpr char kScrapeJob[] = "dbtopo-exporter";
 
 std::string SourceDir() { return DBTOPO_SOURCE_DIR; }

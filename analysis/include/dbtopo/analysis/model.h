@@ -168,6 +168,9 @@ struct SentinelPeer {
   std::vector<std::string> flags;
   /// Replicas: `master-link-status` ("ok", "err"); "" when not said.
   std::string master_link_status;
+  /// Replicas: `slave-priority` (replica-priority as the sentinel last read
+  /// it; 0 = never promoted); std::nullopt when not said.
+  std::optional<int> replica_priority;
 };
 
 /// One master a sentinel monitors: its `SENTINEL MASTERS` entry, with the

@@ -10,7 +10,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "dbtopo/analysis/model.h"
 #include "dbtopo/base/result.h"
 
 namespace dbtopo::redis {
@@ -28,6 +30,13 @@ Result<std::optional<std::string>> TextFromReply(const redisReply* reply);
 /// level), "" for nil or an empty array; an Error with the server's text for
 /// an error reply.
 Result<std::string> CommandReplyText(const redisReply& reply);
+
+/// Entries of `SENTINEL REPLICAS` / `SENTINEL SENTINELS` (flat name/value
+/// arrays): `ip`, `port`, `flags`, `master-link-status`, `slave-priority`.
+/// std::nullopt when `reply` is null, an error or not an array; entries that
+/// are not arrays are skipped, values of odd types stay unknown. Used by the
+/// sentinel probe and by the Sentinel switchover.
+std::optional<std::vector<SentinelPeer>> PeersFromReply(const redisReply* reply);
 
 /// The value of `key` in an INFO text ("key:value" lines, CRLF or LF; the
 /// value is everything after the first ':'), or std::nullopt when no line

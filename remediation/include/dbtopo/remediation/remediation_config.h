@@ -59,6 +59,10 @@ struct RemediationConfig {
   /// `fence_stray_primaries`: set read_only on (Redis: REPLICAOF the primary)
   /// a writable member that is not its unit's primary.
   bool fence_stray_primaries = false;
+  /// `fence_behind_sentinel`: also fence a stray master of a Redis unit that
+  /// sentinels watch. Off by default: Sentinel turns a stray master back
+  /// into a replica itself, and a REPLICAOF behind its back can fight it.
+  bool fence_behind_sentinel = false;
   /// `cooldown`: minimum time between two actions on one unit.
   std::chrono::milliseconds cooldown{300'000};
   /// `alert_actions`: Alertmanager alertname -> action (`fence`, `switchover`).
