@@ -8,13 +8,15 @@ namespace dbtopo {
 namespace {
 
 constexpr EngineTraits kMysql(Engine::kMysql, "mysql", 3306, PrimaryScope::kUnit,
-                              /*reports_server_ids=*/true);
+                              /*reports_server_ids=*/true, /*tls_server_name=*/false);
 constexpr EngineTraits kRedis(Engine::kRedis, "redis", 6379, PrimaryScope::kUnit,
-                              /*reports_server_ids=*/false);
+                              /*reports_server_ids=*/false, /*tls_server_name=*/true);
 constexpr EngineTraits kRedisCluster(Engine::kRedisCluster, "redis-cluster", 6379,
-                                     PrimaryScope::kShard, /*reports_server_ids=*/false);
+                                     PrimaryScope::kShard, /*reports_server_ids=*/false,
+                                     /*tls_server_name=*/true);
 constexpr EngineTraits kRedisSentinel(Engine::kRedisSentinel, "redis-sentinel", 26379,
-                                      PrimaryScope::kNone, /*reports_server_ids=*/false);
+                                      PrimaryScope::kNone, /*reports_server_ids=*/false,
+                                      /*tls_server_name=*/true);
 
 constexpr std::array kAll{Engine::kMysql, Engine::kRedis, Engine::kRedisCluster,
                           Engine::kRedisSentinel};

@@ -14,8 +14,22 @@ unsigned MysqlTimeoutSeconds(std::chrono::milliseconds timeout) {
   return s < 1 ? 1u : static_cast<unsigned>(s);
 }
 
+namespace {
+
+void SetTls(MYSQL* mysql, const TlsClientConfig& tls) {
+  auto path = [](const std::string& p) { return p.empty() ? nullptr : p.c_str(); };
+  mysql_ssl_set(mysql, path(tls.key_file), path(tls.cert_file), path(tls.ca_file), nullptr,
+                nullptr);
+  const my_bool enforce = 1;
+  mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &enforce);
+  const my_bool verify = tls.insecure_skip_verify ? 0 : 1;
+  mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+}
+
+}  // namespace
+
 MYSQL* NewMysqlHandle(std::chrono::milliseconds connect_timeout,
-                      std::chrono::milliseconds read_timeout) {
+                      std::chrono::milliseconds read_timeout, const TlsClientConfig* tls) {
   MysqlLibraryInit();
   MYSQL* mysql = mysql_init(nullptr);
   if (mysql == nullptr) return nullptr;
@@ -30,6 +44,7 @@ MYSQL* NewMysqlHandle(std::chrono::milliseconds connect_timeout,
   mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocol);
   const unsigned local_infile = 0;
   mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+  if (tls != nullptr) SetTls(mysql, *tls);
   return mysql;
 }
 

@@ -184,7 +184,8 @@ class MysqlProbe : public Probe {
   }
 
   bool Connect(std::string& error) {
-    connection_.reset(NewMysqlHandle(options_.timeout, options_.timeout));
+    connection_.reset(
+        NewMysqlHandle(options_.timeout, options_.timeout, credentials_.tls.get()));
     if (connection_ == nullptr) {
       error = "mysql_init failed for " + target_.Address() + " (out of memory)";
       return false;

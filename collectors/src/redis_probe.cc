@@ -14,7 +14,7 @@
 #include "dbtopo/base/log.h"
 #include "dbtopo/collectors/probe.h"
 #include "dbtopo/collectors/redis_reply.h"
-#include "redis_connection.h"
+#include "dbtopo/collectors/redis_connection.h"
 #include "redis_info_parser.h"
 
 namespace dbtopo {

@@ -17,7 +17,7 @@
 
 #include "dbtopo/collectors/probe.h"
 #include "dbtopo/collectors/redis_reply.h"
-#include "redis_connection.h"
+#include "dbtopo/collectors/redis_connection.h"
 #include "sentinel_parser.h"
 
 namespace dbtopo {

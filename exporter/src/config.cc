@@ -84,7 +84,7 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
                            const std::string& config_file) {
   CheckKeys(node, path,
             {"name", "namespace", "component", "engine", "credentials", "replication_credentials",
-             "members", "sentinel_for"});
+             "members", "sentinel_for", "tls"});
   ClusterConfig cluster;
   cluster.name = RequiredString(node, path, "name");
   cluster.engine = EngineValue(node, path);
@@ -92,10 +92,14 @@ ClusterConfig ParseCluster(const YAML::Node& node, const std::string& path,
   if (node["namespace"]) cluster.ns = ScalarString(node["namespace"], path + ".namespace");
   cluster.component = node["component"] ? ScalarString(node["component"], path + ".component")
                                         : std::string(EngineName(cluster.engine));
-  cluster.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
+  const auto tls = ParseTls(node, path, config_file, cluster.engine);
+  cluster.credentials =
+      WithTls(ParseCredentials(node["credentials"], path + ".credentials", config_file), tls);
   if (node["replication_credentials"]) {
-    cluster.replication_credentials = ParseCredentials(
-        node["replication_credentials"], path + ".replication_credentials", config_file);
+    cluster.replication_credentials =
+        WithTls(ParseCredentials(node["replication_credentials"], path + ".replication_credentials",
+                                 config_file),
+                tls);
   }
   const YAML::Node members = node["members"];
   if (!members || !members.IsSequence() || members.size() == 0) {

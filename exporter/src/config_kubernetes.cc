@@ -49,13 +49,16 @@ std::vector<std::string> StringList(const YAML::Node& node, const std::string& p
 
 KubernetesDiscoverRule ParseDiscoverRule(const YAML::Node& node, const std::string& path,
                                          const std::string& config_file) {
-  CheckKeys(node, path, {"engine", "label_selector", "port_name", "credentials", "sentinel_for"});
+  CheckKeys(node, path,
+            {"engine", "label_selector", "port_name", "credentials", "sentinel_for", "tls"});
   KubernetesDiscoverRule rule;
   rule.engine = EngineValue(node, path);
   rule.sentinel_for = SentinelFor(node, path, rule.engine);
   rule.label_selector = RequiredString(node, path, "label_selector");
   ReadIfPresent(node, path, "port_name", ScalarString, &rule.port_name);
-  rule.credentials = ParseCredentials(node["credentials"], path + ".credentials", config_file);
+  rule.credentials =
+      WithTls(ParseCredentials(node["credentials"], path + ".credentials", config_file),
+              ParseTls(node, path, config_file, rule.engine));
   return rule;
 }
 

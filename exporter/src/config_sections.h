@@ -37,6 +37,17 @@ long long PositiveInteger(const YAML::Node& node, const std::string& key);
 /// The required `engine` key of `node`.
 Engine EngineValue(const YAML::Node& node, const std::string& path);
 
+/// The optional `tls` key of `parent` (a cluster or a discover rule at
+/// `path`): files readable (relative to `config_file`), cert and key both or
+/// neither, server_name only for engines that honour it, and the files
+/// loadable into a TLS context. Null when absent.
+std::shared_ptr<const TlsClientConfig> ParseTls(const YAML::Node& parent, const std::string& path,
+                                                const std::string& config_file, Engine engine);
+
+/// `credentials` with `tls` (a copy); `credentials` itself when tls is null.
+std::shared_ptr<const Credentials> WithTls(std::shared_ptr<const Credentials> credentials,
+                                           std::shared_ptr<const TlsClientConfig> tls);
+
 /// The optional `sentinel_for` key of `node` ("" when absent); an error for
 /// an engine that holds data itself.
 std::string SentinelFor(const YAML::Node& node, const std::string& path, Engine engine);

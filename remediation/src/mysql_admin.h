@@ -48,10 +48,10 @@ class MysqlAdmin {
   /// server's version (for the SQL dialect).
   Status Connect(std::chrono::milliseconds connect_timeout,
                  std::chrono::milliseconds read_timeout) {
-    mysql_ = NewMysqlHandle(connect_timeout, read_timeout);
-    if (mysql_ == nullptr) return Error{"mysql_init failed (out of memory)"};
     const Credentials none;
     const Credentials& c = access_.credentials ? *access_.credentials : none;
+    mysql_ = NewMysqlHandle(connect_timeout, read_timeout, c.tls.get());
+    if (mysql_ == nullptr) return Error{"mysql_init failed (out of memory)"};
     if (mysql_real_connect(mysql_, access_.target.host.c_str(), c.username.c_str(),
                            c.password.Reveal().c_str(), nullptr,
                            static_cast<unsigned>(access_.target.port), nullptr, 0) == nullptr) {

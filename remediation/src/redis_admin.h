@@ -6,10 +6,7 @@
 // reply readers.
 
 #include <hiredis/hiredis.h>
-#include <sys/time.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,52 +15,27 @@
 
 #include "actions.h"
 #include "dbtopo/base/result.h"
+#include "dbtopo/collectors/redis_connection.h"
 #include "dbtopo/collectors/redis_reply.h"
-#include "dbtopo/collectors/redis_reply_limits.h"
 
 namespace dbtopo::remediation::redis_admin {
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const {
-    if (r != nullptr) freeReplyObject(r);
-  }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+using redis::ReplyPtr;
 
-inline timeval ToTimeval(std::chrono::milliseconds ms) {
-  ms = std::max(ms, std::chrono::milliseconds(1));
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-/// One admin connection to one member; errors name the pod and address.
+/// One admin connection to one member (the probes' transport: TLS when the
+/// credentials say so); errors name the pod and address.
 class RedisAdmin {
  public:
   explicit RedisAdmin(const MemberAccess& access) : access_(access) {}
-  ~RedisAdmin() {
-    if (context_ != nullptr) redisFree(context_);
-  }
-  RedisAdmin(const RedisAdmin&) = delete;
-  RedisAdmin& operator=(const RedisAdmin&) = delete;
 
+  /// Connects, logs in and PINGs, within `timeout`; every later command has
+  /// `timeout` too.
   Status Connect(std::chrono::milliseconds timeout) {
     timeout_ = timeout;
-    context_ = redisConnectWithTimeout(access_.target.host.c_str(), access_.target.port,
-                                       ToTimeval(timeout));
-    if (context_ == nullptr || context_->err != 0) {
-      return Error{Where() + ": connect: " +
-                   (context_ != nullptr ? std::string(context_->errstr) : "out of memory")};
-    }
-    redis::LimitReplies(context_->reader);
-    redisSetTimeout(context_, ToTimeval(timeout));
-    if (access_.credentials == nullptr || access_.credentials->password.empty()) return {};
-    std::vector<std::string> auth = {"AUTH"};
-    if (!access_.credentials->username.empty()) auth.push_back(access_.credentials->username);
-    auth.push_back(access_.credentials->password.Reveal());
-    // The password is an argument, never formatted into the error.
-    if (auto reply = Run(auth, "AUTH"); !reply) return reply.error();
+    const Credentials none;
+    connection_ = std::make_unique<redis::RedisConnection>(
+        access_.target, access_.credentials ? *access_.credentials : none, timeout);
+    if (auto reply = RunReply({"PING"}, "connect"); !reply) return reply.error();
     return {};
   }
 
@@ -101,25 +73,11 @@ class RedisAdmin {
   /// The raw reply of argv; an Error (naming the pod) for no answer in time
   /// or a connection error. A server error reply is a reply.
   Result<ReplyPtr> RunReply(const std::vector<std::string>& argv, const std::string& what) {
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const std::string& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lens.data())));
     const std::string name = Name(argv, what);
-    if (reply == nullptr) {
-      // hiredis reports a socket timeout as EAGAIN.
-      const bool timed_out =
-          context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-      return Error{Where() + ": " + name + ": " +
-                   (timed_out ? "no answer within " + std::to_string(timeout_.count()) + "ms"
-                    : context_->errstr[0] != '\0' ? std::string(context_->errstr)
-                                                  : std::string("connection error"))};
-    }
-    return reply;
+    auto replies = connection_->Pipeline({argv}, name.c_str(),
+                                         redis::RedisConnection::Clock::now() + timeout_);
+    if (!replies) return Error{Where() + ": " + replies.error().message};
+    return std::move(replies->front());
   }
 
  private:
@@ -134,7 +92,7 @@ class RedisAdmin {
   std::string Where() const { return access_.target.pod + " (" + access_.target.Address() + ")"; }
 
   MemberAccess access_;
-  redisContext* context_ = nullptr;
+  std::unique_ptr<redis::RedisConnection> connection_;
   std::chrono::milliseconds timeout_{0};
 };
 

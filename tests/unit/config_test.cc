@@ -300,5 +300,66 @@ TEST(ConfigTest, LeaderElection) {
   EXPECT_EQ(ExpectError(head + "    enabled: maybe\n").key, "remediation.leader_election.enabled");
 }
 
+// `tls:` of a cluster. The TLS material is tests/unit/testdata/kube/tls/.
+std::string TlsCluster(const std::string& engine, const std::string& tls) {
+  return "clusters:\n  - name: a\n    engine: " + engine + "\n    tls: " + tls +
+         "\n    members: [{pod: p, address: 'h:7000'}]\n";
+}
+
+std::string TlsFile(const std::string& name) {
+  return std::string(DBTOPO_TLS_TESTDATA) + "/" + name;
+}
+
+TEST(ConfigTest, TlsOfAClusterReachesItsCredentials) {
+  const Config c = ExpectOk(TlsCluster(
+      "redis", "{ca_file: " + TlsFile("ca.crt") + ", cert_file: " + TlsFile("client.crt") +
+                   ", key_file: " + TlsFile("client.key") + ", server_name: db.example}"));
+  ASSERT_EQ(c.clusters.size(), 1u);
+  const auto& tls = c.clusters[0].credentials->tls;
+  ASSERT_NE(tls, nullptr);
+  EXPECT_EQ(tls->ca_file, TlsFile("ca.crt"));
+  EXPECT_EQ(tls->server_name, "db.example");
+  EXPECT_FALSE(tls->insecure_skip_verify);
+  EXPECT_EQ(StaticTargets(c)[0].credentials->tls, tls);
+  // No tls: plain TCP.
+  EXPECT_EQ(ExpectOk(kMinimal).clusters[0].credentials->tls, nullptr);
+}
+
+TEST(ConfigTest, BadTlsNamesItsKey) {
+  EXPECT_EQ(ExpectError(TlsCluster("redis", "{ca_file: /nonexistent/ca.pem}")).key,
+            "clusters[0].tls.ca_file");
+  EXPECT_EQ(ExpectError(TlsCluster("redis", "{cert_file: " + TlsFile("client.crt") + "}")).key,
+            "clusters[0].tls");
+  EXPECT_EQ(ExpectError(TlsCluster("redis", "{verify: false}")).key, "clusters[0].tls.verify");
+  const ConfigError mismatch =
+      ExpectError(TlsCluster("redis", "{cert_file: " + TlsFile("server.crt") +
+                                          ", key_file: " + TlsFile("client.key") + "}"));
+  EXPECT_EQ(mismatch.key, "clusters[0].tls");
+  EXPECT_NE(mismatch.message.find("tls.key_file"), std::string::npos) << mismatch.message;
+  EXPECT_NE(mismatch.message.find("mismatch"), std::string::npos) << mismatch.message;
+  // MariaDB Connector/C checks the host it connects to.
+  const ConfigError name = ExpectError(TlsCluster("mysql", "{server_name: db.example}"));
+  EXPECT_EQ(name.key, "clusters[0].tls.server_name");
+  EXPECT_NE(name.message.find("not supported for engine mysql"), std::string::npos);
+  EXPECT_EQ(ExpectError(TlsCluster("redis", "{insecure_skip_verify: maybe}")).key,
+            "clusters[0].tls.insecure_skip_verify");
+}
+
+TEST(ConfigTest, SentinelFor) {
+  const Config c = ExpectOk(
+      "clusters:\n  - name: s\n    engine: redis-sentinel\n    sentinel_for: cache\n"
+      "    members: [{pod: sentinel-0, address: h}]\n");
+  const std::vector<DiscoveredTarget> targets = StaticTargets(c);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].target.sentinel_for, "cache");
+  EXPECT_EQ(targets[0].target.port, 26379);
+  EXPECT_EQ(targets[0].target.unit.component, "redis-sentinel");
+  const ConfigError e = ExpectError(
+      "clusters:\n  - name: c\n    engine: redis\n    sentinel_for: cache\n"
+      "    members: [{pod: p, address: h}]\n");
+  EXPECT_EQ(e.key, "clusters[0].sentinel_for");
+  EXPECT_EQ(e.line, 4);
+}
+
 }  // namespace
 }  // namespace dbtopo

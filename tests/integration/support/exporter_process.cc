@@ -66,6 +66,10 @@ std::string WriteExporterConfig(const ExporterOptions& options, const std::strin
            << "      username: " << Quote(cluster.replication_username) << "\n"
            << "      password_file: " << Quote(repl_file) << "\n";
     }
+    if (!cluster.tls.empty()) {
+      yaml << "    tls:\n";
+      for (const auto& [k, v] : cluster.tls) yaml << "      " << k << ": " << Quote(v) << "\n";
+    }
     yaml << "    members:\n";
     for (const MemberSpec& member : cluster.members) {
       yaml << "      - pod: " << Quote(member.pod) << "\n"

@@ -42,6 +42,8 @@ struct ClusterSpec {
   /// 0600 file like `password`.
   std::string replication_username;
   std::string replication_password;
+  /// `tls:` keys and values (ca_file, server_name...); omitted when empty.
+  std::map<std::string, std::string> tls;
   std::vector<MemberSpec> members;
 };
 

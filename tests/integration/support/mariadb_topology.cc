@@ -201,6 +201,7 @@ void MariadbServer::Spawn() {
       "--max-connections=100",
   };
   for (const auto& arg : UserArgs()) argv.push_back(arg);
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<Process>(argv, dir_ + "/stdout.log");
   process_->Start();
 }

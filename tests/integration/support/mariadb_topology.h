@@ -44,6 +44,10 @@ class MariadbServer {
     Spawn();
     WaitReady();
   }
+  /// Adds mariadbd options for every later Spawn() (e.g. --ssl-cert=...).
+  void AddArgs(const std::vector<std::string>& args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
   /// SIGKILL (no shutdown, like a crashed pod).
   void Kill();
   /// Clean shutdown (SIGTERM).
@@ -73,6 +77,7 @@ class MariadbServer {
 
  private:
   std::string name_;
+  std::vector<std::string> extra_args_;
   std::string dir_;
   std::string datadir_;
   std::string error_log_;

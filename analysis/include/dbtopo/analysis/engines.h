@@ -31,12 +31,14 @@ enum class PrimaryScope {
 /// Traits of one engine.
 struct EngineTraits {
   constexpr EngineTraits(Engine engine, const char* name, int default_port,
-                         PrimaryScope primary_scope, bool reports_server_ids)
+                         PrimaryScope primary_scope, bool reports_server_ids,
+                         bool tls_server_name)
       : engine(engine),
         name(name),
         default_port(default_port),
         primary_scope(primary_scope),
-        reports_server_ids(reports_server_ids) {}
+        reports_server_ids(reports_server_ids),
+        tls_server_name(tls_server_name) {}
 
   Engine engine;
   /// The `engine:` value in config and the `engine` label ("mysql").
@@ -47,6 +49,10 @@ struct EngineTraits {
   /// The server has a server_id / server_uuid that must be unique in a unit
   /// (`dbtopo_cluster_server_id_conflicts` is exported for such units only).
   bool reports_server_ids;
+  /// `tls.server_name` can be honoured: the certificate is checked against
+  /// a name other than the host connected to (not with MariaDB Connector/C,
+  /// which checks the host).
+  bool tls_server_name;
 };
 
 /// The traits of `engine`. Never fails: every Engine has an entry.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -39,10 +40,25 @@ class Secret {
   std::string value_;
 };
 
-/// Credentials a probe logs in with.
+/// `tls:` of a cluster or a discover rule: TLS to the database servers.
+/// The server certificate is verified (chain to `ca_file`, else the system
+/// store; name `server_name`, else the target's host) unless
+/// insecure_skip_verify. Paths are absolute (the config loader resolves them
+/// against the config file's folder).
+struct TlsClientConfig {
+  std::string ca_file;      ///< PEM CA bundle; "" = the system's default store.
+  std::string cert_file;    ///< PEM client certificate; "" = none.
+  std::string key_file;     ///< PEM key of cert_file.
+  std::string server_name;  ///< Name to verify and send as SNI; "" = the host.
+  bool insecure_skip_verify = false;
+};
+
+/// How a probe or an admin connection connects and logs in.
 struct Credentials {
   std::string username;
   Secret password;
+  /// TLS settings; null for plain TCP.
+  std::shared_ptr<const TlsClientConfig> tls;
 };
 
 }  // namespace dbtopo

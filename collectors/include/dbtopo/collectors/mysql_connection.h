@@ -7,6 +7,8 @@
 
 #include <chrono>
 
+#include "dbtopo/base/secret.h"
+
 namespace dbtopo {
 
 /// Initialises the client library, once per process. mysql_init() would do
@@ -23,9 +25,13 @@ unsigned MysqlTimeoutSeconds(std::chrono::milliseconds timeout);
 /// silent reconnect (a reconnect is the caller's decision), no LOCAL INFILE
 /// (a hostile server must not be able to ask for files), connect timeout
 /// `connect_timeout`, read and write timeouts `read_timeout` (whole seconds,
-/// rounded up). nullptr when out of memory; the caller owns it
-/// (mysql_close).
+/// rounded up). With `tls`: TLS is required (MYSQL_OPT_SSL_ENFORCE: no
+/// fallback to plain text), with its CA, client certificate and key, and the
+/// server certificate verified against the host unless insecure_skip_verify
+/// (MariaDB Connector/C checks the name it connects to; `server_name` is
+/// refused for MySQL by the config loader). nullptr when out of memory; the
+/// caller owns it (mysql_close).
 MYSQL* NewMysqlHandle(std::chrono::milliseconds connect_timeout,
-                      std::chrono::milliseconds read_timeout);
+                      std::chrono::milliseconds read_timeout, const TlsClientConfig* tls = nullptr);
 
 }  // namespace dbtopo

@@ -1,12 +1,16 @@
 #pragma once
 
-// One kept connection to a Redis server or sentinel, for the probes.
-// Internal to collectors/.
+// One connection to a Redis server or sentinel, for the probes (kept across
+// rounds) and remediation's admin connections alike.
 //
-// Connect, AUTH and every pipeline share one deadline, enforced on a
-// non-blocking socket whatever the server sends: a server that trickles
-// bytes is cut off when it passes. After any I/O error or timeout the
-// connection is dropped, so the next exchange reconnects.
+// Its own non-blocking socket, optionally wrapped in TLS (OpenSSL, the
+// `tls:` of the credentials), carries commands formatted by hiredis and
+// replies parsed by hiredis's reader: Debian's hiredis 0.14 has no TLS, and
+// one transport for both keeps plain and TLS behaving alike. Connect, the
+// TLS handshake, AUTH and every pipeline share one deadline, enforced
+// whatever the server sends: a server that trickles bytes is cut off when it
+// passes. After any I/O error or timeout the connection is dropped, so the
+// next exchange reconnects.
 
 #include <hiredis/hiredis.h>
 
@@ -19,6 +23,7 @@
 #include "dbtopo/analysis/model.h"
 #include "dbtopo/base/result.h"
 #include "dbtopo/base/secret.h"
+#include "dbtopo/collectors/tls_client.h"
 
 namespace dbtopo::redis {
 
@@ -37,7 +42,8 @@ class RedisConnection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// `timeout` is what an exchange may take (connect and AUTH included).
+  /// `timeout` is what an exchange may take (connect, TLS handshake and AUTH
+  /// included); it is named in timeout errors.
   RedisConnection(const Target& target, const Credentials& credentials,
                   std::chrono::milliseconds timeout);
   ~RedisConnection();
@@ -53,7 +59,7 @@ class RedisConnection {
                                          Clock::time_point deadline);
 
   /// True while a connection is kept.
-  bool Connected() const { return context_ != nullptr; }
+  bool Connected() const { return fd_ >= 0; }
   /// The last failed Pipeline() found the connection closed by the peer (a
   /// restart between rounds): one reconnect is worth it.
   bool Lost() const { return lost_; }
@@ -63,16 +69,25 @@ class RedisConnection {
 
  private:
   Status Connect();
-  Status Exchange(std::size_t n, const char* what, std::vector<ReplyPtr>* replies);
+  Status OpenSocket();
+  Status Handshake();
+  Status Authenticate();
+  Status Send(const std::string& bytes, const char* what);
+  Status Receive(std::size_t n, const char* what, std::vector<ReplyPtr>* replies);
+  Status ReadSome(const char* what);
   Status WaitReady(short events, const char* what);
-  std::string TimeoutError() const;
-  std::string IoError(const char* what);
+  // Waits as OpenSSL asks after a non-blocking call returned `ret`; an
+  // error for anything but WANT_READ/WANT_WRITE.
+  Status WaitTls(int ret, const char* what);
   Error Fail(std::string message);
 
   const Target target_;
   const Credentials credentials_;
   const std::chrono::milliseconds timeout_;
-  redisContext* context_ = nullptr;
+  SslCtxPtr tls_context_;  // Made on the first TLS connect.
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  redisReader* reader_ = nullptr;
   Clock::time_point deadline_;
   bool lost_ = false;
 };
