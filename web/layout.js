@@ -108,6 +108,35 @@
     return shards;
   }
 
+  // What the sentinels of a unit believe (its `sentinels` views: a Redis
+  // unit's watchers, or a sentinel unit's own members), one row per
+  // (sentinel, master name): {sentinel, master_name, names (address and the
+  // pod it is), epoch, quorum ('ok', 'lost', 'unknown'), flags, agrees}.
+  // `agrees`: for a Redis unit, the sentinel names the unit's one primary;
+  // for a sentinel unit, unknown (null). `disagree`: the rows name more than
+  // one master address for one master name.
+  function sentinelRows(unit) {
+    const isRedis = unit.engine === 'redis';
+    const rows = (unit.sentinels || []).map((v) => ({
+      sentinel: v.sentinel_pod,
+      master_name: v.master_name,
+      names: v.master_pod ? `${v.master_address} (${v.master_pod})` : v.master_address,
+      epoch: v.config_epoch,
+      quorum: v.quorum_ok === true ? 'ok' : v.quorum_ok === false ? 'lost' : 'unknown',
+      flags: (v.flags || []).filter((f) => f !== 'master'),
+      agrees: isRedis ? Boolean(v.master_pod) && v.master_pod === unit.primary_pod : null,
+    }));
+    rows.sort((a, b) => (a.master_name < b.master_name ? -1 : a.master_name > b.master_name ? 1 : 0) ||
+      (a.sentinel < b.sentinel ? -1 : 1));
+    const addresses = new Map();
+    for (const v of unit.sentinels || []) {
+      if (!addresses.has(v.master_name)) addresses.set(v.master_name, new Set());
+      addresses.get(v.master_name).add(v.master_address);
+    }
+    const disagree = [...addresses.values()].some((s) => s.size > 1);
+    return { rows, disagree };
+  }
+
   // Severity order for the findings list and for ordering units.
   const SEVERITY = { critical: 0, warning: 1, info: 2 };
 
@@ -149,7 +178,7 @@
   }
 
   const api = { layoutUnit, layoutRedisCluster, slotRanges, linkState, orderUnits, matches,
-    freshness, worstSeverity, COLUMN_WIDTH, ROW_HEIGHT };
+    freshness, worstSeverity, sentinelRows, COLUMN_WIDTH, ROW_HEIGHT };
   if (typeof module !== 'undefined' && module.exports) module.exports = api;
   else root.DbtopoLayout = api;
 })(typeof self !== 'undefined' ? self : this);

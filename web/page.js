@@ -124,6 +124,25 @@
     return details;
   }
 
+  // The sentinels' views of a unit as a table; a row is marked when the
+  // sentinel names another server than the databases' primary.
+  function sentinelTable(unit) {
+    const { rows, disagree } = L.sentinelRows(unit);
+    if (!rows.length) return null;
+    const table = el('table', { class: `sentinels${disagree ? ' disagree' : ''}` },
+      el('caption', { text: disagree ? 'Sentinels (they disagree)' : 'Sentinels' }),
+      el('tr', {}, ...['sentinel', 'master', 'names', 'epoch', 'quorum', 'flags'].map((h) => el('th', { text: h }))));
+    for (const r of rows) {
+      table.append(el('tr', { class: `sentinel${r.agrees === false ? ' mismatch' : ''}`, 'data-sentinel': r.sentinel,
+        'data-agrees': String(r.agrees) },
+      el('td', { text: r.sentinel }), el('td', { text: r.master_name }),
+      el('td', { text: r.agrees === false ? `${r.names} ≠ primary` : r.names }),
+      el('td', { text: r.epoch ?? '?' }), el('td', { class: `quorum-${r.quorum}`, text: r.quorum }),
+      el('td', { text: r.flags.join(',') })));
+    }
+    return table;
+  }
+
   function renderUnits(container, clusters) {
     // A Redis Cluster is one block, its shards (components) side by side.
     const groups = new Map();
@@ -147,7 +166,10 @@
         const layout = L.layoutUnit(c);
         const several = (c.members || []).some((m) => (m.channels || []).length > 1);
         const outside = layout.edges.some((e) => e.from === null);
-        container.append(unitBlock(key, unitName(c), units, drawLayout(layout, several, outside ? 30 : 0)));
+        const body = el('div', {}, drawLayout(layout, several, outside ? 30 : 0));
+        const sentinels = sentinelTable(c);
+        if (sentinels) body.append(sentinels);
+        container.append(unitBlock(key, unitName(c), units, body));
       }
     }
   }

@@ -111,3 +111,25 @@ test('stale after three poll intervals without a round', () => {
   assert.equal(L.freshness(doc, 1014), 'fresh');
   assert.equal(L.freshness(doc, 1016), 'stale');
 });
+
+test('sentinel views: a sentinel naming another server than the primary is marked, and disagreement found', () => {
+  const view = (pod, address, masterPod, extra = {}) => ({ sentinel_pod: pod, master_name: 'mymaster',
+    master_address: address, master_pod: masterPod, config_epoch: 0, quorum_ok: true, flags: ['master'], ...extra });
+  const unit = { engine: 'redis', primary_pod: 'redis-0', sentinels: [
+    view('sentinel-1', '10.0.0.1:6379', 'redis-0'),
+    view('sentinel-0', '10.0.0.1:6379', 'redis-0', { quorum_ok: false, flags: ['master', 'o_down'] }),
+    view('sentinel-2', '10.0.0.2:6379', 'redis-1'),
+  ] };
+  const { rows, disagree } = L.sentinelRows(unit);
+  assert.deepEqual(rows.map((r) => [r.sentinel, r.agrees]),
+    [['sentinel-0', true], ['sentinel-1', true], ['sentinel-2', false]]);
+  assert.equal(rows[0].quorum, 'lost');
+  assert.deepEqual(rows[0].flags, ['o_down']);
+  assert.equal(rows[2].names, '10.0.0.2:6379 (redis-1)');
+  assert.equal(disagree, true);
+  // All name the primary: no disagreement; a sentinel unit's own rows are not judged.
+  assert.equal(L.sentinelRows({ ...unit, sentinels: unit.sentinels.slice(0, 2) }).disagree, false);
+  assert.deepEqual(L.sentinelRows({ engine: 'redis-sentinel', sentinels: unit.sentinels }).rows.map((r) => r.agrees),
+    [null, null, null]);
+  assert.deepEqual(L.sentinelRows({ engine: 'redis', members: [] }).rows, []);
+});
