@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Records fuzzer seeds from real servers on loopback (free ports, temp dirs):
-RESP replies of a redis-server master and replica, and MariaDB globals and
+RESP replies of a redis-server master and replica and of a redis-sentinel
+probe round, and MariaDB globals and
 SHOW ALL SLAVES STATUS rows (as the mysql client prints them with \\G) of a
 real primary and replica. Writes into tests/fuzz/seeds/<fuzzer>/.
 
@@ -102,6 +103,57 @@ def capture_redis(tmp):
             p.wait()
 
 
+def pipelined(port, commands):
+    """The bytes of the replies to several commands sent in one write."""
+    with socket.create_connection(("127.0.0.1", port), 2) as s:
+        s.sendall(b"".join(resp_command(*c) for c in commands))
+        s.settimeout(0.5)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def capture_sentinel(tmp):
+    """A sentinel probe's round: a master, a replica, one sentinel (quorum 2,
+    so CKQUORUM answers -NOQUORUM)."""
+    master, replica, sentinel = free_port(), free_port(), free_port()
+    procs = []
+    for port in (master, replica):
+        d = os.path.join(tmp, f"sentinel-redis-{port}")
+        os.makedirs(d)
+        procs.append(subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
+    conf = os.path.join(tmp, "sentinel.conf")
+    with open(conf, "w") as f:
+        f.write(f"port {sentinel}\nbind 127.0.0.1\ndir {tmp}\n"
+                f"sentinel monitor mymaster 127.0.0.1 {master} 2\n")
+    try:
+        for port in (master, replica):
+            wait_port(port)
+        raw_reply(replica, "REPLICAOF", "127.0.0.1", str(master))
+        procs.append(subprocess.Popen(["redis-sentinel", conf], stdout=subprocess.DEVNULL))
+        wait_port(sentinel)
+        time.sleep(12)  # the sentinel learns the replica from the master's INFO (every 10 s)
+        data = pipelined(sentinel, [("INFO", "sentinel"), ("INFO", "server"),
+                                    ("SENTINEL", "MASTERS"),
+                                    ("SENTINEL", "REPLICAS", "mymaster"),
+                                    ("SENTINEL", "SENTINELS", "mymaster"),
+                                    ("SENTINEL", "CKQUORUM", "mymaster")])
+        write("sentinel_reply_fuzzer", "one_master_one_replica.resp", data)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+
+
 GLOBALS = ("SELECT @@global.read_only AS read_only, NULL AS super_read_only, "
            "@@global.server_id AS server_id, NULL AS server_uuid, "
            "@@global.gtid_current_pos AS gtid_executed, "
@@ -158,6 +210,7 @@ def capture_mariadb(tmp):
 def main():
     with tempfile.TemporaryDirectory(prefix="dbtopo-seeds-") as tmp:
         capture_redis(tmp)
+        capture_sentinel(tmp)
         capture_mariadb(tmp)
     print("seeds written under", os.path.normpath(SEEDS))
 
