@@ -58,7 +58,7 @@ struct Credentials {
   std::string username;
   Secret password;
   /// TLS settings; null for plain TCP.
-  std::shared_ptr<const TlsClientConfig> tls;
+  std::shared_ptr<const TlsClientConfig> tls = nullptr;
 };
 
 }  // namespace dbtopo
