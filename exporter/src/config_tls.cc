@@ -20,12 +20,13 @@ std::string ReadablePath(const YAML::Node& node, const std::string& path, const 
   const std::string field = path + "." + key;
   std::filesystem::path p = ScalarString(node[key], field);
   if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
-  std::error_code ec;
-  if (std::filesystem::is_directory(p, ec)) {
-    Fail(node[key], field, "cannot read " + p.string() + ": is a directory");
-  }
   std::ifstream in(p, std::ios::binary);
   if (!in) Fail(node[key], field, "cannot read " + p.string() + ": " + std::strerror(errno));
+  // OpenSSL reads it whole: a directory, a device or a pipe is no PEM file.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) {
+    Fail(node[key], field, "cannot read " + p.string() + ": not a regular file");
+  }
   return p.string();
 }
 

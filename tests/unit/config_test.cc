@@ -328,6 +328,9 @@ TEST(ConfigTest, TlsOfAClusterReachesItsCredentials) {
 TEST(ConfigTest, BadTlsNamesItsKey) {
   EXPECT_EQ(ExpectError(TlsCluster("redis", "{ca_file: /nonexistent/ca.pem}")).key,
             "clusters[0].tls.ca_file");
+  const ConfigError device = ExpectError(TlsCluster("redis", "{ca_file: /dev/zero}"));
+  EXPECT_EQ(device.key, "clusters[0].tls.ca_file");
+  EXPECT_NE(device.message.find("not a regular file"), std::string::npos) << device.message;
   EXPECT_EQ(ExpectError(TlsCluster("redis", "{cert_file: " + TlsFile("client.crt") + "}")).key,
             "clusters[0].tls");
   EXPECT_EQ(ExpectError(TlsCluster("redis", "{verify: false}")).key, "clusters[0].tls.verify");
