@@ -322,7 +322,10 @@ TEST(ConfigTest, TlsOfAClusterReachesItsCredentials) {
   EXPECT_FALSE(tls->insecure_skip_verify);
   EXPECT_EQ(StaticTargets(c)[0].credentials->tls, tls);
   // No tls: plain TCP.
-  EXPECT_EQ(ExpectOk(kMinimal).clusters[0].credentials->tls, nullptr);
+  const Config plain = ExpectOk(
+      "clusters:\n  - name: a\n    engine: redis\n    members: [{pod: p, address: h}]\n");
+  ASSERT_EQ(plain.clusters.size(), 1u);
+  EXPECT_EQ(plain.clusters[0].credentials->tls, nullptr);
 }
 
 TEST(ConfigTest, BadTlsNamesItsKey) {
