@@ -27,12 +27,6 @@ constexpr auto kWait = std::chrono::seconds(45);
 
 std::set<std::string> Findings(const Metrics& m) { return m.FindingKeys(); }
 
-std::string Join(const std::set<std::string>& s) {
-  std::string out;
-  for (const std::string& x : s) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 Labels Pod(const std::string& pod) { return {{"db_cluster", kCluster}, {"pod", pod}}; }
 Labels PodFlag(const std::string& pod, const std::string& flag) {
   return {{"db_cluster", kCluster}, {"pod", pod}, {"flag", flag}};
@@ -64,9 +58,7 @@ class RedisClusterTest : public ::testing::Test {
 
   ::testing::AssertionResult WaitForFindings(const std::set<std::string>& expected,
                                              Metrics* last = nullptr) {
-    return exporter_.WaitFor(
-        "findings == {" + Join(expected) + "}",
-        [&](const Metrics& m) { return Findings(m) == expected; }, kWait, last);
+    return exporter_.WaitForFindings(expected, kWait, last);
   }
 
   /// Every node of the cluster up, state ok, 16384 slots ok, no unmet node,

@@ -47,15 +47,7 @@ class RedisReplicationTest : public ::testing::Test {
 
   ::testing::AssertionResult WaitForFindings(const std::set<std::string>& expected,
                                              Metrics* last = nullptr) {
-    return exporter_.WaitFor(
-        "findings == {" + Join(expected) + "}",
-        [&](const Metrics& m) { return Findings(m) == expected; }, kWait, last);
-  }
-
-  static std::string Join(const std::set<std::string>& s) {
-    std::string out;
-    for (const std::string& x : s) out += (out.empty() ? "" : ", ") + x;
-    return out;
+    return exporter_.WaitForFindings(expected, kWait, last);
   }
 
   Clock::time_point start_;

@@ -29,12 +29,6 @@ using Clock = std::chrono::steady_clock;
 constexpr char kCluster[] = "cache";
 constexpr auto kWait = std::chrono::seconds(40);
 
-std::string Join(const std::set<std::string>& s) {
-  std::string out;
-  for (const std::string& x : s) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 class SentinelTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,9 +50,7 @@ class SentinelTest : public ::testing::Test {
 
   ::testing::AssertionResult WaitForFindings(const std::set<std::string>& expected,
                                              Metrics* last = nullptr) {
-    return exporter_.WaitFor(
-        "findings == {" + Join(expected) + "}",
-        [&](const Metrics& m) { return m.FindingKeys() == expected; }, kWait, last);
+    return exporter_.WaitForFindings(expected, kWait, last);
   }
 
   Clock::time_point start_;

@@ -42,19 +42,7 @@ def resp_command(*args):
 
 def raw_reply(port, *args):
     """The bytes of one reply, read until the server is quiet."""
-    with socket.create_connection(("127.0.0.1", port), 2) as s:
-        s.sendall(resp_command(*args))
-        s.settimeout(0.3)
-        data = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            data += chunk
-        return data
+    return pipelined(port, [args], quiet=0.3)
 
 
 def write(fuzzer, name, data):
@@ -103,11 +91,12 @@ def capture_redis(tmp):
             p.wait()
 
 
-def pipelined(port, commands):
-    """The bytes of the replies to several commands sent in one write."""
+def pipelined(port, commands, quiet=0.5):
+    """The bytes of the replies to commands sent in one write, read until the
+    server has been quiet for `quiet` seconds."""
     with socket.create_connection(("127.0.0.1", port), 2) as s:
         s.sendall(b"".join(resp_command(*c) for c in commands))
-        s.settimeout(0.5)
+        s.settimeout(quiet)
         data = b""
         while True:
             try:

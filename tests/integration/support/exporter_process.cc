@@ -174,6 +174,16 @@ HttpResult ExporterProcess::Get(const std::string& path, std::chrono::millisecon
   return result;
 }
 
+::testing::AssertionResult ExporterProcess::WaitForFindings(const std::set<std::string>& expected,
+                                                            std::chrono::milliseconds timeout,
+                                                            Metrics* last) const {
+  std::string names;
+  for (const std::string& x : expected) names += (names.empty() ? "" : ", ") + x;
+  return WaitFor(
+      "findings == {" + names + "}", [&](const Metrics& m) { return m.FindingKeys() == expected; },
+      timeout, last);
+}
+
 std::string ExporterProcess::ScrapeText() const {
   HttpResult r = Get("/metrics");
   if (r.status != 200) {

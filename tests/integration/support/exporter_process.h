@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,12 @@ class ExporterProcess {
       const std::string& what, const std::function<bool(const Metrics&)>& predicate,
       std::chrono::milliseconds timeout = std::chrono::seconds(30), Metrics* last = nullptr,
       std::chrono::milliseconds interval = std::chrono::milliseconds(200)) const;
+
+  /// WaitFor() until the active findings (Metrics::FindingKeys: "kind@pod",
+  /// or "kind" for a unit finding) are exactly `expected`.
+  ::testing::AssertionResult WaitForFindings(
+      const std::set<std::string>& expected,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30), Metrics* last = nullptr) const;
 
   /// Runs `restart` right after a poll round completes, so that it falls
   /// between two rounds, then waits for the round after it and stores that
