@@ -117,7 +117,9 @@
     details.append(el('summary', {},
       el('span', { class: 'unit-name', text: title }),
       el('span', { class: 'engine', text: units[0].engine }),
-      el('span', { class: 'primaries', text: primaries.length ? `primary ${primaries.map((m) => m.pod).join(', ')}` : 'no primary' }),
+      el('span', { class: 'primaries', text: units[0].engine === 'redis-sentinel'
+        ? `${(units[0].members || []).length} sentinels (no data, no primary)`
+        : primaries.length ? `primary ${primaries.map((m) => m.pod).join(', ')}` : 'no primary' }),
       findings.length ? el('span', { class: 'count', text: `${findings.length} finding${findings.length > 1 ? 's' : ''}` }) : null));
     if (findings.length) details.append(findingsList(findings));
     details.append(body);

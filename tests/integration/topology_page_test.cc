@@ -3,7 +3,9 @@
 // real Redis Cluster: the DOM shows roles, links, lag, slot ranges and
 // findings; a broken link, a dual primary (both pods named) and a label that
 // disagrees appear when the faults are injected and go when they clear, on
-// the same page, without a reload. Screenshots of each stage are kept in
+// the same page, without a reload; a Redis set's sentinels are listed beside
+// it, marked while they name another server than the databases' primary.
+// Screenshots of each stage are kept in
 // $DBTOPO_ARTIFACTS_DIR (default: the build's test-artifacts/topology_page/).
 
 #include <gtest/gtest.h>
@@ -19,6 +21,7 @@
 #include "support/exporter_process.h"
 #include "support/mariadb_topology.h"
 #include "support/process.h"
+#include "support/redis_sentinels.h"
 #include "support/redis_servers.h"
 
 namespace dbtopo::testing {
@@ -259,6 +262,39 @@ TEST(TopologyPageScaleTest, AHundredUnitsStayUsable) {
                    "document.querySelectorAll('details.unit').length === 1 && "
                    "document.querySelector('details.unit').dataset.unit === '/db-42/redis'"));
   page.Screenshot("6-hundred-units-filtered");
+}
+
+// A Redis master with two replicas under three real sentinels: the unit shows
+// what each sentinel names; a replica promoted behind their back marks every
+// row (the databases report two primaries, the sentinels name one), and the
+// marks go when Sentinel has turned it back into a replica.
+TEST(TopologyPageSentinelTest, SentinelsAreShownBesideTheirUnit) {
+  TempDir dir;
+  RedisReplicationSet redis;
+  redis.Start(2);
+  RedisSentinels sentinels(redis.exporter_password());
+  sentinels.Start(3, redis.server(0).port(), 2);
+  ExporterOptions options;
+  options.poll_interval = "1s";
+  options.probe_timeout = "1s";
+  options.clusters = {redis.ToClusterSpec("cache"), sentinels.ToClusterSpec("cache")};
+  for (MemberSpec& m : options.clusters[0].members) m.labels.clear();
+  ExporterProcess exporter(dir);
+  exporter.Start(options);
+  Browser page(dir, "http://" + exporter.address() + "/");
+  const std::string rows =
+      "document.querySelectorAll('details.unit[data-unit=\"/cache/redis\"] tr.sentinel";
+  ASSERT_TRUE(page.WaitFor("three sentinels naming redis-0",
+                           rows + "[data-agrees=\"true\"]').length === 3"));
+  EXPECT_NE(page.Eval(rows + "')[0].textContent").get<std::string>().find("(redis-0)"),
+            std::string::npos);
+  page.Screenshot("7-sentinels");
+  redis.Promote(2);
+  ASSERT_TRUE(
+      page.WaitFor("every sentinel row marked", rows + ".mismatch').length === 3", seconds(20)));
+  page.Screenshot("8-sentinels-mismatch");
+  ASSERT_TRUE(page.WaitFor("Sentinel converted redis-2 back",
+                           rows + "[data-agrees=\"true\"]').length === 3", seconds(40)));
 }
 
 }  // namespace
