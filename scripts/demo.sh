@@ -71,6 +71,25 @@ for i in 0 1 2; do
   pids+=($!)
 done
 
+# --- Redis Sentinel: three sentinels watching the master --------------------
+sentinel_ports=()
+for i in 0 1 2; do
+  port="$(free_port)"
+  sentinel_ports+=("$port")
+  cat >"$work/sentinel-$i.conf" <<EOF
+port $port
+bind 127.0.0.1
+dir $work
+requirepass "$password"
+sentinel sentinel-pass "$password"
+sentinel monitor mymaster 127.0.0.1 ${redis_ports[0]} 2
+sentinel auth-pass mymaster "$password"
+sentinel down-after-milliseconds mymaster 5000
+EOF
+  redis-sentinel "$work/sentinel-$i.conf" >"$work/sentinel-$i.log" 2>&1 &
+  pids+=($!)
+done
+
 cat >"$work/dbtopo.yml" <<EOF
 poll_interval: 2s
 probe_timeout: 1s
@@ -89,6 +108,14 @@ clusters:
       - {pod: cache-redis-0, address: 127.0.0.1:${redis_ports[0]}, labels: {kubeblocks.io/role: primary}}
       - {pod: cache-redis-1, address: 127.0.0.1:${redis_ports[1]}, labels: {kubeblocks.io/role: secondary}}
       - {pod: cache-redis-2, address: 127.0.0.1:${redis_ports[2]}, labels: {kubeblocks.io/role: secondary}}
+  - name: cache
+    engine: redis-sentinel
+    component: sentinel
+    credentials: {password_file: exporter.pw}
+    members:
+      - {pod: cache-sentinel-0, address: 127.0.0.1:${sentinel_ports[0]}}
+      - {pod: cache-sentinel-1, address: 127.0.0.1:${sentinel_ports[1]}}
+      - {pod: cache-sentinel-2, address: 127.0.0.1:${sentinel_ports[2]}}
 EOF
 
 build/dbtopo_exporter --config.file="$work/dbtopo.yml" --web.listen-address="$listen" \
@@ -99,7 +126,7 @@ for _ in $(seq 100); do curl -sf "http://$listen/-/ready" >/dev/null && break; s
 cat <<EOF
 
 dbtopo_exporter is running against a real MariaDB primary + 2 replicas and a
-Redis master + 2 replicas (config: $work/dbtopo.yml).
+Redis master + 2 replicas under 3 sentinels (config: $work/dbtopo.yml).
 
   metrics:   curl http://$listen/metrics
   topology:  curl http://$listen/api/v1/topology
@@ -109,6 +136,8 @@ Try a fault (then watch dbtopo_finding in /metrics):
   stop a replica's SQL thread:  mariadb --no-defaults -uroot -S $work/mysql-1.sock -e 'STOP SLAVE SQL_THREAD'
   make a replica a 2nd primary: mariadb --no-defaults -uroot -S $work/mysql-2.sock -e 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0'
   detach a Redis replica:       redis-cli -p ${redis_ports[1]} -a '<password in $work/exporter.pw>' REPLICAOF NO ONE
+                                (the sentinels name the old master, then turn it back into a replica)
+  lose the sentinels' quorum:   kill two of the redis-sentinel processes (logs: $work/sentinel-*.log)
 
 Press Ctrl-C to stop.
 EOF
