@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -94,7 +96,10 @@ std::string TempDir::File(const std::string& name) const { return path_ + "/" + 
 
 // ---------------------------------------------------------------- files, ports
 
-int FreePort() {
+namespace {
+
+// One free port from the kernel (bind to port 0, read it back, close).
+int KernelFreePort() {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) throw SystemError("socket");
   sockaddr_in addr{};
@@ -109,6 +114,22 @@ int FreePort() {
     throw SystemError("getsockname");
   }
   return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+int FreePort() {
+  // Servers are often spawned together and bind later: the kernel may hand
+  // the same free port out twice before the first server has bound it. A
+  // port is given once per test process.
+  static std::mutex mu;
+  static std::set<int> given;
+  std::lock_guard lock(mu);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = KernelFreePort();
+    if (given.insert(port).second) return port;
+  }
+  throw std::runtime_error("FreePort: the kernel keeps giving ports already handed out");
 }
 
 std::string ReadFile(const std::string& path) {
