@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -44,6 +45,11 @@ class SentinelTest : public ::testing::Test {
     options_.clusters.push_back(sentinels_.ToClusterSpec(kCluster));
   }
   void TearDown() override {
+    if (HasFailure()) {
+      for (int i = 0; i < sentinels_.size(); ++i) {
+        std::cout << "--- " << RedisSentinels::Pod(i) << " log ---\n" << sentinels_.LogTail(i);
+      }
+    }
     std::cout << "[ duration ] " << std::chrono::duration<double>(Clock::now() - start_).count()
               << " s\n";
   }
@@ -165,15 +171,32 @@ TEST_F(SentinelTest, MasterKilledSentinelsFailOverWithoutAFalseDualPrimary) {
   exporter_.Start(options_);
   ASSERT_TRUE(WaitForFindings({}));
   set_.server(0).Kill();
-  // Every scrape until the sentinels and the databases agree on a new master:
-  // never two primaries, and the findings settle on the dead pod alone.
+  // Every scrape until the sentinels and the databases agree on a new master.
+  // A dual_primary is false unless two live servers really were masters: a
+  // slow failover may be retried by another sentinel with a new epoch, and
+  // the replica the first attempt promoted stays a master until the second
+  // one re-points it (a real, if brief, split brain). The servers are asked
+  // beside each scrape; the round the scrape shows may be a poll interval
+  // older, so two masters seen within the last 2 s count.
   std::string new_master;
-  int dual_primary_samples = 0;
+  int false_dual_primary = 0, real_dual_primary = 0;
+  Clock::time_point two_masters_seen{};
   Metrics m;
   ASSERT_TRUE(exporter_.WaitFor(
       "a new master named by all three sentinels and by the databases",
       [&](const Metrics& m) {
-        if (m.FindingKeys().count("dual_primary") > 0) ++dual_primary_samples;
+        int masters = 0;
+        for (int i = 1; i < set_.size(); ++i) {
+          try {
+            masters += set_.server(i).InfoField("replication", "role") == "master";
+          } catch (const std::exception&) {
+          }
+        }
+        if (masters >= 2) two_masters_seen = Clock::now();
+        if (m.FindingKeys().count("dual_primary") > 0) {
+          ++(Clock::now() - two_masters_seen < std::chrono::seconds(2) ? real_dual_primary
+                                                                       : false_dual_primary);
+        }
         const std::string named = sentinels_.MasterAddress(0);
         if (named == set_.server(0).address()) return false;
         for (int i = 1; i < 3; ++i) {
@@ -183,13 +206,17 @@ TEST_F(SentinelTest, MasterKilledSentinelsFailOverWithoutAFalseDualPrimary) {
         return m.FindingKeys() == std::set<std::string>{"target_down@redis-0"} &&
                m.Is("dbtopo_cluster_primaries", {{"component", "redis"}}, 1);
       },
-      std::chrono::seconds(60), &m, std::chrono::milliseconds(100)));
-  EXPECT_EQ(dual_primary_samples, 0);
+      std::chrono::seconds(90), &m, std::chrono::milliseconds(100)));
+  std::cout << "[ failover ] dual_primary samples while two servers were masters: "
+            << real_dual_primary << "\n";
+  EXPECT_EQ(false_dual_primary, 0) << "dual_primary shown while at most one server was a master";
+  const std::optional<double> epoch = m.Value("dbtopo_sentinel_config_epoch", Sentinel(0));
+  ASSERT_TRUE(epoch.has_value() && *epoch >= 1) << m.Dump("dbtopo_sentinel");
   for (int i = 0; i < 3; ++i) {
     Labels info = Sentinel(i);
     info["master_address"] = new_master;
     EXPECT_TRUE(m.Is("dbtopo_sentinel_master_info", info, 1)) << m.Dump("dbtopo_sentinel");
-    EXPECT_TRUE(m.Is("dbtopo_sentinel_config_epoch", Sentinel(i), 1));
+    EXPECT_TRUE(m.Is("dbtopo_sentinel_config_epoch", Sentinel(i), *epoch)) << "one epoch for all";
   }
 }
 
