@@ -52,15 +52,18 @@ def write(fuzzer, name, data):
         f.write(data if isinstance(data, bytes) else data.encode())
 
 
+def start_redis(tmp, name, port):
+    """A redis-server on 127.0.0.1:port without persistence, data in tmp."""
+    d = os.path.join(tmp, f"{name}-{port}")
+    os.makedirs(d)
+    return subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+
+
 def capture_redis(tmp):
     master, replica = free_port(), free_port()
-    procs = []
-    for port in (master, replica):
-        d = os.path.join(tmp, f"redis-{port}")
-        os.makedirs(d)
-        procs.append(subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
+    procs = [start_redis(tmp, "redis", port) for port in (master, replica)]
     try:
         for port in (master, replica):
             wait_port(port)
@@ -113,13 +116,7 @@ def capture_sentinel(tmp):
     """A sentinel probe's round: a master, a replica, one sentinel (quorum 2,
     so CKQUORUM answers -NOQUORUM)."""
     master, replica, sentinel = free_port(), free_port(), free_port()
-    procs = []
-    for port in (master, replica):
-        d = os.path.join(tmp, f"sentinel-redis-{port}")
-        os.makedirs(d)
-        procs.append(subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
+    procs = [start_redis(tmp, "sentinel-redis", port) for port in (master, replica)]
     conf = os.path.join(tmp, "sentinel.conf")
     with open(conf, "w") as f:
         f.write(f"port {sentinel}\nbind 127.0.0.1\ndir {tmp}\n"
