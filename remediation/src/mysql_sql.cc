@@ -38,16 +38,18 @@ ReplicationWords WordsOf(SqlDialect dialect) {
 }
 
 // CHANGE MASTER / REPLICATION SOURCE <connection> TO host, port, user
-// [, password], position. `password` null: left out (for descriptions).
+// [, password], position [, SSL]. `password` null: left out (for
+// descriptions).
 std::string ChangeSourceSql(const ReplicationWords& w, const std::string& connection,
-                            const std::string& host, int port, const std::string& user,
-                            const std::string* password) {
+                            const NewSource& source, const std::string* password) {
   const std::string key = w.key;
   std::string sql = std::string("CHANGE ") + w.source + connection + " TO " + key + "HOST='" +
-                    host + "', " + key + "PORT=" + std::to_string(port) + ", " + key + "USER='" +
-                    user + "'";
+                    source.host + "', " + key + "PORT=" + std::to_string(source.port) + ", " + key +
+                    "USER='" + source.user + "'";
   if (password != nullptr) sql += ", " + key + "PASSWORD='" + *password + "'";
-  return sql + ", " + w.position;
+  sql += std::string(", ") + w.position;
+  if (source.tls) sql += ", " + key + "SSL=1";
+  return sql;
 }
 
 std::string Seconds(double seconds) {
@@ -151,31 +153,27 @@ std::vector<std::string> PromoteSql(SqlDialect dialect, const std::string& chann
 }
 
 std::vector<std::string> RepointSql(SqlDialect dialect, const std::string& channel,
-                                    const std::string& host_literal, int port,
-                                    const std::string& user_literal,
-                                    const std::string& password_literal, bool was_primary) {
+                                    const NewSource& literals, const std::string& password_literal,
+                                    bool was_primary) {
   const ReplicationWords w = WordsOf(dialect);
   const std::string replica = w.replica;
   if (dialect == SqlDialect::kMariaDb) {
     const std::string connection = MariaConnection(channel);
     std::vector<std::string> sql = {"STOP " + replica + connection};
     if (was_primary) sql.push_back("SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos");
-    sql.push_back(
-        ChangeSourceSql(w, connection, host_literal, port, user_literal, &password_literal));
+    sql.push_back(ChangeSourceSql(w, connection, literals, &password_literal));
     sql.push_back("START " + replica + connection);
     return sql;
   }
   const std::string for_channel = ForChannel(channel);
   return {"STOP " + replica + for_channel, "SET GLOBAL super_read_only=1",
-          ChangeSourceSql(w, "", host_literal, port, user_literal, &password_literal) + w.extra +
-              for_channel,
+          ChangeSourceSql(w, "", literals, &password_literal) + w.extra + for_channel,
           "START " + replica + for_channel};
 }
 
-std::string DescribeRepoint(SqlDialect dialect, const std::string& host, int port,
-                            const std::string& user) {
+std::string DescribeRepoint(SqlDialect dialect, const NewSource& source) {
   const ReplicationWords w = WordsOf(dialect);
-  return ChangeSourceSql(w, "", host, port, user, nullptr) + "; START " + w.replica;
+  return ChangeSourceSql(w, "", source, nullptr) + "; START " + w.replica;
 }
 
 }  // namespace dbtopo::remediation

@@ -66,6 +66,17 @@ std::string LogBinSql();
 std::string LogReplicaUpdatesSql(SqlDialect dialect);
 std::optional<std::string> GtidModeSql(SqlDialect dialect);
 
+/// The source a server is re-pointed at. `tls`: the replication link is
+/// encrypted (MASTER_SSL=1 / SOURCE_SSL=1); the replica's own
+/// MASTER_SSL_CA/CERT/KEY settings, if any, are left as they are, so whether
+/// it verifies the source's certificate is the server's configuration.
+struct NewSource {
+  std::string host;
+  int port = 0;
+  std::string user;
+  bool tls = false;
+};
+
 /// Promote a replica: stop the channel's threads, forget the source
 /// (RESET ... ALL), then ReadOnlyOffSql.
 std::vector<std::string> PromoteSql(SqlDialect dialect, const std::string& channel);
@@ -73,16 +84,16 @@ std::vector<std::string> PromoteSql(SqlDialect dialect, const std::string& chann
 /// Re-point a server at a new source with GTID auto-positioning and start
 /// it. `was_primary`: MariaDB first sets gtid_slave_pos to the server's own
 /// gtid_binlog_pos (a former primary has no slave position; without that it
-/// would replay the new primary's whole binlog). `*_literal` are escaped for
-/// a single-quoted SQL literal. MySQL also keeps super_read_only on.
+/// would replay the new primary's whole binlog). `literals` (host, user)
+/// and `password_literal` are escaped for a single-quoted SQL literal. MySQL
+/// also keeps super_read_only on.
 std::vector<std::string> RepointSql(SqlDialect dialect, const std::string& channel,
-                                    const std::string& host_literal, int port,
-                                    const std::string& user_literal,
-                                    const std::string& password_literal, bool was_primary);
+                                    const NewSource& literals, const std::string& password_literal,
+                                    bool was_primary);
 
 /// What RepointSql does, for records and logs (no password): "CHANGE MASTER
-/// TO MASTER_HOST='h', MASTER_PORT=p, MASTER_USER='u', MASTER_USE_GTID=slave_pos".
-std::string DescribeRepoint(SqlDialect dialect, const std::string& host, int port,
-                            const std::string& user);
+/// TO MASTER_HOST='h', MASTER_PORT=p, MASTER_USER='u',
+/// MASTER_USE_GTID=slave_pos[, MASTER_SSL=1]; START SLAVE".
+std::string DescribeRepoint(SqlDialect dialect, const NewSource& source);
 
 }  // namespace dbtopo::remediation

@@ -251,24 +251,32 @@ class MysqlSwitchoverSteps {
     return true;
   }
 
+  // The candidate as the others' source. The link is encrypted when the
+  // unit's replication user has `tls`: a server demoted from primary, or
+  // promoted through RESET ... ALL, keeps no MASTER_SSL of its own, and a
+  // source that requires secure transport would refuse it.
+  NewSource Source() const {
+    const Target& to = cand_access_.target;
+    return {to.host, to.port, replication_.username, replication_.tls != nullptr};
+  }
+
   // 6. Re-point one member (the old primary, or a replica on `channel`) at
   // the candidate.
   void Repoint(const std::string& pod, const std::string& channel, bool was_primary) {
-    const Target& to = cand_access_.target;
-    const std::string plan_text =
-        "would run " + DescribeRepoint(dialect_, to.host, to.port, replication_.username) + " on " +
-        pod;
+    const NewSource source = Source();
+    const std::string plan_text = "would run " + DescribeRepoint(dialect_, source) + " on " + pod;
     const bool ok =
         ctx_.Step("repoint", pod, StepKind::kChange, plan_text, [&](std::string* detail) {
           SqlDialect dialect = dialect_;
           auto done = OpenAndExec(members_, pod, secrets_, ctx_, [&](MysqlAdmin& admin) {
             dialect = admin.dialect();
-            return RepointSql(admin.dialect(), channel, admin.Quote(to.host), to.port,
-                              admin.Quote(replication_.username),
+            const NewSource literals = {admin.Quote(source.host), source.port,
+                                        admin.Quote(source.user), source.tls};
+            return RepointSql(admin.dialect(), channel, literals,
                               admin.Quote(replication_.password.Reveal()), was_primary);
           });
           if (!done) return Fail(detail, done);
-          *detail = DescribeRepoint(dialect, to.host, to.port, replication_.username);
+          *detail = DescribeRepoint(dialect, source);
           return true;
         });
     if (!ok) not_repointed_.push_back(pod);

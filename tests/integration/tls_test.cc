@@ -193,21 +193,25 @@ class TlsTest : public ::testing::Test {
     mysql.password = kMysqlPassword;
     mysql.tls = Tls(*certs_, ca, "", /*client_cert=*/false);
     mysql.members = {{"mysql-0", mysql_->address(), {}}};
+    StartExporter({redis, mysql});
+  }
+  void StartExporter(std::vector<ClusterSpec> clusters) {
     WriteFile(dir_.File("token"), kToken, 0600);
     ExporterOptions options;
     options.poll_interval = "1s";
     options.probe_timeout = "1s";
-    options.clusters = {redis, mysql};
+    options.clusters = std::move(clusters);
     options.extra_yaml = "remediation:\n  enabled: true\n  token_file: \"" + dir_.File("token") +
                          "\"\n  switchover: {action: native, timeout: 20s}\n";
     exporter_.Start(options);
   }
-  HttpResult Switchover(const std::string& candidate) {
+  HttpResult Switchover(const std::string& candidate, const std::string& db_cluster = "cache") {
     httplib::Client client("127.0.0.1", exporter_.port());
     client.set_read_timeout(std::chrono::seconds(60));
-    auto r = client.Post("/api/v1/switchover", {{"Authorization", std::string("Bearer ") + kToken}},
-                         R"({"db_cluster":"cache","candidate":")" + candidate + "\"}",
-                         "application/json");
+    auto r =
+        client.Post("/api/v1/switchover", {{"Authorization", std::string("Bearer ") + kToken}},
+                    R"({"db_cluster":")" + db_cluster + R"(","candidate":")" + candidate + "\"}",
+                    "application/json");
     return r ? HttpResult{r->status, r->body, ""}
              : HttpResult{0, "", httplib::to_string(r.error())};
   }
@@ -253,6 +257,42 @@ TEST_F(TlsTest, ProbesAndASwitchoverWorkOverTls) {
   }));
   // Back as it was, for the other tests.
   ASSERT_EQ(Switchover("redis-0").status, 200);
+}
+
+// A MariaDB primary and replica that replicate over TLS (their `repl` and
+// `exporter` users REQUIRE SSL): after a switchover through the API, the
+// demoted primary replicates from the new one, over TLS. The demoted server
+// had no MASTER_SSL of its own, so this holds only if the re-point asks for
+// it.
+TEST_F(TlsTest, MysqlSwitchoverKeepsReplicationOverTls) {
+  MariadbTopology topo;
+  topo.UseTls(certs_->File("ca.pem"), certs_->File("server.pem"), certs_->File("server.key"));
+  topo.Start(1);
+  for (int i = 0; i < topo.size(); ++i) {
+    topo.server(i).Execute(
+        "SET SESSION sql_log_bin=0; GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, RELOAD ON "
+        "*.* TO 'exporter'@'%'");
+  }
+  ClusterSpec spec = topo.ToClusterSpec("shop");
+  spec.tls = Tls(*certs_, "ca", "", /*client_cert=*/false);
+  spec.replication_username = MariadbTopology::kReplUser;
+  spec.replication_password = topo.repl_password();
+  for (MemberSpec& m : spec.members) m.labels.clear();
+  StartExporter({spec});
+  ASSERT_TRUE(exporter_.WaitFor("mysql-1's link up over TLS", [](const Metrics& m) {
+    return m.Is("dbtopo_replication_link_up", {{"pod", "mysql-1"}}, 1);
+  }));
+  const HttpResult r = Switchover("mysql-1", "shop");
+  ASSERT_EQ(r.status, 200) << r.body << r.error << "\n" << topo.Describe();
+  EXPECT_THAT(r.body, HasSubstr("MASTER_SSL=1"));
+  EXPECT_TRUE(exporter_.WaitFor("mysql-0 replicating from mysql-1", [](const Metrics& m) {
+    return m.Is("dbtopo_role", {{"pod", "mysql-1"}, {"role", "primary"}}, 1) &&
+           m.Is("dbtopo_replication_link_up", {{"pod", "mysql-0"}}, 1);
+  })) << topo.Describe();
+  const Row status = topo.ReplicaStatus(0);
+  EXPECT_EQ(status.at("Slave_IO_Running"), "Yes") << topo.Describe();
+  EXPECT_EQ(status.at("Master_SSL_Allowed"), "Yes");
+  EXPECT_EQ(status.at("Master_Port"), std::to_string(topo.server(1).port()));
 }
 
 TEST_F(TlsTest, WrongCaIsDownWithATlsErrorAndRefusesASwitchover) {

@@ -67,12 +67,12 @@ TEST(MysqlSqlTest, Promote) {
 
 TEST(MysqlSqlTest, RepointFormerPrimaryOnMariaDb) {
   EXPECT_THAT(
-      RepointSql(SqlDialect::kMariaDb, "", "10.0.0.2", 3306, "repl", "pw", /*was_primary=*/true),
+      RepointSql(SqlDialect::kMariaDb, "", {"10.0.0.2", 3306, "repl"}, "pw", /*was_primary=*/true),
       ElementsAre("STOP SLAVE", "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos",
                   "CHANGE MASTER TO MASTER_HOST='10.0.0.2', MASTER_PORT=3306, "
                   "MASTER_USER='repl', MASTER_PASSWORD='pw', MASTER_USE_GTID=slave_pos",
                   "START SLAVE"));
-  EXPECT_THAT(RepointSql(SqlDialect::kMariaDb, "", "h", 1, "u", "p", /*was_primary=*/false),
+  EXPECT_THAT(RepointSql(SqlDialect::kMariaDb, "", {"h", 1, "u"}, "p", /*was_primary=*/false),
               ElementsAre("STOP SLAVE",
                           "CHANGE MASTER TO MASTER_HOST='h', MASTER_PORT=1, MASTER_USER='u', "
                           "MASTER_PASSWORD='p', MASTER_USE_GTID=slave_pos",
@@ -80,21 +80,41 @@ TEST(MysqlSqlTest, RepointFormerPrimaryOnMariaDb) {
 }
 
 TEST(MysqlSqlTest, RepointOnMysql) {
-  EXPECT_THAT(RepointSql(SqlDialect::kMysqlModern, "", "h", 3306, "u", "p", true),
+  EXPECT_THAT(RepointSql(SqlDialect::kMysqlModern, "", {"h", 3306, "u"}, "p", true),
               ElementsAre("STOP REPLICA", "SET GLOBAL super_read_only=1",
                           "CHANGE REPLICATION SOURCE TO SOURCE_HOST='h', SOURCE_PORT=3306, "
                           "SOURCE_USER='u', SOURCE_PASSWORD='p', SOURCE_AUTO_POSITION=1, "
                           "GET_SOURCE_PUBLIC_KEY=1",
                           "START REPLICA"));
-  EXPECT_THAT(RepointSql(SqlDialect::kMysqlLegacy, "c", "h", 3306, "u", "p", false),
+  EXPECT_THAT(RepointSql(SqlDialect::kMysqlLegacy, "c", {"h", 3306, "u"}, "p", false),
               ElementsAre("STOP SLAVE FOR CHANNEL 'c'", "SET GLOBAL super_read_only=1",
                           "CHANGE MASTER TO MASTER_HOST='h', MASTER_PORT=3306, MASTER_USER='u', "
                           "MASTER_PASSWORD='p', MASTER_AUTO_POSITION=1 FOR CHANNEL 'c'",
                           "START SLAVE FOR CHANNEL 'c'"));
 }
 
+// A unit whose replication user has tls: the link is encrypted in every
+// dialect's words, and the description says so.
+TEST(MysqlSqlTest, RepointOverTls) {
+  const NewSource tls = {"h", 3306, "u", /*tls=*/true};
+  EXPECT_THAT(RepointSql(SqlDialect::kMariaDb, "", tls, "p", false),
+              ElementsAre("STOP SLAVE",
+                          "CHANGE MASTER TO MASTER_HOST='h', MASTER_PORT=3306, MASTER_USER='u', "
+                          "MASTER_PASSWORD='p', MASTER_USE_GTID=slave_pos, MASTER_SSL=1",
+                          "START SLAVE"));
+  EXPECT_THAT(RepointSql(SqlDialect::kMysqlModern, "c", tls, "p", true),
+              ElementsAre("STOP REPLICA FOR CHANNEL 'c'", "SET GLOBAL super_read_only=1",
+                          "CHANGE REPLICATION SOURCE TO SOURCE_HOST='h', SOURCE_PORT=3306, "
+                          "SOURCE_USER='u', SOURCE_PASSWORD='p', SOURCE_AUTO_POSITION=1, "
+                          "SOURCE_SSL=1, GET_SOURCE_PUBLIC_KEY=1 FOR CHANNEL 'c'",
+                          "START REPLICA FOR CHANNEL 'c'"));
+  EXPECT_NE(DescribeRepoint(SqlDialect::kMysqlLegacy, tls).find("MASTER_SSL=1"), std::string::npos);
+  EXPECT_EQ(DescribeRepoint(SqlDialect::kMysqlLegacy, {"h", 3306, "u"}).find("SSL"),
+            std::string::npos);
+}
+
 TEST(MysqlSqlTest, DescriptionHasNoPassword) {
-  const std::string d = DescribeRepoint(SqlDialect::kMariaDb, "h", 3306, "repl");
+  const std::string d = DescribeRepoint(SqlDialect::kMariaDb, {"h", 3306, "repl"});
   EXPECT_EQ(d.find("PASSWORD"), std::string::npos);
   EXPECT_NE(d.find("MASTER_USER='repl'"), std::string::npos);
 }

@@ -297,22 +297,24 @@ void MariadbTopology::Start(int n_replicas) {
   for (int i = 0; i <= n_replicas; ++i) {
     servers_.push_back(std::make_unique<MariadbServer>("mysql-" + std::to_string(i), dir_.path(),
                                                        static_cast<std::uint32_t>(i + 1)));
+    servers_.back()->AddArgs(tls_args_);
   }
   // Start all at once, then wait: the servers boot in parallel.
   for (auto& s : servers_) s->Spawn();
   for (auto& s : servers_) s->WaitReady();
 
+  const std::string require = tls_args_.empty() ? "" : " REQUIRE SSL";
   const std::string users =
       "SET SESSION sql_log_bin=0;"
       "CREATE USER '" +
-      std::string(kExporterUser) + "'@'%' IDENTIFIED BY '" + exporter_password_ +
-      "';"
+      std::string(kExporterUser) + "'@'%' IDENTIFIED BY '" + exporter_password_ + "'" + require +
+      ";"
       "GRANT SLAVE MONITOR, BINLOG MONITOR, PROCESS, SELECT ON *.* TO '" +
       kExporterUser +
       "'@'%';"
       "CREATE USER '" +
-      kReplUser + "'@'%' IDENTIFIED BY '" + repl_password_ +
-      "';"
+      kReplUser + "'@'%' IDENTIFIED BY '" + repl_password_ + "'" + require +
+      ";"
       "GRANT REPLICATION SLAVE ON *.* TO '" +
       kReplUser +
       "'@'%';"
@@ -336,8 +338,16 @@ void MariadbTopology::StartReplication(int i, const std::string& host, int port)
       "CHANGE MASTER TO MASTER_HOST='" +
       host + "', MASTER_PORT=" + std::to_string(port) + ", MASTER_USER='" + kReplUser +
       "', MASTER_PASSWORD='" + repl_password_ +
-      "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;"
+      "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1" +
+      (tls_args_.empty() ? "" : ", MASTER_SSL=1") +
+      ";"
       "START SLAVE;");
+}
+
+void MariadbTopology::UseTls(const std::string& ca_file, const std::string& cert_file,
+                             const std::string& key_file) {
+  if (!servers_.empty()) throw std::logic_error("MariadbTopology::UseTls after Start");
+  tls_args_ = {"--ssl-ca=" + ca_file, "--ssl-cert=" + cert_file, "--ssl-key=" + key_file};
 }
 
 void MariadbTopology::WaitInSync(std::vector<int> replicas, std::chrono::seconds timeout) {

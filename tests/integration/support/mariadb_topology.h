@@ -110,6 +110,12 @@ class MariadbTopology {
   /// Starts the primary and `n_replicas` replicas and waits until every
   /// replica has applied everything the primary wrote.
   void Start(int n_replicas);
+  /// Before Start(): every server gets this CA, certificate and key
+  /// (--ssl-ca/--ssl-cert/--ssl-key), the `repl` and `exporter` users are
+  /// created REQUIRE SSL, and replicas connect with MASTER_SSL=1. Root's
+  /// admin connections stay plain.
+  void UseTls(const std::string& ca_file, const std::string& cert_file,
+              const std::string& key_file);
 
   /// Server `i`: 0 is the primary, 1..N the replicas.
   MariadbServer& server(int i) { return *servers_.at(i); }
@@ -185,6 +191,7 @@ class MariadbTopology {
   TempDir dir_;
   std::string exporter_password_;
   std::string repl_password_;
+  std::vector<std::string> tls_args_;  // Empty: plain TCP.
   std::vector<std::unique_ptr<MariadbServer>> servers_;
   int next_key_ = 1000;
 };
