@@ -41,14 +41,23 @@
     render();
   }
 
+  // What a node says under its pod name: the role the database reports, or
+  // for a sentinel (which holds no data and has no role) what it watches.
+  function roleText(m) {
+    if (!m.up) return `down: ${m.error || ''}`.slice(0, 28);
+    if (!m.sentinel) return m.observed_role;
+    const n = (m.sentinel.masters || []).length;
+    return `sentinel · ${n} master${n === 1 ? '' : 's'}${m.sentinel.tilt ? ' · TILT' : ''}`;
+  }
+
   function drawNode(g, node) {
     const m = node.member;
-    const role = m.up ? m.observed_role : 'down';
+    const role = !m.up ? 'down' : m.sentinel ? 'sentinel' : m.observed_role;
     const box = svg('g', { class: `node role-${role}${m.role_label_mismatch ? ' mismatch' : ''}`,
       'data-pod': m.pod, 'data-role': m.observed_role, transform: `translate(${node.x},${node.y})` });
     box.append(svg('rect', { x: -75, y: -30, width: 150, height: 60, rx: 6 }));
     box.append(svg('text', { class: 'pod', y: -10 }, m.pod));
-    box.append(svg('text', { class: 'role', y: 6 }, m.up ? m.observed_role : `down: ${m.error || ''}`.slice(0, 28)));
+    box.append(svg('text', { class: 'role', y: 6 }, roleText(m)));
     if (m.labelled_role !== null && m.labelled_role !== undefined) {
       box.append(svg('text', { class: `label-badge${m.role_label_mismatch ? ' mismatch' : ''}`, y: 22 },
         `${m.role_label_mismatch ? '≠ ' : ''}label: ${m.role_label || m.labelled_role}`));

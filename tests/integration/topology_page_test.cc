@@ -288,6 +288,12 @@ TEST(TopologyPageSentinelTest, SentinelsAreShownBesideTheirUnit) {
                            rows + "[data-agrees=\"true\"]').length === 3"));
   EXPECT_NE(page.Eval(rows + "')[0].textContent").get<std::string>().find("(redis-0)"),
             std::string::npos);
+  const std::string sentinel_nodes =
+      "document.querySelectorAll('details.unit[data-unit=\"/cache/redis-sentinel\"] "
+      "g.node.role-sentinel')";
+  EXPECT_EQ(page.Eval(sentinel_nodes + ".length"), 3) << "sentinels drawn as sentinels";
+  EXPECT_EQ(page.Eval(sentinel_nodes + "[0].querySelector('text.role').textContent"),
+            "sentinel · 1 master");
   page.Screenshot("7-sentinels");
   redis.Promote(2);
   ASSERT_TRUE(
