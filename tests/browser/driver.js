@@ -102,6 +102,10 @@ async function main() {
       }
     });
   });
+  // Chromium goes with the driver, however the driver is asked to stop.
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.on(signal, () => { child.kill('SIGKILL'); process.exit(0); });
+  }
   server.listen(Number(args.port), '127.0.0.1', () => console.log('driver ready'));
   child.on('exit', (code) => { console.error(`chromium exited with ${code}`); process.exit(1); });
 }

@@ -125,6 +125,35 @@ TEST(ProcessTest, IgnoredSigtermEscalatesToSigkill) {
   EXPECT_EQ(WTERMSIG(*status), SIGKILL);
 }
 
+// What a process started goes when it is stopped or killed (Chromium under
+// the browser driver once outlived it, and piled up over a test run).
+TEST(ProcessTest, StopAndKillTakeWhatTheProcessStarted) {
+  TempDir dir;
+  for (const bool stop : {true, false}) {
+    const std::string pid_file = dir.File(stop ? "stopped.pid" : "killed.pid");
+    // The shell ignores SIGTERM and waits; its child sleeps in the background.
+    Process p({"sh", "-c", "trap '' TERM; sleep 600 & echo $! > " + pid_file + "; wait"},
+              dir.File("log"));
+    p.Start();
+    ASSERT_TRUE(PollUntil([&] { return !ReadFile(pid_file).empty(); }, std::chrono::seconds(5)));
+    const pid_t child = std::stoi(ReadFile(pid_file));
+    ASSERT_EQ(::kill(child, 0), 0) << "the background child runs";
+    if (stop) {
+      p.Stop(std::chrono::milliseconds(300));
+    } else {
+      p.Kill();
+    }
+    // The shell does not reap it, so it is gone once it is a zombie of init's.
+    EXPECT_TRUE(PollUntil(
+        [&] {
+          const std::string stat = ReadFile("/proc/" + std::to_string(child) + "/stat");
+          return stat.empty() || stat.find(") Z") != std::string::npos;
+        },
+        std::chrono::seconds(5)))
+        << (stop ? "Stop" : "Kill") << " left pid " << child << " running";
+  }
+}
+
 TEST(ProcessTest, FreePortAndTempDir) {
   std::string path;
   {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,19 +72,27 @@ class Browser {
     return answer.value("value", json());
   }
 
-  /// Waits (up to `timeout`) until `expression` is true in the page.
+  /// Waits (up to `timeout`) until `expression` is true in the page. An
+  /// expression that throws (what it looks into is not drawn yet: the first
+  /// fetch of a slow exporter has not come back) counts as not yet.
   ::testing::AssertionResult WaitFor(const std::string& what, const std::string& expression,
                                      seconds timeout = seconds(30)) const {
-    json last;
+    std::string last;
     const bool ok = PollUntil(
         [&] {
-          last = Eval(expression);
-          return last == true;
+          try {
+            const json value = Eval(expression);
+            last = value.dump();
+            return value == true;
+          } catch (const std::runtime_error& e) {
+            last = e.what();
+            return false;
+          }
         },
         timeout, std::chrono::milliseconds(250));
     if (ok) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
-           << "page never showed " << what << " (" << expression << " = " << last.dump()
+           << "page never showed " << what << " (" << expression << " = " << last
            << ")\nstatus: " << Eval("document.getElementById('status').textContent").dump()
            << "\nfindings: " << Eval("document.getElementById('findings').textContent").dump();
   }
@@ -100,6 +109,21 @@ class Browser {
  private:
   const int port_;
   std::unique_ptr<Process> process_;
+};
+
+// Prints what explains a failed test (the exporter's log, the servers) when
+// the test ends with a failure; declared after what it reads.
+class ExplainOnFailure {
+ public:
+  explicit ExplainOnFailure(std::function<std::string()> explain) : explain_(std::move(explain)) {}
+  ~ExplainOnFailure() {
+    if (::testing::Test::HasFailure()) std::cout << explain_() << std::endl;
+  }
+  ExplainOnFailure(const ExplainOnFailure&) = delete;
+  ExplainOnFailure& operator=(const ExplainOnFailure&) = delete;
+
+ private:
+  std::function<std::string()> explain_;
 };
 
 // JS: the unit block of orders/mysql, and things inside it.
@@ -131,7 +155,9 @@ class TopologyPageTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure() && browser_ != nullptr) browser_->Screenshot("failure");
+    if (!HasFailure()) return;
+    if (browser_ != nullptr) browser_->Screenshot("failure");
+    std::cout << "exporter log:\n" << exporter_.LogTail() << "\nMariaDB:\n" << mysql_.Describe();
   }
 
   TempDir dir_;
@@ -240,6 +266,7 @@ TEST(TopologyPageScaleTest, AHundredUnitsStayUsable) {
     options.clusters.push_back(redis.ToClusterSpec("db-" + std::to_string(i)));
   ExporterProcess exporter(dir);
   exporter.Start(options);
+  ExplainOnFailure explain([&] { return "exporter log:\n" + exporter.LogTail(); });
   Browser page(dir, "http://" + exporter.address() + "/");
   ASSERT_TRUE(
       page.WaitFor("100 units", "document.querySelectorAll('details.unit').length === 100"));
@@ -281,6 +308,14 @@ TEST(TopologyPageSentinelTest, SentinelsAreShownBesideTheirUnit) {
   for (MemberSpec& m : options.clusters[0].members) m.labels.clear();
   ExporterProcess exporter(dir);
   exporter.Start(options);
+  ExplainOnFailure explain([&] {
+    std::string text = "exporter log:\n" + exporter.LogTail() + "\nsentinels' views:\n";
+    for (const auto& unit : exporter.Topology().value("clusters", nlohmann::json::array())) {
+      if (unit.contains("sentinels")) text += unit["sentinels"].dump() + "\n";
+    }
+    for (int i = 0; i < sentinels.size(); ++i) text += sentinels.LogTail(i);
+    return text;
+  });
   Browser page(dir, "http://" + exporter.address() + "/");
   const std::string rows =
       "document.querySelectorAll('details.unit[data-unit=\"/cache/redis\"] tr.sentinel";
@@ -300,7 +335,7 @@ TEST(TopologyPageSentinelTest, SentinelsAreShownBesideTheirUnit) {
       page.WaitFor("every sentinel row marked", rows + ".mismatch').length === 3", seconds(20)));
   page.Screenshot("8-sentinels-mismatch");
   ASSERT_TRUE(page.WaitFor("Sentinel converted redis-2 back",
-                           rows + "[data-agrees=\"true\"]').length === 3", seconds(40)));
+                           rows + "[data-agrees=\"true\"]').length === 3", seconds(60)));
 }
 
 }  // namespace

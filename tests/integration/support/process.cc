@@ -283,12 +283,15 @@ bool Process::IsRunning() {
 
 std::optional<int> Process::Stop(std::chrono::milliseconds grace) {
   if (!IsRunning()) return std::nullopt;
-  ::kill(pid_, SIGTERM);
+  // The whole process group: what the process started (Chromium under the
+  // browser driver, a hook's command under the exporter) goes with it.
+  ::kill(-pid_, SIGTERM);
   if (paused_) Resume();
   if (!PollUntil([&] { return !IsRunning(); }, grace, std::chrono::milliseconds(10))) {
     ::kill(pid_, SIGKILL);
     Reap(true);
   }
+  KillGroup();
   return exit_status_;
 }
 
@@ -296,6 +299,13 @@ void Process::Kill() {
   if (!IsRunning()) return;
   ::kill(pid_, SIGKILL);
   Reap(true);
+  KillGroup();
+}
+
+void Process::KillGroup() const {
+  // The group keeps the leader's id while any member lives, so this reaches
+  // only what this process started (and did not move to a group of its own).
+  if (pid_ > 0) ::kill(-pid_, SIGKILL);
 }
 
 void Process::Pause() {

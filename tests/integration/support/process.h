@@ -66,10 +66,12 @@ class Process {
 
   /// True while the child has not exited (a paused child is running).
   bool IsRunning();
-  /// SIGTERM (plus SIGCONT when paused), then SIGKILL once `grace` has passed.
-  /// Returns the wait status (see waitpid) or std::nullopt if it was not running.
+  /// SIGTERM to its process group (plus SIGCONT when paused), SIGKILL once
+  /// `grace` has passed; then SIGKILL to what is left of the group (what it
+  /// started: Chromium under node, a hook's command). Returns the wait status
+  /// (see waitpid) or std::nullopt if it was not running.
   std::optional<int> Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
-  /// SIGKILL now and reap.
+  /// SIGKILL now, reap, and SIGKILL the rest of its process group.
   void Kill();
   /// SIGSTOP: the process stays alive, keeps its sockets, answers nothing.
   void Pause();
@@ -89,6 +91,8 @@ class Process {
  private:
   /// Non-blocking reap; records the exit status.
   bool Reap(bool block);
+  /// SIGKILL to the process group the child leads (setpgid in Start).
+  void KillGroup() const;
 
   std::vector<std::string> argv_;
   std::string log_path_;
