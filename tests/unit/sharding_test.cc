@@ -131,7 +131,8 @@ TEST(ShardKeeperTest, AutoFollowsTheStatefulSetsReplicas) {
 
   api->replicas_ = 3;
   EXPECT_TRUE(Eventually([&] { return discovery.Get() == ShardAssignment{1, 3}; }));
-  EXPECT_TRUE(logged.Has("info: shard count changed"));
+  // The keeper logs after it sets the new count: wait for the line too.
+  EXPECT_TRUE(Eventually([&] { return logged.Has("info: shard count changed"); }));
 
   // Scaled below this pod (it is about to go): keep the count, say so.
   api->replicas_ = 1;
