@@ -185,10 +185,14 @@ class TlsTest : public ::testing::Test {
     delete certs_;
   }
   void Run(const std::string& ca, const std::string& name) {
-    ClusterSpec redis{.name = "cache", .engine = "redis"};
+    ClusterSpec redis;
+    redis.name = "cache";
+    redis.engine = "redis";
     redis.tls = Tls(*certs_, ca, name, /*client_cert=*/true);
     redis.members = {{"redis-0", redis0_->address(), {}}, {"redis-1", redis1_->address(), {}}};
-    ClusterSpec mysql{.name = "orders", .engine = "mysql"};
+    ClusterSpec mysql;
+    mysql.name = "orders";
+    mysql.engine = "mysql";
     mysql.username = "exporter";
     mysql.password = kMysqlPassword;
     mysql.tls = Tls(*certs_, ca, "", /*client_cert=*/false);
