@@ -8,7 +8,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <map>
 #include <string>
@@ -371,13 +370,10 @@ TEST_F(MysqlTopologyTest, LegalTopologiesAndAPlannedSwitchoverNeverRaiseACritica
   WaitHealthy();
   std::map<std::string, int> during;
   std::thread scraper([&] { during = CriticalsOver(10); });
-  httplib::Client client("127.0.0.1", exporter_.port());
-  client.set_read_timeout(std::chrono::seconds(60));
-  auto r = client.Post("/api/v1/switchover", {{"Authorization", std::string("Bearer ") + kToken}},
-                       R"({"db_cluster":"orders","candidate":"mysql-1"})", "application/json");
+  const HttpResult r = exporter_.Post("/api/v1/switchover",
+                                      R"({"db_cluster":"orders","candidate":"mysql-1"})", kToken);
   scraper.join();
-  ASSERT_TRUE(r) << httplib::to_string(r.error());
-  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r.status, 200) << r.body << r.error;
   EXPECT_TRUE(during.empty()) << "critical findings around a planned switchover: "
                               << ::testing::PrintToString(during);
   Labels primary1 = Pod(1);

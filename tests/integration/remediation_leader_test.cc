@@ -8,7 +8,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <array>
 #include <chrono>
@@ -123,16 +122,9 @@ class RemediationLeaderTest : public ::testing::Test {
   }
 
   HttpResult PostSwitchover(int i) {
-    httplib::Client client("127.0.0.1", exporters_[i]->port());
-    client.set_read_timeout(std::chrono::seconds(60));
-    auto response = client.Post(
-        "/api/v1/switchover", {{"Authorization", std::string("Bearer ") + kToken}},
-        R"({"db_cluster":"orders","candidate":"mysql-1","dry_run":true})", "application/json");
-    HttpResult r;
-    if (!response) return r;
-    r.status = response->status;
-    r.body = response->body;
-    return r;
+    return exporters_[i]->Post("/api/v1/switchover",
+                               R"({"db_cluster":"orders","candidate":"mysql-1","dry_run":true})",
+                               kToken);
   }
 
   double FenceSuccesses(int i) {

@@ -9,7 +9,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <mysql.h>
 
 #include <atomic>
@@ -43,25 +42,6 @@ constexpr auto kWait = std::chrono::seconds(30);
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// POST with JSON; long read timeout (a switchover answers when done).
-HttpResult Post(const ExporterProcess& exporter, const std::string& path, const std::string& body,
-                const std::string& token) {
-  httplib::Client client("127.0.0.1", exporter.port());
-  client.set_connection_timeout(std::chrono::seconds(5));
-  client.set_read_timeout(std::chrono::seconds(120));
-  httplib::Headers headers;
-  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  HttpResult result;
-  auto response = client.Post(path, headers, body, "application/json");
-  if (!response) {
-    result.error = httplib::to_string(response.error());
-    return result;
-  }
-  result.status = response->status;
-  result.body = response->body;
-  return result;
 }
 
 /// Inserts rows as the `app` user into whichever server accepts them, and
@@ -194,7 +174,7 @@ class RemediationMysqlTest : public ::testing::Test {
                         const std::string& extra = "") {
     const std::string body = R"({"db_cluster":")" + std::string(kCluster) + R"(","candidate":")" +
                              candidate + "\"" + extra + "}";
-    HttpResult r = Post(exporter_, "/api/v1/switchover", body, token);
+    HttpResult r = exporter_.Post("/api/v1/switchover", body, token);
     answers_.push_back(r.body);
     std::cout << "[ POST     ] candidate " << candidate << " -> " << r.status << " "
               << r.body.substr(0, 600) << "\n";
@@ -427,7 +407,7 @@ TEST_F(RemediationMysqlTest, AlertForAHealthyUnitChangesNothing) {
        {{{"status", "firing"},
          {"labels",
           {{"alertname", "DbtopoNoPrimary"}, {"db_cluster", kCluster}, {"component", "mysql"}}}}}}};
-  const HttpResult r = Post(exporter_, "/api/v1/alerts", payload.dump(), kToken);
+  const HttpResult r = exporter_.Post("/api/v1/alerts", payload.dump(), kToken);
   answers_.push_back(r.body);
   ASSERT_EQ(r.status, 200) << r.body;
   const nlohmann::json alert = nlohmann::json::parse(r.body)["alerts"][0];

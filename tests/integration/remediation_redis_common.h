@@ -6,7 +6,6 @@
 // server holds), to prove a switchover loses none.
 
 #include <hiredis/hiredis.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,24 +33,6 @@ inline double SecondsSince(Clock::time_point start) {
 inline void GrantRemediation(RedisServer& server) {
   server.Command({"ACL", "SETUSER", kRedisExporterUser, "+replicaof", "+client|pause",
                   "+client|unpause", "+cluster|failover"});
-}
-
-inline HttpResult Post(const ExporterProcess& exporter, const std::string& path,
-                       const std::string& body, const std::string& token) {
-  httplib::Client client("127.0.0.1", exporter.port());
-  client.set_connection_timeout(std::chrono::seconds(5));
-  client.set_read_timeout(std::chrono::seconds(120));
-  httplib::Headers headers;
-  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  HttpResult result;
-  auto response = client.Post(path, headers, body, "application/json");
-  if (!response) {
-    result.error = httplib::to_string(response.error());
-    return result;
-  }
-  result.status = response->status;
-  result.body = response->body;
-  return result;
 }
 
 inline std::string RemediationYaml(const TempDir& dir, bool enabled, bool fence,

@@ -10,7 +10,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
@@ -96,8 +95,8 @@ class RemediationRedisTest : public ::testing::Test {
   }
 
   HttpResult Switchover(const std::string& candidate, const std::string& token = kToken) {
-    HttpResult r = Post(exporter_, "/api/v1/switchover",
-                        R"({"db_cluster":"cache","candidate":")" + candidate + "\"}", token);
+    HttpResult r = exporter_.Post(
+        "/api/v1/switchover", R"({"db_cluster":"cache","candidate":")" + candidate + "\"}", token);
     answers_.push_back(r.body);
     std::cout << "[ POST     ] " << candidate << " -> " << r.status << " " << r.body.substr(0, 400)
               << "\n";
@@ -266,10 +265,10 @@ class RemediationRedisClusterTest : public ::testing::Test {
     std::cout << "[ time     ] " << SecondsSince(start_) << " s\n";
   }
   HttpResult Switchover(const std::string& candidate, const std::string& token = kToken) {
-    HttpResult r =
-        Post(exporter_, "/api/v1/switchover",
-             R"({"db_cluster":"sessions","component":"shard-0","candidate":")" + candidate + "\"}",
-             token);
+    HttpResult r = exporter_.Post(
+        "/api/v1/switchover",
+        R"({"db_cluster":"sessions","component":"shard-0","candidate":")" + candidate + "\"}",
+        token);
     std::cout << "[ POST     ] " << candidate << " -> " << r.status << " " << r.body.substr(0, 400)
               << "\n";
     return r;

@@ -90,8 +90,8 @@ TEST_F(RemediationSentinelTest, SwitchoverGoesThroughSentinelAndLosesNoAcknowled
   writer.Start();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // The db_cluster alone names the Redis unit: its sentinels hold no data.
-  const HttpResult r = Post(exporter_, "/api/v1/switchover",
-                            R"({"db_cluster":"cache","candidate":"redis-2"})", kToken);
+  const HttpResult r = exporter_.Post("/api/v1/switchover",
+                                      R"({"db_cluster":"cache","candidate":"redis-2"})", kToken);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   writer.Stop();
   std::cout << "[ POST     ] " << r.status << " " << r.body.substr(0, 600) << "\n";

@@ -12,7 +12,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -210,14 +209,9 @@ class TlsTest : public ::testing::Test {
     exporter_.Start(options);
   }
   HttpResult Switchover(const std::string& candidate, const std::string& db_cluster = "cache") {
-    httplib::Client client("127.0.0.1", exporter_.port());
-    client.set_read_timeout(std::chrono::seconds(60));
-    auto r =
-        client.Post("/api/v1/switchover", {{"Authorization", std::string("Bearer ") + kToken}},
-                    R"({"db_cluster":")" + db_cluster + R"(","candidate":")" + candidate + "\"}",
-                    "application/json");
-    return r ? HttpResult{r->status, r->body, ""}
-             : HttpResult{0, "", httplib::to_string(r.error())};
+    return exporter_.Post(
+        "/api/v1/switchover",
+        R"({"db_cluster":")" + db_cluster + R"(","candidate":")" + candidate + "\"}", kToken);
   }
   void TearDown() override {
     EXPECT_THAT(exporter_.Log(), Not(HasSubstr(kMysqlPassword)));

@@ -154,17 +154,11 @@ void ExporterProcess::CheckSanitizerReports() {
 
 std::string ExporterProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-HttpResult ExporterProcess::Get(const std::string& path, std::chrono::milliseconds timeout) const {
-  httplib::Client client((https_ca_file_.empty() ? "http://" : "https://") + address());
-  if (!https_ca_file_.empty()) {
-    client.set_ca_cert_path(https_ca_file_.c_str());
-    client.enable_server_certificate_verification(true);
-  }
-  client.set_connection_timeout(timeout);
-  client.set_read_timeout(timeout);
-  client.set_write_timeout(timeout);
+namespace {
+
+/// Status and body of `response`, or its transport error.
+HttpResult ResultOf(const httplib::Result& response) {
   HttpResult result;
-  auto response = client.Get(path);
   if (!response) {
     result.error = httplib::to_string(response.error());
     return result;
@@ -172,6 +166,38 @@ HttpResult ExporterProcess::Get(const std::string& path, std::chrono::millisecon
   result.status = response->status;
   result.body = response->body;
   return result;
+}
+
+}  // namespace
+
+void ExporterProcess::Configure(httplib::Client& client, std::chrono::milliseconds timeout) const {
+  if (!https_ca_file_.empty()) {
+    client.set_ca_cert_path(https_ca_file_.c_str());
+    client.enable_server_certificate_verification(true);
+  }
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+}
+
+std::string ExporterProcess::BaseUrl() const {
+  return (https_ca_file_.empty() ? "http://" : "https://") + address();
+}
+
+HttpResult ExporterProcess::Get(const std::string& path, std::chrono::milliseconds timeout) const {
+  httplib::Client client(BaseUrl());
+  Configure(client, timeout);
+  return ResultOf(client.Get(path));
+}
+
+HttpResult ExporterProcess::Post(const std::string& path, const std::string& body,
+                                 const std::string& token,
+                                 std::chrono::milliseconds timeout) const {
+  httplib::Client client(BaseUrl());
+  Configure(client, timeout);
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  return ResultOf(client.Post(path, headers, body, "application/json"));
 }
 
 ::testing::AssertionResult ExporterProcess::WaitForFindings(const std::set<std::string>& expected,

@@ -18,6 +18,10 @@
 #include "support/process.h"
 #include "support/prom_text.h"
 
+namespace httplib {
+class Client;
+}
+
 namespace dbtopo::testing {
 
 /// One `clusters[].members[]` entry of the config.
@@ -67,7 +71,7 @@ struct ExporterOptions {
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(30);
 };
 
-/// Status and body of an HTTP GET; status 0 when the request failed.
+/// Status and body of an HTTP request; status 0 when the request failed.
 struct HttpResult {
   int status = 0;
   std::string body;
@@ -105,6 +109,11 @@ class ExporterProcess {
   /// GET on the exporter, e.g. Get("/-/ready").
   HttpResult Get(const std::string& path,
                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  /// POST of the JSON `body` on the exporter, with `Authorization: Bearer
+  /// <token>` unless `token` is empty. The timeout is long by default: a
+  /// switchover answers when it is done.
+  HttpResult Post(const std::string& path, const std::string& body, const std::string& token,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;
   /// Body of /metrics; throws when the request fails or does not return 200.
   std::string ScrapeText() const;
   /// Parsed /metrics.
@@ -148,6 +157,10 @@ class ExporterProcess {
 
  private:
   void CheckSanitizerReports();
+  /// "http://host:port", or https when the exporter serves TLS.
+  std::string BaseUrl() const;
+  /// TLS verification against https_ca_file and every timeout.
+  void Configure(httplib::Client& client, std::chrono::milliseconds timeout) const;
 
   const TempDir& dir_;
   std::unique_ptr<Process> process_;
