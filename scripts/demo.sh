@@ -90,6 +90,23 @@ EOF
   pids+=($!)
 done
 
+# Wait until the replicas' links are up and the sentinels have met each other
+# (hello messages every 2 s), so that the exporter's first rounds show a
+# healthy topology rather than the servers still starting.
+rcli() { REDISCLI_AUTH="$password" redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
+for _ in $(seq 150); do
+  ready=1
+  for i in 1 2; do
+    rcli "${redis_ports[$i]}" INFO replication | grep -q 'master_link_status:up' || ready=0
+  done
+  for port in "${sentinel_ports[@]}"; do
+    rcli "$port" SENTINEL CKQUORUM mymaster | grep -q '^OK' || ready=0
+  done
+  [ "$ready" = 1 ] && break
+  sleep 0.2
+done
+[ "$ready" = 1 ] || echo "demo: Redis replicas or sentinels not settled after 30 s; the exporter will say which" >&2
+
 cat >"$work/dbtopo.yml" <<EOF
 poll_interval: 2s
 probe_timeout: 1s
