@@ -163,7 +163,15 @@ Status RedisConnection::Handshake() {
     if (ret == 1) return {};
     const int kind = SSL_get_error(ssl_, ret);
     if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
-      if (Status waited = WaitTls(ret, "TLS handshake"); !waited) return waited;
+      // A plain-text Redis reads the ClientHello as the start of an inline
+      // command and waits for its end: the handshake times out with not
+      // one byte back. Say so, or the error reads like a slow server.
+      const bool heard = BIO_number_read(SSL_get_rbio(ssl_)) > 0;
+      if (Status waited = WaitTls(ret, "TLS handshake"); !waited) {
+        if (heard) return waited;
+        return Error{waited.error().message +
+                     " with no answer to the ClientHello (does this port speak TLS?)"};
+      }
       continue;
     }
     const long verify = SSL_get_verify_result(ssl_);

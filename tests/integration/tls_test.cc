@@ -8,20 +8,25 @@
 // Checked: the probes work over TLS (roles, links); a wrong CA or a wrong
 // server name is dbtopo_up 0 with a clear TLS error in the topology API and
 // the log (no secret); a switchover works over TLS, and with a wrong CA is
-// refused with the TLS error before anything changes.
+// refused with the TLS error before anything changes. A server that stalls
+// the handshake, or one that speaks no TLS at all, is down with its own error
+// within the probe timeout, and the round goes on for the others.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "support/drip_server.h"
 #include "support/exporter_process.h"
 #include "support/mariadb_topology.h"
 #include "support/process.h"
 #include "support/prom_text.h"
+#include "support/redis_servers.h"
 
 namespace dbtopo::testing {
 namespace {
@@ -325,6 +330,61 @@ TEST_F(TlsTest, WrongServerNameIsDownWithATlsError) {
   EXPECT_THAT(exporter_.Topology().dump(),
               HasSubstr("certificate verify failed: hostname mismatch (server name "
                         "cache.other.example)"));
+}
+
+// One TLS record header promising 16 KiB of handshake, then bytes of it: a
+// client waiting for the ServerHello never gets a whole record.
+const std::string kStalledServerHello =
+    std::string("\x16\x03\x03\x40\x00\x02", 6) + std::string(200, '\x01');
+
+TEST_F(TlsTest, AStalledHandshakeOrAPlainServerIsDownWithinTheProbeTimeout) {
+  DripServer stall(kStalledServerHello, std::chrono::milliseconds(100));
+  RedisServer plain("plain-0", servers_dir_->path(), /*cluster=*/false, "plain-exporter-pw");
+  plain.Start();
+  ClusterSpec redis;
+  redis.name = "cache";
+  redis.engine = "redis";
+  redis.tls = Tls(*certs_, "ca", "", /*client_cert=*/true);
+  redis.members = {{"redis-0", redis0_->address(), {}}};
+  ClusterSpec stalled = redis;
+  stalled.name = "stalled";
+  stalled.members = {{"stall-0", "127.0.0.1:" + std::to_string(stall.port()), {}}};
+  ClusterSpec plaintext = redis;
+  plaintext.name = "plaintext";
+  plaintext.members = {{"plain-0", plain.address(), {}}};
+  StartExporter({redis, stalled, plaintext});
+
+  Metrics m;
+  ASSERT_TRUE(exporter_.WaitFor(
+      "the TLS server up, the staller and the plain server down",
+      [](const Metrics& m) {
+        return m.Is("dbtopo_up", {{"pod", "redis-0"}}, 1) &&
+               m.Is("dbtopo_up", {{"pod", "stall-0"}}, 0) &&
+               m.Is("dbtopo_up", {{"pod", "plain-0"}}, 0);
+      },
+      std::chrono::seconds(30), &m));
+  // The deadline covers the handshake: probe_timeout is 1 s (loose bound for
+  // scheduling; without a deadline the drip would last 20 s).
+  const auto stall_probe = m.Value("dbtopo_probe_duration_seconds", {{"pod", "stall-0"}});
+  ASSERT_TRUE(stall_probe.has_value()) << m.Dump();
+  EXPECT_LT(*stall_probe, 1.5);
+  EXPECT_LT(m.Value("dbtopo_poll_duration_seconds", {}).value_or(99), 1.5);
+  std::map<std::string, std::string> errors;
+  const nlohmann::json topology = exporter_.Topology();
+  for (const auto& cluster : topology["clusters"]) {
+    for (const auto& member : cluster["members"]) {
+      errors[member["pod"].get<std::string>()] = member["error"].get<std::string>();
+    }
+  }
+  std::cout << "[ tls      ] stalled: " << errors["stall-0"]
+            << "\n[ tls      ] plain: " << errors["plain-0"] << "\n";
+  // The staller sent bytes of a record; the plain server sent nothing.
+  EXPECT_EQ(errors["stall-0"], "TLS handshake: timeout after 1000ms");
+  EXPECT_EQ(errors["plain-0"],
+            "TLS handshake: timeout after 1000ms with no answer to the ClientHello (does this "
+            "port speak TLS?)");
+  EXPECT_EQ(errors["redis-0"], "");
+  EXPECT_GE(stall.connections(), 1);
 }
 
 }  // namespace
