@@ -97,10 +97,10 @@ rcli() { REDISCLI_AUTH="$password" redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/de
 for _ in $(seq 150); do
   ready=1
   for i in 1 2; do
-    rcli "${redis_ports[$i]}" INFO replication | grep -q 'master_link_status:up' || ready=0
+    [[ "$(rcli "${redis_ports[$i]}" INFO replication)" == *master_link_status:up* ]] || ready=0
   done
   for port in "${sentinel_ports[@]}"; do
-    rcli "$port" SENTINEL CKQUORUM mymaster | grep -q '^OK' || ready=0
+    [[ "$(rcli "$port" SENTINEL CKQUORUM mymaster)" == OK* ]] || ready=0
   done
   [ "$ready" = 1 ] && break
   sleep 0.2

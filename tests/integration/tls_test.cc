@@ -188,12 +188,21 @@ class TlsTest : public ::testing::Test {
     delete servers_dir_;
     delete certs_;
   }
-  void Run(const std::string& ca, const std::string& name) {
+  // A redis cluster `name` whose members are reached over TLS with a client
+  // certificate, verified against `ca` and `server_name` ("" = the host).
+  static ClusterSpec TlsRedisSpec(const std::string& name, const std::string& ca,
+                                  const std::string& server_name, std::vector<MemberSpec> members) {
     ClusterSpec redis;
-    redis.name = "cache";
+    redis.name = name;
     redis.engine = "redis";
-    redis.tls = Tls(*certs_, ca, name, /*client_cert=*/true);
-    redis.members = {{"redis-0", redis0_->address(), {}}, {"redis-1", redis1_->address(), {}}};
+    redis.tls = Tls(*certs_, ca, server_name, /*client_cert=*/true);
+    redis.members = std::move(members);
+    return redis;
+  }
+  void Run(const std::string& ca, const std::string& name) {
+    const ClusterSpec redis =
+        TlsRedisSpec("cache", ca, name,
+                     {{"redis-0", redis0_->address(), {}}, {"redis-1", redis1_->address(), {}}});
     ClusterSpec mysql;
     mysql.name = "orders";
     mysql.engine = "mysql";
@@ -341,18 +350,10 @@ TEST_F(TlsTest, AStalledHandshakeOrAPlainServerIsDownWithinTheProbeTimeout) {
   DripServer stall(kStalledServerHello, std::chrono::milliseconds(100));
   RedisServer plain("plain-0", servers_dir_->path(), /*cluster=*/false, "plain-exporter-pw");
   plain.Start();
-  ClusterSpec redis;
-  redis.name = "cache";
-  redis.engine = "redis";
-  redis.tls = Tls(*certs_, "ca", "", /*client_cert=*/true);
-  redis.members = {{"redis-0", redis0_->address(), {}}};
-  ClusterSpec stalled = redis;
-  stalled.name = "stalled";
-  stalled.members = {{"stall-0", "127.0.0.1:" + std::to_string(stall.port()), {}}};
-  ClusterSpec plaintext = redis;
-  plaintext.name = "plaintext";
-  plaintext.members = {{"plain-0", plain.address(), {}}};
-  StartExporter({redis, stalled, plaintext});
+  StartExporter({TlsRedisSpec("cache", "ca", "", {{"redis-0", redis0_->address(), {}}}),
+                 TlsRedisSpec("stalled", "ca", "",
+                              {{"stall-0", "127.0.0.1:" + std::to_string(stall.port()), {}}}),
+                 TlsRedisSpec("plaintext", "ca", "", {{"plain-0", plain.address(), {}}})});
 
   Metrics m;
   ASSERT_TRUE(exporter_.WaitFor(
