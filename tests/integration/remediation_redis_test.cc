@@ -1,8 +1,9 @@
 // Remediation against real redis-server: a replication set (master
-// + 2 replicas) and a Redis Cluster (3 masters, 1 replica each), driven
-// through the real exporter (POST /api/v1/switchover, automatic fencing) and,
-// for the timeout tests, through the Remediator library with a step hook that
-// freezes a server at a chosen step.
+// + 2 replicas) driven through the real exporter (POST /api/v1/switchover,
+// automatic fencing) and, for the timeout tests (replication set and Redis
+// Cluster), through the Remediator library with a step hook that freezes a
+// server at a chosen step. The Redis Cluster through the exporter is in
+// remediation_redis_cluster_test.cc.
 //
 // The exporter's ACL user gets what remediation needs beyond the probe:
 // +replicaof +client|pause +client|unpause +cluster|failover.
@@ -239,110 +240,6 @@ TEST_F(RemediationRedisTest, DryRunChangesNothing) {
 
 // ======================================================================
 // Redis Cluster through the exporter.
-
-class RemediationRedisClusterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    start_ = Clock::now();
-    cluster_.Start();
-    for (int i = 0; i < cluster_.size(); ++i) GrantRemediation(cluster_.node(i));
-  }
-  void StartExporter(bool enabled) {
-    ExporterOptions options;
-    options.poll_interval = "1s";
-    options.probe_timeout = "1s";
-    options.clusters = cluster_.ToClusterSpecs("sessions");
-    options.extra_yaml = RemediationYaml(dir_, enabled, /*fence=*/false);
-    exporter_.Start(options);
-    std::cout << "[ setup    ] " << SecondsSince(start_) << " s\n";
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cout << "--- cluster ---\n" << cluster_.Describe();
-      std::cout << "--- exporter log ---\n" << exporter_.LogTail(8000);
-    }
-    EXPECT_THAT(exporter_.Log(), Not(HasSubstr(cluster_.exporter_password())));
-    std::cout << "[ time     ] " << SecondsSince(start_) << " s\n";
-  }
-  HttpResult Switchover(const std::string& candidate, const std::string& token = kToken) {
-    HttpResult r = exporter_.Post(
-        "/api/v1/switchover",
-        R"({"db_cluster":"sessions","component":"shard-0","candidate":")" + candidate + "\"}",
-        token);
-    std::cout << "[ POST     ] " << candidate << " -> " << r.status << " " << r.body.substr(0, 400)
-              << "\n";
-    return r;
-  }
-  /// A key prefix whose hash tag lands in shard 0.
-  std::string ShardZeroPrefix() {
-    RedisServer& master = cluster_.node(cluster_.Shard(0)[0]);
-    for (int t = 0; t < 1000; ++t) {
-      const std::string prefix = "w{t" + std::to_string(t) + "}:";
-      try {
-        master.Command({"SET", prefix + "probe", "1"});
-        return prefix;
-      } catch (const std::exception&) {  // MOVED: another shard's slot.
-      }
-    }
-    throw std::runtime_error("no hash tag in shard 0");
-  }
-
-  Clock::time_point start_;
-  RedisClusterTopology cluster_;
-  TempDir dir_{"dbtopo-remediation-rc"};
-  ExporterProcess exporter_{dir_};
-};
-
-TEST_F(RemediationRedisClusterTest, ClusterFailoverUnderWritesLosesNoWrite) {
-  StartExporter(/*enabled=*/true);
-  const int master = cluster_.Shard(0)[0];
-  const int replica = cluster_.Shard(0)[1];
-  const std::string prefix = ShardZeroPrefix();
-  AckingWriter writer =
-      RedisWriter({cluster_.node(master).port(), cluster_.node(replica).port()}, prefix);
-  writer.Start();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  const HttpResult r = Switchover(cluster_.Pod(replica));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  writer.Stop();
-  ASSERT_EQ(r.status, 200) << r.body;
-  const nlohmann::json j = nlohmann::json::parse(r.body);
-  EXPECT_EQ(j["result"], "success");
-  EXPECT_EQ(j["old_primary"], cluster_.Pod(master));
-  std::vector<std::string> steps;
-  for (const auto& s : j["steps"]) steps.push_back(s["name"].get<std::string>());
-  EXPECT_THAT(steps,
-              ::testing::ElementsAre("preflight", "cluster_failover", "wait_promotion", "verify"));
-  EXPECT_EQ(cluster_.node(replica).InfoField("replication", "role"), "master");
-  EXPECT_EQ(cluster_.node(master).InfoField("replication", "role"), "slave");
-  EXPECT_EQ(cluster_.node(master).InfoField("replication", "master_port"),
-            std::to_string(cluster_.node(replica).port()));
-  const std::set<int> acked = writer.acked();
-  std::cout << "[ switch   ] writer acked " << acked.size() << ", " << writer.failures()
-            << " failed attempts\n";
-  ASSERT_GT(acked.size(), 20u);
-  EXPECT_THAT(Missing(acked, KeyIds(cluster_.node(replica), prefix)), ::testing::IsEmpty());
-  EXPECT_TRUE(exporter_.WaitFor("counted", [&](const Metrics& m) {
-    return m.Is("dbtopo_remediation_actions_total",
-                {{"action", "switchover"}, {"result", "success"}}, 1);
-  }));
-}
-
-TEST_F(RemediationRedisClusterTest, RefusalsAndDryRunChangeNothing) {
-  StartExporter(/*enabled=*/false);
-  const int master = cluster_.Shard(0)[0];
-  const int replica = cluster_.Shard(0)[1];
-  EXPECT_EQ(Switchover(cluster_.Pod(replica), "").status, 401);
-  EXPECT_EQ(Switchover("sessions-shard-0-9").status, 404);
-  HttpResult r = Switchover(cluster_.Pod(master));
-  EXPECT_EQ(r.status, 422);
-  EXPECT_THAT(r.body, HasSubstr("already"));
-  r = Switchover(cluster_.Pod(replica));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(nlohmann::json::parse(r.body)["result"], "dry_run");
-  EXPECT_EQ(cluster_.node(master).InfoField("replication", "role"), "master");
-  EXPECT_EQ(cluster_.node(replica).InfoField("replication", "role"), "slave");
-}
 
 // ======================================================================
 // Timeouts, through the library: a step hook freezes a server at the step
